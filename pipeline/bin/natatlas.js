@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The published entry point stays plain JavaScript so `npx natatlas` works without a build step;
+// tsx compiles the TypeScript sources on the fly.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../cli.ts');
+process.exitCode = await main(process.argv.slice(2));

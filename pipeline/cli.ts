@@ -1,0 +1,192 @@
+/**
+ * `natatlas <command>`: parses flags, builds the logger and paths, runs the command,
+ * and is the one place that turns errors into exit codes. A NatatlasError (bad input,
+ * bad flag) prints one line and exits 1; anything else is a bug and exits 2 with a
+ * hint to rerun with --debug for the stack.
+ */
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { NatatlasError } from './errors.ts';
+import type { Logger, Paths } from './context.ts';
+import { runPipeline } from './run.ts';
+import { STAGES, stageByName } from './stages/index.ts';
+import { simulateCommand, SIMULATE_HELP, SIMULATE_OPTIONS } from './commands/simulate.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const COMMON: Options = {
+  help: { type: 'boolean', short: 'h' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+};
+
+const PATH_OPTIONS: Options = {
+  raw: { type: 'string', default: 'raw' },
+  derived: { type: 'string', default: 'derived' },
+  reports: { type: 'string', default: 'reports' },
+  campaign: { type: 'string' },
+};
+
+const PATH_HELP = `  --raw DIR        raw captures, one folder per campaign (default raw)
+  --derived DIR    stage outputs (default derived)
+  --reports DIR    HTML reports and figures (default reports)
+  --campaign NAME  only this campaign (default: every campaign under --raw)`;
+
+const COMMON_HELP = `  -q, --quiet      no status lines or progress (warnings and errors still print)
+  --debug          print the stack of an unexpected error
+  -h, --help       this help`;
+
+interface Command {
+  summary: string;
+  help: string;
+  options: Options;
+  run(values: Record<string, unknown>, log: Logger): Promise<void>;
+}
+
+function pathsOf(values: Record<string, unknown>): Paths {
+  return {
+    raw: path.resolve(values.raw as string),
+    derived: path.resolve(values.derived as string),
+    reports: path.resolve(values.reports as string),
+  };
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: `run every out-of-date stage (${STAGES.map((s) => s.name).join(' -> ')}) for every campaign`,
+    help: `usage: natatlas run [--raw raw] [--derived derived] [--reports reports] [--campaign NAME] [--force]
+
+Runs each stage whose inputs (sha256), version or outputs changed since it last ran.
+With nothing changed it does no work and says so.
+
+${PATH_HELP}
+  --force          run every stage even when fresh
+${COMMON_HELP}`,
+    options: { ...PATH_OPTIONS, force: { type: 'boolean' } },
+    async run(values, log) {
+      await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: values.force === true }, log);
+    },
+  },
+  ...Object.fromEntries(
+    STAGES.map((stage): [string, Command] => [
+      stage.name,
+      {
+        summary: stage.description,
+        help: `usage: natatlas ${stage.name} [--raw raw] [--derived derived] [--campaign NAME]
+
+Runs the ${stage.name} stage alone (even when fresh): ${stage.description}.
+
+${PATH_HELP}
+${COMMON_HELP}`,
+        options: PATH_OPTIONS,
+        async run(values, log) {
+          await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: true, stages: [stageByName(stage.name)!] }, log);
+        },
+      },
+    ]),
+  ),
+  simulate: {
+    summary: 'write a synthetic campaign in the raw capture formats, from NAT models with known parameters',
+    help: `${SIMULATE_HELP}
+${COMMON_HELP}`,
+    options: SIMULATE_OPTIONS,
+    run: simulateCommand,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return `natatlas: NAT traversal measurements -> port-allocation models, bias tables, reports
+
+usage: natatlas <command> [options]   (natatlas <command> --help for its options)
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+`;
+}
+
+/** A logger writing to stderr; progress lines only on a TTY and never with --quiet. */
+export function stderrLogger(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): Logger {
+  const live = !quiet && stream.isTTY === true;
+  let shown = false;
+  const clear = () => {
+    if (shown) stream.write('\r\x1b[K');
+    shown = false;
+  };
+  return {
+    info(message) {
+      if (quiet) return;
+      clear();
+      stream.write(`${message}\n`);
+    },
+    warn(message) {
+      clear();
+      stream.write(`warning: ${message}\n`);
+    },
+    progress(message) {
+      if (!live) return;
+      const cols = stream.columns ?? 100;
+      stream.write(`\r\x1b[K${message.length >= cols ? `${message.slice(0, cols - 2)}…` : message}`);
+      shown = true;
+    },
+  };
+}
+
+/** File-system failures the user can fix, by errno code. */
+const FS_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EISDIR: 'is a folder, expected a file',
+  ENOTDIR: 'is a file, expected a folder',
+  EROFS: 'read-only file system',
+};
+
+/** Entry point; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`natatlas: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 1;
+  }
+  let debug = rest.includes('--debug');
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: false });
+    } catch (e) {
+      throw new NatatlasError(`${name}: ${(e as Error).message.split('\n')[0]} (see natatlas ${name} --help)`);
+    }
+    const values = parsed.values as Record<string, unknown>;
+    debug = values.debug === true;
+    if (values.help) {
+      process.stdout.write(`${command.help}\n`);
+      return 0;
+    }
+    await command.run(values, stderrLogger(values.quiet === true));
+    return 0;
+  } catch (e) {
+    if (e instanceof NatatlasError) {
+      process.stderr.write(`natatlas ${name}: ${e.message}\n`);
+      if (debug) process.stderr.write(`${e.stack}\n`);
+      return e.exitCode;
+    }
+    const err = e as NodeJS.ErrnoException;
+    const fsReason = err.code ? FS_ERRORS[err.code] : undefined;
+    if (fsReason && err.path) {
+      process.stderr.write(`natatlas ${name}: ${path.relative(process.cwd(), err.path) || err.path}: ${fsReason}\n`);
+      return 1;
+    }
+    if (debug) process.stderr.write(`${err.stack ?? err}\n`);
+    else process.stderr.write(`natatlas ${name}: internal error: ${err.message} (rerun with --debug for the stack, and please report it)\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * What a stage is given: where the campaign's raw and derived files live and a
+ * logger. Stages never touch `console` or `process` themselves, so tests can run
+ * them with a silent or recording logger (as Observable Framework passes effects).
+ */
+import path from 'node:path';
+
+export interface Logger {
+  /** A status line (stderr); silenced by --quiet. */
+  info(message: string): void;
+  /** Something the user should look at; never silenced. */
+  warn(message: string): void;
+  /** Transient progress for long work; shown only on a TTY and never with --quiet. */
+  progress(message: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, progress() {} };
+
+export interface Paths {
+  raw: string;
+  derived: string;
+  reports: string;
+}
+
+export interface StageContext {
+  campaign: string;
+  paths: Paths;
+  log: Logger;
+}
+
+/** `derived/<campaign>/...` */
+export function derivedPath(ctx: StageContext, ...parts: string[]): string {
+  return path.join(ctx.paths.derived, ctx.campaign, ...parts);
+}
+
+export function rawPath(ctx: StageContext, ...parts: string[]): string {
+  return path.join(ctx.paths.raw, ctx.campaign, ...parts);
+}
+
+/** Rows per second and a thousands separator, for progress lines. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/**
+ * Calls `emit` at most every `everyMs` while work goes on; `tick` is cheap enough
+ * to call per row (it only reads the clock every 4096 calls).
+ */
+export class Throttle {
+  private calls = 0;
+  private last = 0;
+  readonly started = performance.now();
+  constructor(private readonly everyMs = 250) {}
+  due(): boolean {
+    if ((++this.calls & 4095) !== 0) return false;
+    const now = performance.now();
+    if (now - this.last < this.everyMs) return false;
+    this.last = now;
+    return true;
+  }
+  rate(count: number): string {
+    const s = (performance.now() - this.started) / 1000;
+    return s > 0 ? `${formatCount(Math.round(count / s))}/s` : '';
+  }
+}

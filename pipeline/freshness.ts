@@ -1,0 +1,98 @@
+/**
+ * Stage stamps: after a stage succeeds, `derived/<campaign>/.natatlas/stamps.json`
+ * records its version, the sha256 of every input and of every output. A stage is
+ * fresh while all three still match; hashes are cached by size and mtime so a no-op
+ * rerun reads no data.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { HashCache } from './io/hash.ts';
+import { stableStringify } from './io/json.ts';
+import { writeFileAtomic } from './io/atomic.ts';
+import { derivedPath, type StageContext } from './context.ts';
+import { listFiles, type Stage } from './stages/index.ts';
+
+interface Stamp {
+  version: number;
+  inputs: Record<string, string>;
+  outputs: Record<string, string>;
+}
+
+type Stamps = Record<string, Stamp>;
+
+export type Freshness = { fresh: true } | { fresh: false; reason: string };
+
+/** Names files by root (`raw/...`, `derived/...`) so stamps hold no machine paths. */
+function keyOf(ctx: StageContext, file: string): string {
+  const under = (root: string) => {
+    const rel = path.relative(root, file);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? null : rel.split(path.sep).join('/');
+  };
+  const d = under(ctx.paths.derived);
+  if (d !== null) return `derived/${d}`;
+  const r = under(ctx.paths.raw);
+  if (r !== null) return `raw/${r}`;
+  return file;
+}
+
+export class StampStore {
+  private readonly dir: string;
+  private stamps: Stamps;
+  private readonly cache: HashCache;
+
+  constructor(private readonly ctx: StageContext) {
+    this.dir = derivedPath(ctx, '.natatlas');
+    this.stamps = readJson<Stamps>(path.join(this.dir, 'stamps.json')) ?? {};
+    const cached = readJson<Record<string, { size: number; mtimeMs: number; sha256: string }>>(path.join(this.dir, 'hashes.json')) ?? {};
+    this.cache = new HashCache(cached, (f) => keyOf(ctx, f));
+  }
+
+  private async hashAll(files: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const f of files) out[keyOf(this.ctx, f)] = (await this.cache.hash(f)) ?? 'missing';
+    return out;
+  }
+
+  async check(stage: Stage): Promise<Freshness> {
+    const stamp = this.stamps[stage.name];
+    if (!stamp) return { fresh: false, reason: 'never run' };
+    if (stamp.version !== stage.version) return { fresh: false, reason: `stage version ${stamp.version} -> ${stage.version}` };
+    const inputs = await this.hashAll(stage.inputs(this.ctx));
+    const diff = describeDiff(stamp.inputs, inputs);
+    if (diff) return { fresh: false, reason: `input ${diff}` };
+    for (const [key, sha] of Object.entries(stamp.outputs)) {
+      const file = key.startsWith('derived/') ? path.join(this.ctx.paths.derived, key.slice('derived/'.length)) : key;
+      if ((await this.cache.hash(file)) !== sha) return { fresh: false, reason: `output ${key} changed or missing` };
+    }
+    return { fresh: true };
+  }
+
+  async record(stage: Stage, outputs: string[]): Promise<void> {
+    const inputs = await this.hashAll(stage.inputs(this.ctx));
+    const outs = await this.hashAll(outputs.flatMap(listFiles));
+    this.stamps[stage.name] = { version: stage.version, inputs, outputs: outs };
+    await writeFileAtomic(path.join(this.dir, 'stamps.json'), stableStringify(this.stamps));
+    await this.save();
+  }
+
+  async save(): Promise<void> {
+    if (this.cache.changed) await writeFileAtomic(path.join(this.dir, 'hashes.json'), stableStringify(this.cache.toJSON()));
+  }
+}
+
+function describeDiff(before: Record<string, string>, after: Record<string, string>): string | null {
+  for (const k of Object.keys(after)) {
+    if (!(k in before)) return `${k} added`;
+    if (before[k] !== after[k]) return `${k} changed`;
+  }
+  for (const k of Object.keys(before)) if (!(k in after)) return `${k} removed`;
+  return null;
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The stages in pipeline order, each declaring what decides its freshness (its
+ * version and the files it reads) and what it writes, so `natatlas run` can skip
+ * work that is up to date (the idea of vega-lite's dataflow nodes and Observable
+ * Framework's loaders).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { derivedPath, type StageContext } from '../context.ts';
+import { readCampaign } from '../raw/layout.ts';
+import { ingest } from './ingest.ts';
+import { join } from './join.ts';
+
+export interface Stage {
+  name: string;
+  /** Bump when the stage's output for the same input changes. */
+  version: number;
+  description: string;
+  /** Files whose contents decide whether the stage's outputs are current. */
+  inputs(ctx: StageContext): string[];
+  /** Do the work; returns the files and folders written. */
+  run(ctx: StageContext): Promise<{ outputs: string[] }>;
+}
+
+/** Every file under `dir`, sorted, skipping temp files of an interrupted write. */
+export function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  if (fs.statSync(dir).isFile()) return [dir];
+  const out: string[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    if (name.includes('.tmp-')) continue;
+    out.push(...listFiles(path.join(dir, name)));
+  }
+  return out;
+}
+
+export const STAGES: readonly Stage[] = [
+  {
+    name: 'ingest',
+    version: 1,
+    description: 'validate raw captures, write normalized rows, rejects.csv and a manifest of file hashes',
+    inputs(ctx) {
+      const layout = readCampaign(ctx.paths.raw, ctx.campaign);
+      return [
+        ...layout.carriers.flatMap((c) => [...c.client, ...c.server, ...c.timeouts, ...(c.natType ? [c.natType] : [])].map((f) => f.abs)),
+        ...layout.trials.map((f) => f.abs),
+      ];
+    },
+    run: ingest,
+  },
+  {
+    name: 'join',
+    version: 1,
+    description: 'inner join client and server rows on the packet UUID; per-carrier joined CSV and summary counts',
+    inputs: (ctx) => listFiles(derivedPath(ctx, 'ingest')),
+    run: join,
+  },
+];
+
+export function stageByName(name: string): Stage | undefined {
+  return STAGES.find((s) => s.name === name);
+}

@@ -1,0 +1,332 @@
+/**
+ * ingest: stream every raw file of a campaign, validate each row against DESIGN.md's
+ * formats, write normalized copies under `derived/<campaign>/ingest/`, malformed rows
+ * to `derived/<campaign>/rejects.csv`, and a manifest with every file's sha256 and
+ * counts. Every line of every file lands in exactly one count: header, blank, data
+ * row, control row (end markers) or reject.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AtomicWriter, replaceDir, writeFileAtomic } from '../io/atomic.ts';
+import { csvField, csvRow, splitFields } from '../io/csv.ts';
+import { sha256File } from '../io/hash.ts';
+import { stableStringify } from '../io/json.ts';
+import { readLines } from '../io/lines.ts';
+import { InputError } from '../errors.ts';
+import { derivedPath, formatCount, Throttle, type StageContext } from '../context.ts';
+import { readCampaign, type CarrierLayout, type RawFile } from '../raw/layout.ts';
+import {
+  FORMATS, END_MARKER, badMessageId, isUuid, mapColumns, parseBool, parseNonNegative, parsePort, parseTime,
+  type ColumnMap, type FileKind,
+} from '../raw/formats.ts';
+import {
+  CLIENT_COLUMNS, INGEST_SCHEMA, REJECT_COLUMNS, SERVER_COLUMNS, TIMEOUT_COLUMNS, TRIAL_COLUMNS,
+  type CarrierIngest, type FileRecord, type IngestManifest,
+} from '../derived/ingested.ts';
+
+const MAX_RAW_IN_REJECTS = 1000;
+
+export interface IngestResult {
+  manifest: IngestManifest;
+  outputs: string[];
+}
+
+/** Called for each valid data row with its fields mapped; returns a reason to reject or a normalized row. */
+type RowHandler = (fields: string[], lineNo: number) => string | { row: string; control?: boolean };
+
+class Rejects {
+  count = 0;
+  constructor(private readonly out: AtomicWriter) {
+    out.write(`${csvRow(REJECT_COLUMNS)}\n`);
+  }
+  add(file: string, line: number, reason: string, raw: string): void {
+    this.count += 1;
+    const shown = raw.length > MAX_RAW_IN_REJECTS ? `${raw.slice(0, MAX_RAW_IN_REJECTS)}...` : raw;
+    this.out.write(`${csvRow([file, line, reason, shown])}\n`);
+  }
+}
+
+interface IngestState {
+  ctx: StageContext;
+  rejects: Rejects;
+  throttle: Throttle;
+  rowsDone: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+function extrasJson(map: ColumnMap, fields: string[]): string {
+  if (map.extras.length === 0) return '';
+  const obj: Record<string, string> = {};
+  for (const e of map.extras) obj[e.name] = fields[e.index]!;
+  return csvField(JSON.stringify(obj));
+}
+
+/** Stream one file, dispatching its header, blank lines, rows and rejects. */
+async function ingestFile(
+  state: IngestState, file: RawFile, kind: FileKind, carrier: string | null, run: string | null,
+  makeHandler: (map: ColumnMap) => RowHandler,
+): Promise<FileRecord> {
+  const record: FileRecord = {
+    path: file.rel, sha256: '', kind, carrier, run, lines: 0, header: false, blank: 0, rows: 0, control: 0, rejected: 0, extraColumns: [],
+  };
+  const shaPromise = sha256File(file.abs);
+  let map: ColumnMap | null = null;
+  let handle: RowHandler | null = null;
+  const reject = (line: number, reason: string, raw: string) => {
+    record.rejected += 1;
+    state.rejects.add(file.rel, line, reason, raw);
+  };
+  record.lines = await readLines(file.abs, (line, lineNo) => {
+    if (line.trim().length === 0) {
+      record.blank += 1;
+      return;
+    }
+    const fields = splitFields(line);
+    if (fields === null) {
+      reject(lineNo, 'unterminated quote', line);
+      return;
+    }
+    if (map === null) {
+      const mapped = mapColumns(FORMATS[kind], fields);
+      if (typeof mapped === 'string') throw new InputError(file.rel, lineNo, mapped);
+      map = mapped;
+      handle = makeHandler(map);
+      record.extraColumns = map.extras.map((e) => e.name);
+      if (map.hasHeader) {
+        record.header = true;
+        return;
+      }
+    }
+    if (fields.length !== map.width && !(kind === 'trials' && fields.length === map.width - 1 && map.known[5] === map.width - 1)) {
+      const capture = kind === 'client' || kind === 'server';
+      const id = fields[0] ?? '';
+      reject(lineNo, capture && !isUuid(id) && id !== END_MARKER ? badMessageId(fields) : `expected ${map.width} columns, got ${fields.length}`, line);
+      return;
+    }
+    const out = handle!(fields, lineNo);
+    if (typeof out === 'string') {
+      reject(lineNo, out, line);
+      return;
+    }
+    if (out.control) record.control += 1;
+    else record.rows += 1;
+    state.rowsDone += 1;
+    if (state.throttle.due()) {
+      state.ctx.log.progress(`ingest ${state.ctx.campaign}: ${formatCount(state.rowsDone)} rows (${state.throttle.rate(state.rowsDone)}), ${state.filesDone}/${state.filesTotal} files`);
+    }
+  });
+  record.sha256 = await shaPromise;
+  state.filesDone += 1;
+  return record;
+}
+
+function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest): (map: ColumnMap) => RowHandler {
+  return (map) => {
+    const [iId, iTime, iLocal, iDest, iStatus] = map.known as [number, number, number, number, number];
+    const runField = csvField(run);
+    return (f, lineNo) => {
+      const id = f[iId]!;
+      if (id === END_MARKER) return { row: '', control: true };
+      if (!isUuid(id)) return badMessageId(f);
+      const time = parseTime(f[iTime]!);
+      if (typeof time === 'string') return time;
+      const local = parsePort(f[iLocal]!, 'sender port');
+      if (typeof local === 'string') return local;
+      const dest = parsePort(f[iDest]!, 'receiver port');
+      if (typeof dest === 'string') return dest;
+      const status = f[iStatus]!.toUpperCase();
+      if (status !== 'S' && status !== 'F') return `success ${JSON.stringify(f[iStatus])} is not S or F`;
+      if (status === 'S') counts.sent += 1;
+      else counts.failed += 1;
+      counts.clientRows += 1;
+      out.write(`${runField},${lineNo},${id.toLowerCase()},${time},${local},${dest},${status},${extrasJson(map, f)}\n`);
+      return { row: '' };
+    };
+  };
+}
+
+function serverHandler(out: AtomicWriter, run: string, counts: CarrierIngest): (map: ColumnMap) => RowHandler {
+  return (map) => {
+    const [iId, iTime, iExt, iPort] = map.known as [number, number, number, number];
+    const runField = csvField(run);
+    return (f, lineNo) => {
+      const id = f[iId]!;
+      const marker = id === END_MARKER;
+      if (!marker && !isUuid(id)) return badMessageId(f);
+      const time = parseTime(f[iTime]!);
+      if (typeof time === 'string') return time;
+      const ext = parsePort(f[iExt]!, 'sender port');
+      if (typeof ext === 'string') return ext;
+      const port = parsePort(f[iPort]!, 'receiver port');
+      if (typeof port === 'string') return port;
+      if (marker) counts.control += 1;
+      else counts.serverRows += 1;
+      out.write(`${runField},${lineNo},${marker ? 'end-marker' : 'packet'},${marker ? '' : id.toLowerCase()},${time},${ext},${port},${extrasJson(map, f)}\n`);
+      return { row: '', control: marker };
+    };
+  };
+}
+
+function timeoutHandler(out: AtomicWriter, file: string, counts: CarrierIngest): (map: ColumnMap) => RowHandler {
+  return (map) => {
+    const [iId, iKind, iDelay, iReplied] = map.known as [number, number, number, number];
+    return (f, lineNo) => {
+      const id = f[iId]!;
+      if (id.length === 0) return 'probe_id is empty';
+      const kind = f[iKind]!.toLowerCase();
+      if (kind !== 'wait' && kind !== 'idle') return `kind ${JSON.stringify(f[iKind])} is not wait or idle`;
+      const delay = parseNonNegative(f[iDelay]!, 'delay_s');
+      if (typeof delay === 'string') return delay;
+      const replied = parseBool(f[iReplied]!, 'replied');
+      if (typeof replied === 'string') return replied;
+      counts.timeoutProbes += 1;
+      out.write(`${csvRow([file, lineNo, id, kind, delay, replied ? 1 : 0])}\n`);
+      return { row: '' };
+    };
+  };
+}
+
+function trialsHandler(out: AtomicWriter, file: string): (map: ColumnMap) => RowHandler {
+  return (map) => {
+    const [iA, iB, iStrategy, iTrial, iOutcome, iPackets] = map.known as [number, number, number, number, number, number];
+    return (f, lineNo) => {
+      const a = f[iA]!;
+      const b = f[iB]!;
+      if (a.length === 0 || b.length === 0) return 'carrier_a and carrier_b must both be named';
+      const strategy = f[iStrategy]!.toLowerCase();
+      if (strategy !== 'naive' && strategy !== 'biased') return `strategy ${JSON.stringify(f[iStrategy])} is not naive or biased`;
+      if (!/^\d+$/.test(f[iTrial]!)) return `trial ${JSON.stringify(f[iTrial])} is not a whole number`;
+      const outcome = f[iOutcome]!.toUpperCase();
+      if (outcome !== 'S' && outcome !== 'F') return `outcome ${JSON.stringify(f[iOutcome])} is not S or F`;
+      const packets = iPackets >= 0 ? (f[iPackets] ?? '') : '';
+      if (packets.length > 0 && !/^\d+$/.test(packets)) return `packets ${JSON.stringify(packets)} is not a whole number`;
+      out.write(`${csvRow([file, lineNo, a, b, strategy, Number(f[iTrial]), outcome, packets])}\n`);
+      return { row: '' };
+    };
+  };
+}
+
+function emptyCounts(): CarrierIngest {
+  return {
+    runs: [], clientRows: 0, failed: 0, sent: 0, serverRows: 0, control: 0, rejected: 0, timeoutProbes: 0, natType: false,
+    clientExtraColumns: [], serverExtraColumns: [],
+  };
+}
+
+function union(into: string[], more: string[]): void {
+  for (const m of more) if (!into.includes(m)) into.push(m);
+}
+
+/** One writer per output, opened with its header; all committed or all aborted together. */
+class Outputs {
+  private readonly writers: AtomicWriter[] = [];
+  open(file: string, columns: readonly string[]): AtomicWriter {
+    const w = new AtomicWriter(file);
+    w.write(`${columns.join(',')}\n`);
+    this.writers.push(w);
+    return w;
+  }
+  commit(): void {
+    for (const w of this.writers) w.commit();
+  }
+  abort(): void {
+    for (const w of this.writers) w.abort();
+  }
+}
+
+async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: string, files: FileRecord[], outs: Outputs): Promise<CarrierIngest> {
+  const counts = emptyCounts();
+  const cdir = path.join(dir, 'carriers', carrier.name);
+  const client = outs.open(path.join(cdir, 'client.csv'), CLIENT_COLUMNS);
+  const server = outs.open(path.join(cdir, 'server.csv'), SERVER_COLUMNS);
+  for (const f of carrier.client) {
+    const rec = await ingestFile(state, f, 'client', carrier.name, f.run, clientHandler(client, f.run, counts));
+    union(counts.clientExtraColumns, rec.extraColumns);
+    files.push(rec);
+  }
+  for (const f of carrier.server) {
+    const rec = await ingestFile(state, f, 'server', carrier.name, f.run, serverHandler(server, f.run, counts));
+    union(counts.serverExtraColumns, rec.extraColumns);
+    files.push(rec);
+  }
+  counts.runs = [...new Set([...carrier.client, ...carrier.server].map((f) => f.run))];
+  if (carrier.timeouts.length > 0) {
+    const timeouts = outs.open(path.join(cdir, 'timeouts.csv'), TIMEOUT_COLUMNS);
+    for (const f of carrier.timeouts) files.push(await ingestFile(state, f, 'timeouts', carrier.name, null, timeoutHandler(timeouts, f.rel, counts)));
+  }
+  if (carrier.natType) {
+    const rec = await ingestNatType(state, carrier.natType, carrier.name, path.join(cdir, 'nat-type.json'));
+    counts.natType = rec.rows === 1;
+    files.push(rec);
+  }
+  counts.rejected = files.filter((f) => f.carrier === carrier.name).reduce((s, f) => s + f.rejected, 0);
+  return counts;
+}
+
+async function ingestNatType(state: IngestState, file: RawFile, carrier: string, target: string): Promise<FileRecord> {
+  const text = fs.readFileSync(file.abs, 'utf8');
+  const record: FileRecord = {
+    path: file.rel, sha256: await sha256File(file.abs), kind: 'nat-type', carrier, run: null,
+    lines: text.split('\n').length, header: false, blank: 0, rows: 0, control: 0, rejected: 0, extraColumns: [],
+  };
+  try {
+    const value = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object');
+    await writeFileAtomic(target, stableStringify(value));
+    record.rows = 1;
+  } catch (e) {
+    record.rejected = 1;
+    state.rejects.add(file.rel, 1, `not a readable nat-type.json: ${(e as Error).message}`, text.slice(0, MAX_RAW_IN_REJECTS));
+  }
+  return record;
+}
+
+/** Run the ingest stage for one campaign. */
+export async function ingest(ctx: StageContext): Promise<IngestResult> {
+  const layout = readCampaign(ctx.paths.raw, ctx.campaign);
+  for (const c of layout.carriers) {
+    for (const u of c.unknown) ctx.log.warn(`${u.rel}: not a natatlas input (expected client-*.csv, server-*.csv, timeouts*.csv, nat-type.json); ignored`);
+    const serverRuns = new Set(c.server.map((f) => f.run));
+    for (const f of c.client) {
+      if (!serverRuns.has(f.run)) ctx.log.warn(`${f.rel}: no server-${f.run}.csv beside it; packets of that run that reached no other server file count as lost`);
+    }
+  }
+  const dir = derivedPath(ctx, 'ingest');
+  const rejectsFile = derivedPath(ctx, 'rejects.csv');
+  const files: FileRecord[] = [];
+  const carriers: Record<string, CarrierIngest> = {};
+  const filesTotal = layout.trials.length + layout.carriers.reduce((s, c) => s + c.client.length + c.server.length + c.timeouts.length + (c.natType ? 1 : 0), 0);
+  const rejectsWriter = new AtomicWriter(rejectsFile);
+  const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, filesDone: 0, filesTotal };
+  let trials = { rows: 0, rejected: 0 };
+  try {
+    await replaceDir(dir, async (tmp) => {
+      const outs = new Outputs();
+      try {
+        for (const carrier of layout.carriers) carriers[carrier.name] = await ingestCarrier(state, carrier, tmp, files, outs);
+        if (layout.trials.length > 0) {
+          const out = outs.open(path.join(tmp, 'trials.csv'), TRIAL_COLUMNS);
+          for (const f of layout.trials) {
+            const rec = await ingestFile(state, f, 'trials', null, null, trialsHandler(out, f.rel));
+            trials = { rows: trials.rows + rec.rows, rejected: trials.rejected + rec.rejected };
+            files.push(rec);
+          }
+        }
+        outs.commit();
+      } catch (e) {
+        outs.abort();
+        throw e;
+      }
+      const manifest: IngestManifest = { schema: INGEST_SCHEMA, campaign: ctx.campaign, files, carriers, trials, rejected: state.rejects.count };
+      await writeFileAtomic(path.join(tmp, 'manifest.json'), stableStringify(manifest));
+    });
+    rejectsWriter.commit();
+  } catch (e) {
+    rejectsWriter.abort();
+    throw e;
+  }
+  const manifest: IngestManifest = { schema: INGEST_SCHEMA, campaign: ctx.campaign, files, carriers, trials, rejected: state.rejects.count };
+  ctx.log.info(`ingest ${ctx.campaign}: ${layout.carriers.length} carriers, ${files.length} files, ${formatCount(state.rowsDone)} rows, ${formatCount(state.rejects.count)} rejected (${path.relative(process.cwd(), rejectsFile)})`);
+  return { manifest, outputs: [dir, rejectsFile] };
+}
