@@ -1,0 +1,47 @@
+/**
+ * The external ports the NAT freshly allocated, in send order: every joined packet
+ * except those that rode an earlier packet's live mapping. This is the sample every
+ * allocation family is fitted to, and the sequence the conditional models read.
+ */
+import type { Observations } from './observations.ts';
+
+export interface Allocations {
+  n: number;
+  port: Uint16Array;
+  run: Uint32Array;
+  /** Send time, ms. */
+  time: Float64Array;
+  /** The phone's local port (0 = unknown). */
+  local: Uint16Array;
+  /** End-marker ports: allocations with no send time, used for the marginal only. */
+  markers: number[];
+}
+
+export function allocationsOf(obs: Observations, reused: Uint8Array): Allocations {
+  let n = 0;
+  for (let i = 0; i < obs.n; i++) if (reused[i] === 0) n += 1;
+  const port = new Uint16Array(n);
+  const run = new Uint32Array(n);
+  const time = new Float64Array(n);
+  const local = new Uint16Array(n);
+  let k = 0;
+  for (let i = 0; i < obs.n; i++) {
+    if (reused[i] !== 0) continue;
+    port[k] = obs.external[i]!;
+    run[k] = obs.run[i]!;
+    time[k] = obs.sendTime[i]!;
+    local[k] = obs.local[i]!;
+    k += 1;
+  }
+  return { n, port, run, time, local, markers: obs.markerPorts };
+}
+
+/** Calls `fn(prev, cur)` for each pair of consecutive allocations in the same run. */
+export function forEachPair(a: Allocations, fn: (prev: number, cur: number) => void): void {
+  for (let i = 1; i < a.n; i++) if (a.run[i] === a.run[i - 1]) fn(i - 1, i);
+}
+
+/** Whether allocation i starts its run (no previous allocation to condition on). */
+export function startsRun(a: Allocations, i: number): boolean {
+  return i === 0 || a.run[i] !== a.run[i - 1];
+}

@@ -1,0 +1,94 @@
+/**
+ * Block allocation: the NAT hands a subscriber ports inside one aligned block (256
+ * ports on the Dutch carriers measured) until it has used some number of them, then
+ * moves to a new block. Detection scores every power-of-two block size by the
+ * likelihood of the allocation sequence under "stay in the previous port's block with
+ * probability q, else jump anywhere"; the best size wins, and 2x or 0.5x of it score
+ * visibly worse (halves of a block are left half the time; doubled blocks dilute q/s).
+ */
+import { forEachPair, startsRun, type Allocations } from './allocations.ts';
+
+export interface BlockSizeScore {
+  size: number;
+  pSame: number;
+  logLik: number;
+}
+
+export interface BlockFit {
+  blockSize: number;
+  /** Probability that the next allocation stays in the previous one's block. */
+  pSameBlock: number;
+  /** Mean allocations per block visit, from visits not cut by a run's start or end, corrected for lost packets. */
+  perBlock: number;
+  /** Visits that were complete (counted for perBlock). */
+  visits: number;
+  blocksSeen: number;
+  min: number;
+  max: number;
+  logLik: number;
+  /** Parameters: block size, q, min, max. */
+  k: number;
+  sizes: BlockSizeScore[];
+}
+
+export const BLOCK_SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096] as const;
+
+function scoreSize(a: Allocations, size: number, rangeSize: number): BlockSizeScore {
+  let pairs = 0;
+  let same = 0;
+  forEachPair(a, (p, c) => {
+    pairs += 1;
+    if (Math.floor(a.port[p]! / size) === Math.floor(a.port[c]! / size)) same += 1;
+  });
+  const q = pairs === 0 ? 0 : same / pairs;
+  return { size, pSame: q, logLik: blockLogLik(a, size, q, rangeSize) };
+}
+
+/** Log-likelihood of the allocation sequence under a block model (used for AIC). */
+export function blockLogLik(a: Allocations, size: number, q: number, rangeSize: number): number {
+  const jump = Math.log(Math.max(1 - q, 1e-12) / rangeSize);
+  const stay = Math.log(q / size + (1 - q) / rangeSize);
+  let ll = 0;
+  for (let i = 0; i < a.n; i++) {
+    if (startsRun(a, i)) ll -= Math.log(rangeSize);
+    else ll += Math.floor(a.port[i]! / size) === Math.floor(a.port[i - 1]! / size) ? stay : jump;
+  }
+  return ll;
+}
+
+export function fitBlock(a: Allocations, range: [number, number], lossRate: number): BlockFit | null {
+  if (a.n < 2) return null;
+  const sizes = BLOCK_SIZES.map((s) => {
+    const min = Math.floor(range[0] / s) * s;
+    const max = Math.floor(range[1] / s) * s + s - 1;
+    return scoreSize(a, s, max - min + 1);
+  });
+  const best = sizes.reduce((x, y) => (y.logLik > x.logLik ? y : x));
+  const size = best.size;
+  const min = Math.floor(range[0] / size) * size;
+  const max = Math.floor(range[1] / size) * size + size - 1;
+  // Visits: maximal stretches of consecutive allocations in one block; the first and
+  // last of each run are cut short by the capture, not by the NAT, so they are left out.
+  const visits: number[] = [];
+  const blocks = new Set<number>();
+  let len = 0;
+  let first = true;
+  for (let i = 0; i < a.n; i++) {
+    const b = Math.floor(a.port[i]! / size);
+    blocks.add(b);
+    const newRun = startsRun(a, i);
+    if (newRun || b !== Math.floor(a.port[i - 1]! / size)) {
+      if (i > 0 && !first && !newRun) visits.push(len);
+      first = newRun;
+      len = 0;
+    }
+    len += 1;
+  }
+  const observed = visits.length > 0 ? visits.reduce((s, v) => s + v, 0) / visits.length : a.n / Math.max(1, blocks.size);
+  // Lost packets were allocated too; the capture saw only (1 - loss) of each visit.
+  const perBlock = observed / Math.max(1e-9, 1 - lossRate);
+  return {
+    blockSize: size, pSameBlock: best.pSame, perBlock, visits: visits.length, blocksSeen: blocks.size, min, max,
+    logLik: best.logLik, k: 4, sizes,
+  };
+}

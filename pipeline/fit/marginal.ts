@@ -1,0 +1,94 @@
+/**
+ * The bias table's `marginal`: where the next external port falls, as sorted, disjoint,
+ * inclusive port ranges with masses summing to 1. The fitted model's mass is taken on
+ * aligned bins of `binWidth` ports inside its support, empty bins are dropped, and
+ * adjacent bins are merged where their densities are closest (the merge that loses
+ * the least Kullback–Leibler information) until at most `maxSegments` remain.
+ */
+
+export type Segment = [from: number, to: number, mass: number];
+
+export const MARGINAL_BIN = 64;
+export const MAX_SEGMENTS = 128;
+/** Masses are rounded to this many decimals so tables are compact and byte-stable. */
+const MASS_DECIMALS = 12;
+
+/** Mass of each aligned bin from a CDF over integer ports, F(x) = P(port <= x). */
+export function binsFromCdf(cdf: (x: number) => number, lo: number, hi: number, binWidth = MARGINAL_BIN): Segment[] {
+  const out: Segment[] = [];
+  let start = lo;
+  let prev = cdf(lo - 1);
+  while (start <= hi) {
+    const end = Math.min(hi, (Math.floor(start / binWidth) + 1) * binWidth - 1);
+    const f = cdf(end);
+    out.push([start, end, Math.max(0, f - prev)]);
+    prev = f;
+    start = end + 1;
+  }
+  return out;
+}
+
+function mergeLoss(a: Segment, b: Segment): number {
+  const wa = a[1] - a[0] + 1;
+  const wb = b[1] - b[0] + 1;
+  const m = a[2] + b[2];
+  const term = (mass: number, w: number) => (mass > 0 ? mass * Math.log(mass / w) : 0);
+  return term(a[2], wa) + term(b[2], wb) - term(m, wa + wb);
+}
+
+/** Drop empty bins, merge the closest adjacent pairs down to `maxSegments`, normalise and round. */
+export function compactSegments(bins: Segment[], maxSegments = MAX_SEGMENTS): Segment[] {
+  const segs: Segment[] = bins.filter((s) => s[2] > 0).map((s) => [s[0], s[1], s[2]]);
+  while (segs.length > maxSegments) {
+    let best = -1;
+    let bestLoss = Infinity;
+    for (let i = 0; i + 1 < segs.length; i++) {
+      if (segs[i]![1] + 1 !== segs[i + 1]![0]) continue;
+      const loss = mergeLoss(segs[i]!, segs[i + 1]!);
+      if (loss < bestLoss) {
+        bestLoss = loss;
+        best = i;
+      }
+    }
+    if (best < 0) break;
+    const a = segs[best]!;
+    const b = segs[best + 1]!;
+    segs.splice(best, 2, [a[0], b[1], a[2] + b[2]]);
+  }
+  return normalise(segs);
+}
+
+/** Masses rounded to 12 decimals that sum to 1 (the rounding residue goes to the largest). */
+export function normalise(segs: Segment[]): Segment[] {
+  const total = segs.reduce((s, x) => s + x[2], 0);
+  if (total <= 0) return [];
+  const scale = 10 ** MASS_DECIMALS;
+  const ints = segs.map((s) => Math.round((s[2] / total) * scale));
+  const residue = scale - ints.reduce((s, v) => s + v, 0);
+  let largest = 0;
+  ints.forEach((v, i) => {
+    if (v > ints[largest]!) largest = i;
+  });
+  ints[largest]! += residue;
+  return segs.map((s, i) => [s[0], s[1], ints[i]! / scale] as Segment).filter((s) => s[2] > 0);
+}
+
+/** Total-variation distance between two segment lists over integer ports (uniform within segments). */
+export function totalVariation(a: Segment[], b: Segment[]): number {
+  const cuts = new Set<number>();
+  for (const s of [...a, ...b]) {
+    cuts.add(s[0]);
+    cuts.add(s[1] + 1);
+  }
+  const edges = [...cuts].sort((x, y) => x - y);
+  const density = (segs: Segment[], x: number) => {
+    for (const s of segs) if (x >= s[0] && x <= s[1]) return s[2] / (s[1] - s[0] + 1);
+    return 0;
+  };
+  let tv = 0;
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const w = edges[i + 1]! - edges[i]!;
+    tv += Math.abs(density(a, edges[i]!) - density(b, edges[i]!)) * w;
+  }
+  return tv / 2;
+}
