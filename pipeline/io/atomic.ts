@@ -35,8 +35,9 @@ export class AtomicWriter {
   readonly target: string;
   private readonly tmp: string;
   private fd: number;
-  private parts: string[] = [];
-  private size = 0;
+  // One growing string: V8 builds it as a rope, which measured faster than pushing
+  // parts to an array and joining them (less garbage for millions of short rows).
+  private buf = '';
   private readonly flushBytes: number;
 
   constructor(target: string, flushBytes = 1 << 20) {
@@ -48,16 +49,14 @@ export class AtomicWriter {
   }
 
   write(text: string): void {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= this.flushBytes) this.flush();
+    this.buf += text;
+    if (this.buf.length >= this.flushBytes) this.flush();
   }
 
   private flush(): void {
-    if (this.parts.length === 0) return;
-    fs.writeSync(this.fd, this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
+    if (this.buf.length === 0) return;
+    fs.writeSync(this.fd, this.buf);
+    this.buf = '';
   }
 
   /** Flush, close and rename into place. */
