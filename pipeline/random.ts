@@ -65,6 +65,23 @@ export function logGamma(x: number): number {
   return LN_SQRT_2PI + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
+/**
+ * The version-4 UUID text of four random 32-bit words: the version nibble and the
+ * variant bits overwrite bits of the second and third word (122 random bits remain).
+ */
+export function uuidFromWords(a: number, b: number, c: number, d: number): string {
+  const v = (b & 0x0fff) | 0x4000;
+  const w = ((c >>> 16) & 0x3fff) | 0x8000;
+  return (
+    HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + '-' +
+    HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + '-' +
+    HEX[v >>> 8]! + HEX[v & 255]! + '-' +
+    HEX[w >>> 8]! + HEX[w & 255]! + '-' +
+    HEX[(c >>> 8) & 255]! + HEX[c & 255]! +
+    HEX[d >>> 24]! + HEX[(d >>> 16) & 255]! + HEX[(d >>> 8) & 255]! + HEX[d & 255]!
+  );
+}
+
 export class Rng {
   /** The string the stream was derived from: the seed, then `/label` per fork. */
   readonly key: string;
@@ -222,22 +239,9 @@ export class Rng {
     return Math.floor(Math.log(1 - this.next()) / Math.log(1 - p));
   }
 
-  /** An RFC 4122 version-4 UUID, lowercase, from this stream. */
+  /** An RFC 4122 version-4 UUID, lowercase, from this stream (four u32 draws, see uuidFromWords). */
   uuid(): string {
-    const a = this.u32();
-    const b = this.u32();
-    const c = this.u32();
-    const d = this.u32();
-    const v = (b & 0x0fff) | 0x4000;
-    const w = ((c >>> 16) & 0x3fff) | 0x8000;
-    return (
-      HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + '-' +
-      HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + '-' +
-      HEX[v >>> 8]! + HEX[v & 255]! + '-' +
-      HEX[w >>> 8]! + HEX[w & 255]! + '-' +
-      HEX[(c >>> 8) & 255]! + HEX[c & 255]! +
-      HEX[d >>> 24]! + HEX[(d >>> 16) & 255]! + HEX[(d >>> 8) & 255]! + HEX[d & 255]!
-    );
+    return uuidFromWords(this.u32(), this.u32(), this.u32(), this.u32());
   }
 
   pick<T>(items: readonly T[]): T {

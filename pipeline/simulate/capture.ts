@@ -14,6 +14,7 @@ import type { AtomicWriter } from '../io/atomic.ts';
 import { NatatlasError } from '../errors.ts';
 import type { Rng } from '../random.ts';
 import type { Nat } from './models.ts';
+import { ByteLines } from './byte-lines.ts';
 
 export interface CaptureOptions {
   /** Send rate of the phone (the app: 50/s, one packet every 20 ms). */
@@ -178,32 +179,77 @@ export function resolveCapture(partial: Partial<CaptureOptions> | undefined, wha
   };
 }
 
-/** Server rows of one run, buffered for the sort by receive time. */
+/** Server row kinds. */
+const DATA = 0;
+const STRANGER = 1;
+const MARKER = 2;
+
+/**
+ * Server rows of one run, buffered for the sort by receive time. Columns live in typed
+ * arrays (no per-row strings) and rows are formatted only when written.
+ */
 class ServerBuffer {
+  length = 0;
+  private cap: number;
   recv: Float64Array;
   /** Send index within the run for the first copy of a joined packet, else -1. */
   seq: Int32Array;
-  lines: string[] = [];
-  length = 0;
+  u0: Uint32Array;
+  u1: Uint32Array;
+  u2: Uint32Array;
+  u3: Uint32Array;
+  ext: Uint16Array;
+  port: Uint16Array;
+  kind: Uint8Array;
+  /** Last octet of a stranger's 203.0.113.x address. */
+  host: Uint8Array;
 
   constructor(capacity: number) {
-    this.recv = new Float64Array(Math.max(16, capacity));
-    this.seq = new Int32Array(Math.max(16, capacity));
+    this.cap = Math.max(16, capacity);
+    this.recv = new Float64Array(this.cap);
+    this.seq = new Int32Array(this.cap);
+    this.u0 = new Uint32Array(this.cap);
+    this.u1 = new Uint32Array(this.cap);
+    this.u2 = new Uint32Array(this.cap);
+    this.u3 = new Uint32Array(this.cap);
+    this.ext = new Uint16Array(this.cap);
+    this.port = new Uint16Array(this.cap);
+    this.kind = new Uint8Array(this.cap);
+    this.host = new Uint8Array(this.cap);
   }
 
-  push(recv: number, seq: number, line: string): void {
-    if (this.length === this.recv.length) {
-      const r = new Float64Array(this.length * 2);
-      r.set(this.recv);
-      this.recv = r;
-      const s = new Int32Array(this.length * 2);
-      s.set(this.seq);
-      this.seq = s;
-    }
-    this.recv[this.length] = recv;
-    this.seq[this.length] = seq;
-    this.lines.push(line);
-    this.length += 1;
+  private grow(): void {
+    this.cap *= 2;
+    const g = <T extends Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(this.cap);
+      b.set(a);
+      return b;
+    };
+    this.recv = g(this.recv, Float64Array);
+    this.seq = g(this.seq, Int32Array);
+    this.u0 = g(this.u0, Uint32Array);
+    this.u1 = g(this.u1, Uint32Array);
+    this.u2 = g(this.u2, Uint32Array);
+    this.u3 = g(this.u3, Uint32Array);
+    this.ext = g(this.ext, Uint16Array);
+    this.port = g(this.port, Uint16Array);
+    this.kind = g(this.kind, Uint8Array);
+    this.host = g(this.host, Uint8Array);
+  }
+
+  push(kind: number, recv: number, seq: number, a: number, b: number, c: number, d: number, ext: number, port: number, host = 0): void {
+    if (this.length === this.cap) this.grow();
+    const i = this.length++;
+    this.kind[i] = kind;
+    this.recv[i] = recv;
+    this.seq[i] = seq;
+    this.u0[i] = a;
+    this.u1[i] = b;
+    this.u2[i] = c;
+    this.u3[i] = d;
+    this.ext[i] = ext;
+    this.port[i] = port;
+    this.host[i] = host;
   }
 
   /** Row order by receive time, ties by the order rows were generated (stable). */
@@ -252,29 +298,30 @@ export interface RunContext {
   onPackets?: (done: number) => void;
 }
 
-const CHUNK = 1 << 16;
+const REPORT_EVERY = 1 << 16;
 
+/** One injected bad row (no packet behind it): bad uuid, port out of range, bad time, or a column short. */
 function malformedRow(rng: Rng, side: 'client' | 'server', uuid: string, t: number, port: number, dest: number, ipSuffix: string): string {
-  const kind = rng.int(0, 3);
   const tail = side === 'client' ? ', S' : ipSuffix;
-  switch (kind) {
-    case 0: // a message id that is not a UUID (one character corrupted)
-      return `${uuid.slice(0, 9)}zz${uuid.slice(11)}, ${t}, ${port}, ${dest}${tail}\n`;
+  switch (rng.int(0, 3)) {
+    case 0: // a message id that is not a UUID (two characters corrupted)
+      return `${uuid.slice(0, 9)}zz${uuid.slice(11)}, ${t}, ${port}, ${dest}${tail}`;
     case 1: // a port outside 0..65535
-      return `${uuid}, ${t}, ${rng.bernoulli(0.5) ? 70000 : -5}, ${dest}${tail}\n`;
+      return `${uuid}, ${t}, ${rng.bernoulli(0.5) ? 70000 : -5}, ${dest}${tail}`;
     case 2: // a time that is not a number
-      return `${uuid}, 2023-03-01 10:00:00, ${port}, ${dest}${tail}\n`;
+      return `${uuid}, 2023-03-01 10:00:00, ${port}, ${dest}${tail}`;
     default: // a column short
-      return side === 'client' ? `${uuid}, ${t}, ${port}, ${dest}\n` : `${uuid}, ${t}, ${port}${ipSuffix}\n`;
+      return side === 'client' ? `${uuid}, ${t}, ${port}, ${dest}` : `${uuid}, ${t}, ${port}${ipSuffix}`;
   }
 }
 
 /**
- * Simulate one run: write the client file's rows and the server file (header included),
- * feeding every outbound packet through the NAT. Returns the phone time of the last send.
+ * Simulate one run: append the client file's data rows to `ctx.client` (the caller
+ * writes the header) and the whole server file to `ctx.server`, feeding every outbound
+ * packet through the NAT in send order. Returns the phone time of the last send.
  */
 export function simulateRun(ctx: RunContext): number {
-  const { nat, rng, opts, counts, client } = ctx;
+  const { nat, rng, opts, counts } = ctx;
   const n = ctx.packets;
   const [lo, hi] = opts.serverPorts;
   const intervalMs = 1000 / opts.packetsPerSecond;
@@ -282,20 +329,28 @@ export function simulateRun(ctx: RunContext): number {
   const base = opts.baseDelayMs;
   const jitterRate = opts.jitterMs > 0 ? 1 / opts.jitterMs : 0;
   const ipSuffix = opts.senderIp ? `, ${ctx.ip}` : '';
+  const { reuseRate, lossRate, duplicateRate, strangerRate, bindFailureRate, portZeroRate, malformedRate } = opts;
 
   // Server ports that fail to bind this run: junk rows at the top, packets to them lost.
-  const closed = new Set<number>();
-  while (closed.size < opts.failedServerPorts) closed.add(rng.int(lo, hi));
-  const closedSorted = [...closed].sort((a, b) => a - b);
+  const closed = new Uint8Array(65536);
+  const closedList: number[] = [];
+  while (closedList.length < opts.failedServerPorts) {
+    const p = rng.int(lo, hi);
+    if (closed[p] === 0) {
+      closed[p] = 1;
+      closedList.push(p);
+    }
+  }
+  closedList.sort((a, b) => a - b);
   const openPort = (): number => {
     let p = rng.int(lo, hi);
-    while (closed.has(p)) p = rng.int(lo, hi);
+    while (closed[p] === 1) p = rng.int(lo, hi);
     return p;
   };
   const delay = (): number => Math.floor(base + (jitterRate > 0 ? rng.exponential(jitterRate) : 0));
 
-  const buf = new ServerBuffer(Math.ceil(n * (1 + opts.duplicateRate + opts.strangerRate) * 1.05) + opts.endMarkers + 64);
-  let out = '';
+  const buf = new ServerBuffer(Math.ceil(n * (1 + duplicateRate + strangerRate) * 1.02) + opts.endMarkers + 64);
+  const out = new ByteLines(ctx.client);
   let sinceReport = 0;
   // The previous client row, if it was a send (S): what a reuse continues from.
   let prevSent = false;
@@ -303,38 +358,38 @@ export function simulateRun(ctx: RunContext): number {
   let prevDest = 0;
   let prevExt = 0;
   let prevJoined = false;
-  // Local port of the last S row: fresh draws avoid it so reuse is never accidental.
+  // Local port of the last S row: fresh draws avoid it, so a reuse is never accidental.
   let lastSentLocal = 0;
   let t = ctx.startMs;
 
   for (let i = 0; i < n; i++) {
     t = ctx.startMs + Math.round(i * intervalMs);
-    const uuid = rng.uuid();
+    const a = rng.u32();
+    const b = rng.u32();
+    const c = rng.u32();
+    const d = rng.u32();
     let local: number;
     let dest: number;
     let reused = false;
-    if (prevSent && prevLocal !== 0 && hi > lo && rng.bernoulli(opts.reuseRate)) {
+    if (prevSent && prevLocal !== 0 && hi > lo && rng.bernoulli(reuseRate)) {
       reused = true;
       local = prevLocal;
       dest = rng.int(lo, hi - 1);
       if (dest >= prevDest) dest += 1;
     } else {
       do local = rng.int(0, 65535); while (local !== 0 && local === lastSentLocal);
-      if (opts.portZeroRate > 0 && rng.bernoulli(opts.portZeroRate)) local = 0;
+      if (portZeroRate > 0 && rng.bernoulli(portZeroRate)) local = 0;
       dest = rng.int(lo, hi);
     }
-    const failed = !reused && ((local >= 1 && local <= 1023) || (local > 1023 && rng.bernoulli(opts.bindFailureRate)));
-    out += `${uuid}, ${t}, ${local}, ${dest}, ${failed ? 'F' : 'S'}\n`;
+    // Privileged ports fail to bind; a reused socket is already bound.
+    const failed = !reused && ((local >= 1 && local <= 1023) || (local > 1023 && rng.bernoulli(bindFailureRate)));
+    out.uuid(a, b, c, d).sep().int(t).sep().int(local).sep().int(dest).text(failed ? ', F' : ', S').end();
     counts.clientRows += 1;
-    if (opts.malformedRate > 0 && rng.bernoulli(opts.malformedRate)) {
-      out += malformedRow(rng, 'client', rng.uuid(), t, local, dest, '');
+    if (malformedRate > 0 && rng.bernoulli(malformedRate)) {
+      out.text(malformedRow(rng, 'client', rng.uuid(), t, local, dest, '')).end();
       counts.malformed.client += 1;
     }
-    if (out.length >= CHUNK) {
-      client.write(out);
-      out = '';
-    }
-    if (++sinceReport === CHUNK && ctx.onPackets) {
+    if (++sinceReport === REPORT_EVERY && ctx.onPackets) {
       ctx.onPackets(sinceReport);
       sinceReport = 0;
     }
@@ -348,27 +403,25 @@ export function simulateRun(ctx: RunContext): number {
 
     counts.sent += 1;
     if (local === 0) counts.portZero += 1;
-    // Port 0: the OS binds an ephemeral port the NAT sees but the log does not.
+    // Port 0: the OS binds an ephemeral port that the NAT sees but the log does not.
     const natLocal = local === 0 ? rng.int(EPHEMERAL[0], EPHEMERAL[1]) : local;
     const ext = nat.send(natLocal, dest, t);
     let joined = false;
-    if (closed.has(dest)) {
+    if (closed[dest] === 1) {
       counts.lost += 1;
       counts.lostToClosedPorts += 1;
-    } else if (rng.bernoulli(opts.lossRate)) {
+    } else if (rng.bernoulli(lossRate)) {
       counts.lost += 1;
       counts.lostInNetwork += 1;
     } else {
       joined = true;
       counts.joined += 1;
-      const recv = t + offset + delay();
-      const tail = `, ${ext}, ${dest}${ipSuffix}\n`;
-      buf.push(recv, i, `${uuid}, ${recv}${tail}`);
       counts.serverRows += 1;
-      if (rng.bernoulli(opts.duplicateRate)) {
-        // The network copy arrives strictly later, so the first row in the file is the original.
-        const again = Math.max(recv + 1, t + offset + delay());
-        buf.push(again, -1, `${uuid}, ${again}${tail}`);
+      const recv = t + offset + delay();
+      buf.push(DATA, recv, i, a, b, c, d, ext, dest);
+      if (rng.bernoulli(duplicateRate)) {
+        // The network's copy arrives strictly later, so the first row in the file is the original.
+        buf.push(DATA, Math.max(recv + 1, t + offset + delay()), -1, a, b, c, d, ext, dest);
         counts.serverDuplicates += 1;
         counts.serverRows += 1;
       }
@@ -381,12 +434,12 @@ export function simulateRun(ctx: RunContext): number {
         if (ext === prevExt) counts.reusedObservedSameExternal += 1;
       }
     }
-    if (rng.bernoulli(opts.strangerRate)) {
+    if (rng.bernoulli(strangerRate)) {
       counts.strangers += 1;
       counts.serverRows += 1;
       const recv = t + offset + delay();
-      const ip = opts.senderIp ? `, 203.0.113.${rng.int(1, 254)}` : '';
-      buf.push(recv, -1, `${rng.uuid()}, ${recv}, ${rng.int(1024, 65535)}, ${openPort()}${ip}\n`);
+      const host = opts.senderIp ? rng.int(1, 254) : 0;
+      buf.push(STRANGER, recv, -1, rng.u32(), rng.u32(), rng.u32(), rng.u32(), rng.int(1024, 65535), openPort(), host);
     }
     prevSent = true;
     prevLocal = local;
@@ -395,7 +448,7 @@ export function simulateRun(ctx: RunContext): number {
     prevJoined = joined;
     lastSentLocal = local;
   }
-  if (out.length > 0) client.write(out);
+  out.flush();
   if (sinceReport > 0 && ctx.onPackets) ctx.onPackets(sinceReport);
 
   // End markers: fresh sockets after the last packet; through the NAT, not in the client log.
@@ -403,39 +456,42 @@ export function simulateRun(ctx: RunContext): number {
     t = ctx.startMs + Math.round((n + k) * intervalMs);
     const dest = openPort();
     const ext = nat.send(rng.int(EPHEMERAL[0], EPHEMERAL[1]), dest, t);
-    const recv = t + offset + delay();
-    buf.push(recv, -1, `${END_OF_MESSAGE}, ${recv}, ${ext}, ${dest}${ipSuffix}\n`);
+    buf.push(MARKER, t + offset + delay(), -1, 0, 0, 0, 0, ext, dest);
     counts.control += 1;
   }
 
-  writeServer(ctx, buf, closedSorted, ipSuffix);
+  writeServer(ctx, buf, closedList, ipSuffix);
   return t;
 }
 
 function writeServer(ctx: RunContext, buf: ServerBuffer, closed: number[], ipSuffix: string): void {
-  const { rng, opts, counts, server } = ctx;
-  let out = `${SERVER_HEADER}${opts.senderIp ? `, ${SENDER_IP_HEADER}` : ''}\n`;
-  for (const p of closed) out += `Failed, to, launch, ${p}\n`;
+  const { rng, opts, counts } = ctx;
+  const out = new ByteLines(ctx.server);
+  out.text(`${SERVER_HEADER}${opts.senderIp ? `, ${SENDER_IP_HEADER}` : ''}`).end();
+  for (const p of closed) out.text('Failed, to, launch, ').int(p).end();
   counts.junk += closed.length;
   const order = buf.order();
+  const { kind, recv, seq, u0, u1, u2, u3, ext, port, host } = buf;
   let maxSeq = -1;
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;
-    out += buf.lines[i]!;
-    const s = buf.seq[i]!;
+    const rowKind = kind[i]!;
+    if (rowKind === MARKER) out.text(END_OF_MESSAGE);
+    else out.uuid(u0[i]!, u1[i]!, u2[i]!, u3[i]!);
+    out.sep().int(recv[i]!).sep().int(ext[i]!).sep().int(port[i]!);
+    if (ipSuffix.length > 0) out.text(rowKind === STRANGER ? `, 203.0.113.${host[i]}` : ipSuffix);
+    out.end();
+    // RFC 4737: a first copy received after a packet sent later than it is reordered.
+    const s = seq[i]!;
     if (s >= 0) {
       if (s < maxSeq) counts.reordered += 1;
       else maxSeq = s;
     }
     if (opts.malformedRate > 0 && rng.bernoulli(opts.malformedRate)) {
-      const recv = buf.recv[i]!;
-      out += malformedRow(rng, 'server', rng.uuid(), recv, rng.int(1024, 65535), rng.int(opts.serverPorts[0], opts.serverPorts[1]), ipSuffix);
+      const uuid = rng.uuid();
+      out.text(malformedRow(rng, 'server', uuid, recv[i]!, rng.int(1024, 65535), rng.int(opts.serverPorts[0], opts.serverPorts[1]), ipSuffix)).end();
       counts.malformed.server += 1;
     }
-    if (out.length >= CHUNK) {
-      server.write(out);
-      out = '';
-    }
   }
-  if (out.length > 0) server.write(out);
+  out.flush();
 }
