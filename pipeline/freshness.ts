@@ -4,7 +4,9 @@
  * fresh while all three still match; hashes are cached by size and mtime so a no-op
  * rerun reads no data.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { HashCache } from './io/hash.ts';
 import { stableStringify } from './io/json.ts';
@@ -14,6 +16,8 @@ import { listFiles, type Stage } from './stages/index.ts';
 
 interface Stamp {
   version: number;
+  /** sha256 over natatlas's own sources: a code change reruns stages even without a version bump. */
+  code: string;
   inputs: Record<string, string>;
   outputs: Record<string, string>;
 }
@@ -57,6 +61,7 @@ export class StampStore {
     const stamp = this.stamps[stage.name];
     if (!stamp) return { fresh: false, reason: 'never run' };
     if (stamp.version !== stage.version) return { fresh: false, reason: `stage version ${stamp.version} -> ${stage.version}` };
+    if (stamp.code !== codeHash()) return { fresh: false, reason: 'natatlas code changed' };
     const inputs = await this.hashAll(stage.inputs(this.ctx));
     const diff = describeDiff(stamp.inputs, inputs);
     if (diff) return { fresh: false, reason: `input ${diff}` };
@@ -70,7 +75,7 @@ export class StampStore {
   async record(stage: Stage, outputs: string[]): Promise<void> {
     const inputs = await this.hashAll(stage.inputs(this.ctx));
     const outs = await this.hashAll(outputs.flatMap(listFiles));
-    this.stamps[stage.name] = { version: stage.version, inputs, outputs: outs };
+    this.stamps[stage.name] = { version: stage.version, code: codeHash(), inputs, outputs: outs };
     await writeFileAtomic(path.join(this.dir, 'stamps.json'), stableStringify(this.stamps));
     await this.save();
   }
@@ -78,6 +83,23 @@ export class StampStore {
   async save(): Promise<void> {
     if (this.cache.changed) await writeFileAtomic(path.join(this.dir, 'hashes.json'), stableStringify(this.cache.toJSON()));
   }
+}
+
+let cachedCodeHash: string | undefined;
+
+/** sha256 of every source file under pipeline/ (names and contents), computed once per process. */
+export function codeHash(): string {
+  if (cachedCodeHash === undefined) {
+    const root = path.dirname(fileURLToPath(import.meta.url));
+    const hash = crypto.createHash('sha256');
+    for (const file of listFiles(root)) {
+      if (!/\.(ts|js|json)$/.test(file)) continue;
+      hash.update(path.relative(root, file).split(path.sep).join('/'));
+      hash.update(fs.readFileSync(file));
+    }
+    cachedCodeHash = hash.digest('hex');
+  }
+  return cachedCodeHash;
 }
 
 function describeDiff(before: Record<string, string>, after: Record<string, string>): string | null {

@@ -11,7 +11,9 @@ import type { BiasTable, DeltaSegment, PortSegment } from './types.ts';
 
 export const BIAS_SCHEMA_FILE = fileURLToPath(new URL('./bias-table.schema.json', import.meta.url));
 
-let compiled: ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | undefined;
+let compiled: ((data: unknown) => boolean) & { errors?: { instancePath: string; keyword: string; message?: string }[] | null } | undefined;
+
+const UNION_NOISE = new Set(['const', 'additionalProperties', 'anyOf', 'enum']);
 
 function schemaValidator() {
   if (!compiled) {
@@ -41,7 +43,13 @@ function checkSegments(segs: (PortSegment | DeltaSegment)[], where: string, lo: 
 /** Problems with `table`, each naming the field; empty when it is a valid bias table. */
 export function validateBiasTable(table: unknown): string[] {
   const validate = schemaValidator();
-  if (!validate(table)) return (validate.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}`);
+  if (!validate(table)) {
+    // A union (the model families) fails in every branch; the branch-mismatch errors
+    // (wrong const, extra properties, anyOf) only hide the real problem when there is one.
+    const errors = validate.errors ?? [];
+    const real = errors.filter((e) => !UNION_NOISE.has(e.keyword));
+    return (real.length > 0 ? real : errors).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}`);
+  }
   const t = table as BiasTable;
   const problems = checkSegments(t.marginal, 'marginal', 0, 65535);
   if (t.conditional?.kind === 'delta') problems.push(...checkSegments(t.conditional.segments, 'conditional.segments', -65535, 65535));

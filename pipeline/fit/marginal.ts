@@ -10,6 +10,8 @@ export type Segment = [from: number, to: number, mass: number];
 
 export const MARGINAL_BIN = 64;
 export const MAX_SEGMENTS = 128;
+/** A merge losing less than this (nats) changes nothing a table can express. */
+const LOSSLESS = 1e-12;
 /** Masses are rounded to this many decimals so tables are compact and byte-stable. */
 const MASS_DECIMALS = 12;
 
@@ -39,7 +41,7 @@ function mergeLoss(a: Segment, b: Segment): number {
 /** Drop empty bins, merge the closest adjacent pairs down to `maxSegments`, normalise and round. */
 export function compactSegments(bins: Segment[], maxSegments = MAX_SEGMENTS): Segment[] {
   const segs: Segment[] = bins.filter((s) => s[2] > 0).map((s) => [s[0], s[1], s[2]]);
-  while (segs.length > maxSegments) {
+  for (;;) {
     let best = -1;
     let bestLoss = Infinity;
     for (let i = 0; i + 1 < segs.length; i++) {
@@ -50,7 +52,8 @@ export function compactSegments(bins: Segment[], maxSegments = MAX_SEGMENTS): Se
         best = i;
       }
     }
-    if (best < 0) break;
+    // Past the cap, keep merging only what loses nothing (equal densities).
+    if (best < 0 || (segs.length <= maxSegments && bestLoss > LOSSLESS)) break;
     const a = segs[best]!;
     const b = segs[best + 1]!;
     segs.splice(best, 2, [a[0], b[1], a[2] + b[2]]);

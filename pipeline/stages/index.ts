@@ -10,6 +10,9 @@ import { derivedPath, type StageContext } from '../context.ts';
 import { readCampaign } from '../raw/layout.ts';
 import { ingest } from './ingest.ts';
 import { join } from './join.ts';
+import { fit } from './fit.ts';
+import { bias } from './bias.ts';
+import { BIAS_SCHEMA_FILE } from '../bias/validate.ts';
 
 export interface Stage {
   name: string;
@@ -54,6 +57,20 @@ export const STAGES: readonly Stage[] = [
     description: 'inner join client and server rows on the packet UUID; per-carrier joined CSV and summary counts',
     inputs: (ctx) => listFiles(derivedPath(ctx, 'ingest')),
     run: join,
+  },
+  {
+    name: 'fit',
+    version: 1,
+    description: 'per carrier: mapping behaviour, port preservation, allocation families compared by AIC, conditional model, timeouts',
+    inputs: (ctx) => ['ingest', 'joined', 'summary'].flatMap((d) => listFiles(derivedPath(ctx, d))),
+    run: fit,
+  },
+  {
+    name: 'bias',
+    version: 1,
+    description: 'write the bias tables engines import (derived/<campaign>/bias/<carrier>.json), each validated against the schema',
+    inputs: (ctx) => [...listFiles(derivedPath(ctx, 'fit')), ...listFiles(derivedPath(ctx, 'summary')), BIAS_SCHEMA_FILE],
+    run: bias,
   },
 ];
 

@@ -1,0 +1,401 @@
+/**
+ * NAT mapping timeouts from probes. A probe waits `delay` seconds and reports whether
+ * the mapping still let a packet in, so each probe only says "timeout > delay" or
+ * "timeout <= delay": current-status (interval-censored) data. We estimate the timeout
+ * distribution F(d) = P(timeout <= d) nonparametrically (isotonic regression) and
+ * parametrically (a Normal timeout, i.e. a probit model in the delay), and summarise it
+ * as the median with a bracket.
+ */
+import { logNormalCdf, normalHazardLower } from './special.ts';
+
+export interface TimeoutProbe {
+  /** Seconds between creating (or last using) the mapping and the inbound packet. */
+  delay: number;
+  /** The packet got in: the mapping was alive at `delay` (timeout > delay). */
+  replied: boolean;
+}
+
+/** Distinct delays with the number of probes and of silent (not replied) probes. */
+interface Pooled {
+  delays: number[];
+  total: number[];
+  silent: number[];
+}
+
+function pool(probes: readonly TimeoutProbe[]): Pooled {
+  const sorted = probes.map((p, i) => {
+    if (!Number.isFinite(p.delay)) throw new RangeError(`timeout probe ${i}: delay is not finite (${p.delay})`);
+    return p;
+  }).slice().sort((a, b) => a.delay - b.delay);
+  const delays: number[] = [];
+  const total: number[] = [];
+  const silent: number[] = [];
+  for (const p of sorted) {
+    const k = delays.length - 1;
+    if (k >= 0 && delays[k] === p.delay) {
+      total[k]! += 1;
+      if (!p.replied) silent[k]! += 1;
+    } else {
+      delays.push(p.delay);
+      total.push(1);
+      silent.push(p.replied ? 0 : 1);
+    }
+  }
+  return { delays, total, silent };
+}
+
+/**
+ * Nonparametric MLE of F(d) = P(timeout <= d) from current-status probes, at each
+ * distinct delay: the isotonic (non-decreasing) regression of the "no reply" indicator
+ * on the delay, with ties pooled, by pool-adjacent-violators. This is the exact NPMLE
+ * for current-status data (Groeneboom & Wellner), assumption-free, so it is what the
+ * report plots next to the parametric fit.
+ *
+ * @example npmleTimeout([{delay: 10, replied: true}, {delay: 20, replied: false}])
+ *   // { delays: [10, 20], cdf: [0, 1] }
+ */
+export function npmleTimeout(probes: readonly TimeoutProbe[]): { delays: number[]; cdf: number[] } {
+  const { delays, total, silent } = pool(probes);
+  // Blocks of adjacent delays sharing one fitted value: [first index, weight, sum].
+  const start: number[] = [];
+  const weight: number[] = [];
+  const sum: number[] = [];
+  for (let i = 0; i < delays.length; i++) {
+    start.push(i);
+    weight.push(total[i]!);
+    sum.push(silent[i]!);
+    // Merge while the last block's mean is below the previous one's (a violation).
+    while (start.length > 1) {
+      const k = start.length - 1;
+      if (sum[k - 1]! / weight[k - 1]! <= sum[k]! / weight[k]!) break;
+      weight[k - 1]! += weight[k]!;
+      sum[k - 1]! += sum[k]!;
+      start.pop();
+      weight.pop();
+      sum.pop();
+    }
+  }
+  const cdf = new Array<number>(delays.length);
+  for (let k = 0; k < start.length; k++) {
+    const end = k + 1 < start.length ? start[k + 1]! : delays.length;
+    for (let i = start[k]!; i < end; i++) cdf[i] = sum[k]! / weight[k]!;
+  }
+  return { delays, cdf };
+}
+
+/** A probe pattern as (delay, sign, count) with sign +1 = silent, -1 = replied. */
+interface Obs {
+  d: Float64Array;
+  s: Float64Array;
+  w: Float64Array;
+}
+
+function observations(p: Pooled): Obs {
+  const d: number[] = [];
+  const s: number[] = [];
+  const w: number[] = [];
+  for (let i = 0; i < p.delays.length; i++) {
+    const replied = p.total[i]! - p.silent[i]!;
+    if (p.silent[i]! > 0) {
+      d.push(p.delays[i]!);
+      s.push(1);
+      w.push(p.silent[i]!);
+    }
+    if (replied > 0) {
+      d.push(p.delays[i]!);
+      s.push(-1);
+      w.push(replied);
+    }
+  }
+  return { d: Float64Array.from(d), s: Float64Array.from(s), w: Float64Array.from(w) };
+}
+
+/**
+ * log-likelihood of timeout ~ Normal(mu, 1/kappa) and its derivatives in mu and kappa.
+ * P(silent at d) = Phi(kappa (d - mu)), P(reply) = Phi(-kappa (d - mu)).
+ */
+function normalLik(o: Obs, mu: number, kappa: number) {
+  let ll = 0;
+  let gMu = 0;
+  let hMu = 0;
+  let gK = 0;
+  let hK = 0;
+  for (let i = 0; i < o.d.length; i++) {
+    const x = o.d[i]! - mu;
+    const eta = o.s[i]! * kappa * x;
+    const w = o.w[i]!;
+    const lam = normalHazardLower(eta);
+    const dlam = -lam * (eta + lam); // d/d eta of lam: <= 0, so log Phi is concave.
+    ll += w * logNormalCdf(eta);
+    gMu -= w * o.s[i]! * kappa * lam;
+    hMu += w * kappa * kappa * dlam;
+    gK += w * o.s[i]! * x * lam;
+    hK += w * x * x * dlam;
+  }
+  return { ll, gMu, hMu, gK, hK };
+}
+
+/**
+ * Root of a decreasing function on a bracket by safeguarded Newton (bisection whenever
+ * Newton leaves the bracket or stalls): every 1-D problem below is the derivative of a
+ * concave function, so this always converges.
+ */
+function decreasingRoot(f: (x: number) => { g: number; h: number }, lo: number, hi: number, tol: number): number {
+  let x = 0.5 * (lo + hi);
+  for (let it = 0; it < 200; it++) {
+    const { g, h } = f(x);
+    if (g === 0) return x;
+    if (g > 0) lo = x;
+    else hi = x;
+    let next = h < 0 ? x - g / h : NaN;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (Math.abs(next - x) <= tol || hi - lo <= tol) return next;
+    x = next;
+  }
+  return x;
+}
+
+/** The mu maximising the likelihood for a fixed kappa (concave in mu). */
+function bestMu(o: Obs, kappa: number, span: { lo: number; hi: number }, tol: number): number {
+  let lo = span.lo;
+  let hi = span.hi;
+  let step = span.hi - span.lo + 1;
+  while (normalLik(o, lo, kappa).gMu < 0) {
+    hi = lo;
+    lo -= step;
+    step *= 2;
+  }
+  step = span.hi - span.lo + 1;
+  while (normalLik(o, hi, kappa).gMu > 0) {
+    lo = hi;
+    hi += step;
+    step *= 2;
+  }
+  return decreasingRoot((m) => {
+    const r = normalLik(o, m, kappa);
+    return { g: r.gMu, h: r.hMu };
+  }, lo, hi, tol);
+}
+
+/** The kappa maximising the likelihood for a fixed mu (concave in kappa), in [kLo, kHi]. */
+function bestKappa(o: Obs, mu: number, kLo: number, kHi: number): number {
+  if (normalLik(o, mu, kHi).gK >= 0) return kHi;
+  if (normalLik(o, mu, kLo).gK <= 0) return kLo;
+  // Newton in log kappa would need more algebra; bisection in log kappa is cheap here.
+  let a = Math.log(kLo);
+  let b = Math.log(kHi);
+  for (let it = 0; it < 100 && b - a > 1e-12; it++) {
+    const m = 0.5 * (a + b);
+    if (normalLik(o, mu, Math.exp(m)).gK > 0) a = m;
+    else b = m;
+  }
+  return Math.exp(0.5 * (a + b));
+}
+
+export interface NormalTimeoutFit {
+  mu: number;
+  sigma: number;
+  logLik: number;
+  /** sigma sits at its floor: the probes fit one exact threshold (up to a tie). */
+  sigmaAtFloor: boolean;
+  /** sigma sits at its ceiling: no dependence of replies on the delay. */
+  sigmaAtCeiling: boolean;
+}
+
+interface FitContext {
+  o: Obs;
+  span: { lo: number; hi: number };
+  kLo: number;
+  kHi: number;
+  tol: number;
+}
+
+function fitContext(probes: readonly TimeoutProbe[]): FitContext {
+  const o = observations(pool(probes));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const d of o.d) {
+    lo = Math.min(lo, d);
+    hi = Math.max(hi, d);
+  }
+  const width = Math.max(hi - lo, 1);
+  const scale = Math.max(Math.abs(lo), Math.abs(hi), 1);
+  // sigma from ~1e-6 of the delays (an exact threshold, to rounding) to 100x their span.
+  return { o, span: { lo, hi }, kLo: 1 / (100 * width), kHi: 1 / (1e-6 * scale), tol: 1e-9 * scale };
+}
+
+function fitNormalIn(c: FitContext): NormalTimeoutFit {
+  const { o, span, kLo, kHi, tol } = c;
+  // The profile over mu is concave in kappa (partial maximisation of a function jointly
+  // concave in (-kappa mu, kappa)), so the sign of its derivative brackets the optimum.
+  const slope = (k: number) => {
+    const mu = bestMu(o, k, span, tol);
+    return { mu, g: normalLik(o, mu, k).gK };
+  };
+  let kappa: number;
+  const atHi = slope(kHi);
+  const atLo = slope(kLo);
+  if (atHi.g >= 0) kappa = kHi;
+  else if (atLo.g <= 0) kappa = kLo;
+  else {
+    let a = Math.log(kLo);
+    let b = Math.log(kHi);
+    for (let it = 0; it < 100 && b - a > 1e-12; it++) {
+      const m = 0.5 * (a + b);
+      if (slope(Math.exp(m)).g > 0) a = m;
+      else b = m;
+    }
+    kappa = Math.exp(0.5 * (a + b));
+  }
+  const mu = bestMu(o, kappa, span, tol);
+  return { mu, sigma: 1 / kappa, logLik: normalLik(o, mu, kappa).ll, sigmaAtFloor: kappa === kHi, sigmaAtCeiling: kappa === kLo };
+}
+
+/**
+ * Maximum-likelihood fit of timeout ~ Normal(mu, sigma) to probes: a probit regression
+ * of "no reply" on the delay, P(no reply at d) = Phi((d - mu) / sigma). The Normal
+ * models a NAT whose timer fires at a nominal value with scheduling jitter; sigma may
+ * shrink to ~1e-6 of the delays when the probes are consistent with an exact threshold
+ * (the MLE is then at sigma -> 0, where `sigmaAtFloor` says so). Solved as nested 1-D
+ * concave problems (mu for fixed 1/sigma, then 1/sigma), which converge on any data.
+ * Throws RangeError on no probes.
+ */
+export function fitNormalTimeout(probes: readonly TimeoutProbe[]): NormalTimeoutFit {
+  if (probes.length === 0) throw new RangeError('fitNormalTimeout: no probes');
+  return fitNormalIn(fitContext(probes));
+}
+
+/** Probes that contradict one exact timeout at `threshold`: a reply at or after it, or silence before it. */
+export function countDisagreeing(probes: readonly TimeoutProbe[], threshold: number): number {
+  let k = 0;
+  for (const p of probes) if (p.replied ? p.delay >= threshold : p.delay < threshold) k++;
+  return k;
+}
+
+/** chi-square(1) 0.95 quantile / 2: the log-likelihood drop of a 95% likelihood-ratio interval. */
+const LR_DROP_95 = 3.841458820694124 / 2;
+/** Normal 0.975 quantile. */
+const Z_975 = 1.959963984540054;
+
+/** One end of the profile-likelihood interval for mu: walk outward, then bisect. */
+function lrEnd(c: FitContext, mu0: number, target: number, dir: 1 | -1, step0: number): number {
+  const prof = (m: number) => normalLik(c.o, m, bestKappa(c.o, m, c.kLo, c.kHi)).ll;
+  let inside = mu0;
+  let step = step0;
+  let outside = mu0 + dir * step;
+  for (let i = 0; i < 60 && prof(outside) >= target; i++) {
+    inside = outside;
+    step *= 2;
+    outside = mu0 + dir * step;
+  }
+  for (let i = 0; i < 60 && Math.abs(outside - inside) > c.tol; i++) {
+    const mid = 0.5 * (inside + outside);
+    if (prof(mid) >= target) inside = mid;
+    else outside = mid;
+  }
+  return 0.5 * (inside + outside);
+}
+
+export type TimeoutMethod = 'threshold' | 'normal' | 'npmle' | 'right-censored' | 'left-censored';
+
+export interface TimeoutEstimate {
+  /** The median timeout in seconds; null when the probes never bracket it (censored). */
+  seconds: number | null;
+  /** A bracket for the timeout (see `estimateTimeout`); null where unbounded. */
+  low: number | null;
+  high: number | null;
+  /** Number of probes used. */
+  probes: number;
+  /** Probes contradicting one exact timeout at `seconds` (a reply at or after it, silence before it). */
+  disagreeing: number;
+  method: TimeoutMethod;
+  /** Fitted spread of the timeout (Normal sigma); 0 for an exact threshold; null if not fitted. */
+  sigma: number | null;
+  /** NPMLE survival S(d) = P(timeout > d) at each distinct delay, for plotting. */
+  curve: [number, number][];
+}
+
+/**
+ * The timeout of a NAT mapping from its probes, as the bias table's
+ * `{seconds, low, high, probes}` plus diagnostics.
+ *
+ * - Consistent probes (every reply at a shorter delay than every silence: what the
+ *   seed's sweep plus binary search gives with an exact timer): `method: 'threshold'`,
+ *   low = the longest delay that got a reply, high = the shortest that did not, so the
+ *   timeout lies in (low, high]; seconds = the midpoint, within (high - low) / 2 of the
+ *   truth (<= 1 s for Algorithm 3, whose last two probes are at most 2 s apart).
+ * - Disagreeing probes (timer jitter, lost packets): `method: 'normal'`, the probit MLE
+ *   of `fitNormalTimeout`; seconds = mu (the median), and [low, high] is the union of
+ *   mu +- 1.96 sigma (where 95% of mappings time out) and the 95% profile-likelihood
+ *   interval for mu (the uncertainty of the median itself, which dominates when few
+ *   probes disagree and sigma is poorly determined). The union is what an engine
+ *   needs: a keep-alive before `low` is safe for nearly every mapping and the estimate
+ *   of the median is inside it.
+ * - If replies do not depend on the delay at all (the fitted sigma runs to its ceiling),
+ *   `method: 'npmle'`: seconds = the smallest delay where the NPMLE reaches 1/2, low /
+ *   high = the last delay with F < 0.025 and the first with F >= 0.975 (null if none).
+ * - All probes replied: `method: 'right-censored'`, seconds = null, low = the longest
+ *   delay probed, high = null (the timeout is longer than anything tried).
+ * - No probe replied: `method: 'left-censored'`, seconds = null, low = 0, high = the
+ *   shortest delay probed.
+ *
+ * Returns null for no probes; throws RangeError on a non-finite delay.
+ *
+ * @example estimateTimeout(probes) // { seconds: 64.5, low: 64, high: 65, probes: 7, disagreeing: 0, method: 'threshold', ... }
+ */
+export function estimateTimeout(probes: readonly TimeoutProbe[]): TimeoutEstimate | null {
+  if (probes.length === 0) return null;
+  const { delays, cdf } = npmleTimeout(probes);
+  const curve = delays.map((d, i): [number, number] => [d, 1 - cdf[i]!]);
+  let lastReplied = -Infinity;
+  let firstSilent = Infinity;
+  for (const p of probes) {
+    if (p.replied) lastReplied = Math.max(lastReplied, p.delay);
+    else firstSilent = Math.min(firstSilent, p.delay);
+  }
+  const base = { probes: probes.length, curve };
+  if (firstSilent === Infinity) {
+    return { ...base, seconds: null, low: lastReplied, high: null, disagreeing: 0, method: 'right-censored', sigma: null };
+  }
+  if (lastReplied === -Infinity) {
+    return { ...base, seconds: null, low: 0, high: firstSilent, disagreeing: 0, method: 'left-censored', sigma: null };
+  }
+  if (lastReplied < firstSilent) {
+    const seconds = (lastReplied + firstSilent) / 2;
+    return { ...base, seconds, low: lastReplied, high: firstSilent, disagreeing: countDisagreeing(probes, seconds), method: 'threshold', sigma: 0 };
+  }
+  const c = fitContext(probes);
+  const fit = fitNormalIn(c);
+  if (fit.sigmaAtCeiling) {
+    const median = delays.find((_, i) => cdf[i]! >= 0.5) ?? null;
+    let low: number | null = null;
+    let high: number | null = null;
+    for (let i = 0; i < delays.length; i++) {
+      if (cdf[i]! < 0.025) low = delays[i]!;
+      if (high === null && cdf[i]! >= 0.975) high = delays[i]!;
+    }
+    return {
+      ...base,
+      seconds: median,
+      low,
+      high,
+      disagreeing: median === null ? 0 : countDisagreeing(probes, median),
+      method: 'npmle',
+      sigma: null,
+    };
+  }
+  const target = fit.logLik - LR_DROP_95;
+  const step = Math.max(fit.sigma, 1e-3 * (c.span.hi - c.span.lo + 1));
+  const lrLow = lrEnd(c, fit.mu, target, -1, step);
+  const lrHigh = lrEnd(c, fit.mu, target, 1, step);
+  const sigma = fit.sigmaAtFloor ? 0 : fit.sigma;
+  return {
+    ...base,
+    seconds: fit.mu,
+    low: Math.min(lrLow, fit.mu - Z_975 * sigma),
+    high: Math.max(lrHigh, fit.mu + Z_975 * sigma),
+    disagreeing: countDisagreeing(probes, fit.mu),
+    method: 'normal',
+    sigma,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * bias: project each carrier's fit onto the bias table contract (DESIGN.md) and write
+ * `derived/<campaign>/bias/<carrier>.json` plus `bias/index.json`. Every table is
+ * checked against the JSON Schema and the contract's invariants first; a table that
+ * fails is never written, and the stage stops naming the carrier and the field.
+ */
+import path from 'node:path';
+import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
+import { sha256Text } from '../io/hash.ts';
+import { stableStringify } from '../io/json.ts';
+import { NatatlasError } from '../errors.ts';
+import { derivedPath, type StageContext } from '../context.ts';
+import { readManifest } from '../derived/ingested.ts';
+import { readStageJson } from '../derived/read.ts';
+import type { CarrierFit, TimeoutFit } from '../derived/fitted.ts';
+import type { CarrierSummary } from '../derived/joined.ts';
+import type { BiasTable, Timeout } from '../bias/types.ts';
+import { validateBiasTable } from '../bias/validate.ts';
+
+export const BIAS_INDEX_SCHEMA = 'natatlas.bias-index/1';
+
+export interface BiasIndex {
+  schema: typeof BIAS_INDEX_SCHEMA;
+  campaign: string;
+  tables: { carrier: string; file: string; sha256: string; family: string; behavior: string }[];
+}
+
+function timeoutOf(t: TimeoutFit | null): Timeout | null {
+  if (!t) return null;
+  return { seconds: t.seconds, low: t.low, high: t.high, probes: t.probes, disagreeing: t.disagreeing };
+}
+
+/** The contract's view of a fit: what engines import. */
+export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary): BiasTable {
+  return {
+    schema: 'natatlas.bias/1',
+    carrier: fit.carrier,
+    source: {
+      campaign: fit.campaign,
+      files: summary.files,
+      clientRows: summary.counts.clientRows,
+      sent: summary.counts.sent,
+      serverRows: summary.counts.serverRows,
+      joined: summary.counts.joined,
+      rejected: summary.counts.rejected,
+    },
+    mapping: {
+      behavior: fit.mapping.behavior,
+      portPreservation: fit.mapping.portPreservation,
+      observedRange: fit.mapping.observedRange,
+      evidence: { pairs: fit.mapping.evidence.pairs, sameExternal: fit.mapping.evidence.sameExternal, differentExternal: fit.mapping.evidence.differentExternal },
+    },
+    model: fit.model,
+    marginal: fit.marginal,
+    conditional: fit.conditional,
+    timeouts: { wait: timeoutOf(fit.timeouts.wait), idle: timeoutOf(fit.timeouts.idle) },
+  };
+}
+
+export async function bias(ctx: StageContext): Promise<{ outputs: string[]; tables: BiasTable[] }> {
+  const manifest = readManifest(ctx);
+  const dir = derivedPath(ctx, 'bias');
+  const tables: BiasTable[] = [];
+  await replaceDir(dir, async (tmp) => {
+    const index: BiasIndex = { schema: BIAS_INDEX_SCHEMA, campaign: ctx.campaign, tables: [] };
+    for (const carrier of Object.keys(manifest.carriers).sort()) {
+      const fit = readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${carrier}.json`);
+      const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${carrier}.json`);
+      const table = buildBiasTable(fit, summary);
+      const problems = validateBiasTable(table);
+      if (problems.length > 0) {
+        throw new NatatlasError(`bias table for ${ctx.campaign}/${carrier} fails the contract, not written: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
+      }
+      const text = stableStringify(table);
+      await writeFileAtomic(path.join(tmp, `${carrier}.json`), text);
+      index.tables.push({ carrier, file: `${carrier}.json`, sha256: sha256Text(text), family: table.model.family, behavior: table.mapping.behavior });
+      tables.push(table);
+      ctx.log.info(`bias ${ctx.campaign}/${carrier}: ${table.model.family}, ${table.mapping.behavior}, ${table.marginal.length} marginal segments`);
+    }
+    await writeFileAtomic(path.join(tmp, 'index.json'), stableStringify(index));
+  });
+  return { outputs: [dir], tables };
+}

@@ -1,0 +1,108 @@
+/**
+ * fit: per carrier, from the joined packets and the timeout probes, find how the NAT
+ * maps (endpoint-independent or not, port preservation), how it allocates external
+ * ports (every family fitted and compared, see fit/families.ts), where the next port
+ * falls given the last (block / sequential), and how long mappings live. Writes
+ * `derived/<campaign>/fit/<carrier>.json` with the evidence behind each answer.
+ */
+import path from 'node:path';
+import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
+import { stableStringify } from '../io/json.ts';
+import { derivedPath, formatCount, type StageContext } from '../context.ts';
+import { carrierIngestFile, readManifest } from '../derived/ingested.ts';
+import { FIT_SCHEMA, type CarrierFit, type TimeoutFit } from '../derived/fitted.ts';
+import type { Conditional } from '../bias/types.ts';
+import { readObservations } from '../fit/observations.ts';
+import { fitMapping } from '../fit/mapping.ts';
+import { allocationsOf } from '../fit/allocations.ts';
+import { choose, fitFamilies } from '../fit/families.ts';
+import { binsFromCdf, compactSegments, normalise } from '../fit/marginal.ts';
+import { readProbes, type Probe } from '../fit/probes.ts';
+import { estimateTimeout } from '../fit/stats/survival.ts';
+import { natTypeOf } from '../fit/nat-type.ts';
+import { NatatlasError } from '../errors.ts';
+import { readStageJson } from '../derived/read.ts';
+import type { CarrierSummary } from '../derived/joined.ts';
+
+/** Longest gap between two sends for them to share a mapping, when no wait timeout was measured. */
+export const DEFAULT_MAPPING_WINDOW_S = 10;
+/** Fewer fresh allocations than this and a carrier gets no model. */
+export const MIN_ALLOCATIONS = 20;
+
+/** Timeouts to the millisecond: finer digits are optimiser noise, not measurement. */
+function ms(s: number | null): number | null {
+  return s === null ? null : Math.round(s * 1000) / 1000;
+}
+
+function timeoutFit(probes: Probe[]): TimeoutFit | null {
+  const t = estimateTimeout(probes);
+  if (!t) return null;
+  return {
+    seconds: ms(t.seconds), low: ms(t.low), high: ms(t.high), probes: t.probes, disagreeing: t.disagreeing, method: t.method, curve: t.curve,
+    points: probes.map((p): [number, number] => [p.delay, p.replied ? 1 : 0]).sort((x, y) => x[0] - y[0] || x[1] - y[1]),
+  };
+}
+
+/** Fit one carrier (exported for tests and notebooks). */
+export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: number): Promise<CarrierFit> {
+  const probes = await readProbes(carrierIngestFile(ctx, carrier, 'timeouts.csv'));
+  const timeouts = { wait: timeoutFit(probes.wait), idle: timeoutFit(probes.idle) };
+  // Two sends share a mapping only while it lives: stay well inside the measured wait timeout.
+  const waitLow = timeouts.wait?.low ?? null;
+  const windowS = waitLow !== null && waitLow > 0 ? Math.min(DEFAULT_MAPPING_WINDOW_S, waitLow / 2) : DEFAULT_MAPPING_WINDOW_S;
+  const obs = await readObservations(ctx, carrier);
+  const mapping = fitMapping(obs, windowS);
+  const allocations = allocationsOf(obs, mapping.reused);
+  if (allocations.n < MIN_ALLOCATIONS) {
+    throw new NatatlasError(`${ctx.campaign}/${carrier}: only ${allocations.n} fresh allocations joined (need ${MIN_ALLOCATIONS}) to fit a model; capture more packets or remove the folder`);
+  }
+  const fits = fitFamilies(allocations, lossRate);
+  const { best, marginal, model } = choose(fits, allocations);
+  const mp = marginal.candidate.params;
+  // The marginal covers the family's support: the Beta window (clipped to ports), or the fitted range.
+  const support: [number, number] = marginal.candidate.family === 'beta'
+    ? [Math.max(0, Math.floor(mp.loc!)), Math.min(65535, Math.ceil(mp.loc! + mp.scale!))]
+    : [mp.min ?? mapping.observedRange[0], mp.max ?? mapping.observedRange[1]];
+  let conditional: Conditional = null;
+  if (best.candidate.family === 'block' && fits.block) {
+    conditional = { kind: 'block', blockSize: fits.block.blockSize, pSameBlock: fits.block.pSameBlock, perBlock: fits.block.perBlock };
+  } else if (best.candidate.family === 'sequential' && fits.sequential) {
+    conditional = { kind: 'delta', segments: normalise(fits.sequential.gaps.map((s) => [s[0], s[1], s[2]])) };
+  }
+  return {
+    schema: FIT_SCHEMA,
+    campaign: ctx.campaign,
+    carrier,
+    mapping: {
+      behavior: mapping.behavior, evidence: mapping.evidence, portPreservation: mapping.portPreservation,
+      preservationSample: mapping.preservationSample, observedRange: mapping.observedRange,
+    },
+    allocations: { n: allocations.n, markers: allocations.markers.length },
+    model,
+    candidates: fits.scored.map((s) => s.candidate),
+    block: fits.block,
+    sequential: fits.sequential,
+    marginal: compactSegments(binsFromCdf(marginal.cdf, support[0], support[1])),
+    marginalFamily: marginal.candidate.family,
+    conditional,
+    timeouts,
+    natType: natTypeOf(carrierIngestFile(ctx, carrier, 'nat-type.json'), mapping.behavior),
+  };
+}
+
+export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
+  const manifest = readManifest(ctx);
+  const dir = derivedPath(ctx, 'fit');
+  const fits: CarrierFit[] = [];
+  await replaceDir(dir, async (tmp) => {
+    for (const carrier of Object.keys(manifest.carriers).sort()) {
+      const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${carrier}.json`);
+      const lossRate = summary.counts.sent === 0 ? 0 : summary.counts.lost / summary.counts.sent;
+      const f = await fitCarrier(ctx, carrier, lossRate);
+      await writeFileAtomic(path.join(tmp, `${carrier}.json`), stableStringify(f));
+      fits.push(f);
+      ctx.log.info(`fit ${ctx.campaign}/${carrier}: ${f.model.family} (${formatCount(f.allocations.n)} allocations), ${f.mapping.behavior}, wait ${f.timeouts.wait?.seconds ?? '?'} s, idle ${f.timeouts.idle?.seconds ?? '?'} s`);
+    }
+  });
+  return { outputs: [dir], fits };
+}
