@@ -4,6 +4,7 @@
  * checked against the JSON Schema and the contract's invariants first; a table that
  * fails is never written, and the stage stops naming the carrier and the field.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
 import { sha256Text } from '../io/hash.ts';
@@ -23,6 +24,8 @@ export interface BiasIndex {
   schema: typeof BIAS_INDEX_SCHEMA;
   campaign: string;
   tables: { carrier: string; file: string; sha256: string; family: string; behavior: string }[];
+  /** Carriers without a table, and why. */
+  skipped: { carrier: string; reason: string }[];
 }
 
 function timeoutOf(t: TimeoutFit | null): Timeout | null {
@@ -62,8 +65,12 @@ export async function bias(ctx: StageContext): Promise<{ outputs: string[]; tabl
   const dir = derivedPath(ctx, 'bias');
   const tables: BiasTable[] = [];
   await replaceDir(dir, async (tmp) => {
-    const index: BiasIndex = { schema: BIAS_INDEX_SCHEMA, campaign: ctx.campaign, tables: [] };
+    const index: BiasIndex = { schema: BIAS_INDEX_SCHEMA, campaign: ctx.campaign, tables: [], skipped: [] };
     for (const carrier of Object.keys(manifest.carriers).sort()) {
+      if (!fs.existsSync(derivedPath(ctx, 'fit', `${carrier}.json`))) {
+        index.skipped.push({ carrier, reason: 'no fit (too few packets joined; see the fit stage warning)' });
+        continue;
+      }
       const fit = readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${carrier}.json`);
       const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${carrier}.json`);
       const table = buildBiasTable(fit, summary);

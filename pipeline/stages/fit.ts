@@ -54,7 +54,7 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
   const mapping = fitMapping(obs, windowS);
   const allocations = allocationsOf(obs, mapping.reused);
   if (allocations.n < MIN_ALLOCATIONS) {
-    throw new NatatlasError(`${ctx.campaign}/${carrier}: only ${allocations.n} fresh allocations joined (need ${MIN_ALLOCATIONS}) to fit a model; capture more packets or remove the folder`);
+    throw new TooLittleData(`${ctx.campaign}/${carrier}: only ${allocations.n} fresh allocations joined, ${MIN_ALLOCATIONS} needed to fit a model: no fit and no bias table for this carrier`);
   }
   const fits = fitFamilies(allocations, lossRate);
   const { best, marginal, model } = choose(fits, allocations);
@@ -90,6 +90,9 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
   };
 }
 
+/** A carrier with too few packets: skipped with a warning, never a crash of the whole campaign. */
+export class TooLittleData extends NatatlasError {}
+
 export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
   const manifest = readManifest(ctx);
   const dir = derivedPath(ctx, 'fit');
@@ -98,7 +101,14 @@ export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits:
     for (const carrier of Object.keys(manifest.carriers).sort()) {
       const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${carrier}.json`);
       const lossRate = summary.counts.sent === 0 ? 0 : summary.counts.lost / summary.counts.sent;
-      const f = await fitCarrier(ctx, carrier, lossRate);
+      let f: CarrierFit;
+      try {
+        f = await fitCarrier(ctx, carrier, lossRate);
+      } catch (e) {
+        if (!(e instanceof TooLittleData)) throw e;
+        ctx.log.warn(e.message);
+        continue;
+      }
       await writeFileAtomic(path.join(tmp, `${carrier}.json`), stableStringify(f));
       fits.push(f);
       ctx.log.info(`fit ${ctx.campaign}/${carrier}: ${f.model.family} (${formatCount(f.allocations.n)} allocations), ${f.mapping.behavior}, wait ${f.timeouts.wait?.seconds ?? '?'} s, idle ${f.timeouts.idle?.seconds ?? '?'} s`);
