@@ -19,6 +19,8 @@ export interface Candidate {
   k: number;
   aic: number;
   ks: number;
+  /** Standard errors of the parameters where the fit provides them (observed information). */
+  stdErr?: Record<string, number>;
 }
 
 export interface TimeoutFit extends Timeout {

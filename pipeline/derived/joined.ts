@@ -2,7 +2,11 @@
 
 export const SUMMARY_SCHEMA = 'natatlas.summary/1';
 
-export const JOIN_COLUMNS = ['uuid', 'run', 'send_time', 'recv_time', 'local_port', 'dest_port', 'external_port', 'server_port'] as const;
+/**
+ * `send_seq` numbers a run's S rows (sent packets) in send order from 0, lost ones
+ * included, so a gap in it between two joined packets counts the allocations nobody saw.
+ */
+export const JOIN_COLUMNS = ['uuid', 'run', 'send_seq', 'send_time', 'recv_time', 'local_port', 'dest_port', 'external_port', 'server_port'] as const;
 
 /**
  * Every ingested row of a carrier in exactly one count:

@@ -11,6 +11,8 @@ export interface Allocations {
   run: Uint32Array;
   /** Send time, ms. */
   time: Float64Array;
+  /** Index among the run's sent packets: a jump of k means k - 1 allocations went unseen. */
+  sendSeq: Uint32Array;
   /** The phone's local port (0 = unknown). */
   local: Uint16Array;
   /** End-marker ports: allocations with no send time, used for the marginal only. */
@@ -23,6 +25,7 @@ export function allocationsOf(obs: Observations, reused: Uint8Array): Allocation
   const port = new Uint16Array(n);
   const run = new Uint32Array(n);
   const time = new Float64Array(n);
+  const sendSeq = new Uint32Array(n);
   const local = new Uint16Array(n);
   let k = 0;
   for (let i = 0; i < obs.n; i++) {
@@ -30,10 +33,11 @@ export function allocationsOf(obs: Observations, reused: Uint8Array): Allocation
     port[k] = obs.external[i]!;
     run[k] = obs.run[i]!;
     time[k] = obs.sendTime[i]!;
+    sendSeq[k] = obs.sendSeq[i]!;
     local[k] = obs.local[i]!;
     k += 1;
   }
-  return { n, port, run, time, local, markers: obs.markerPorts };
+  return { n, port, run, time, sendSeq, local, markers: obs.markerPorts };
 }
 
 /** Calls `fn(prev, cur)` for each pair of consecutive allocations in the same run. */

@@ -52,7 +52,9 @@ export function fitIndependent(ports: Uint16Array): ScoredFamily[] {
     const b = fitBeta4(ports);
     // Fitted to the integer ports themselves, so the density at a port is its mass and
     // P(port <= x) is the continuous CDF half a port above x.
-    scored.push(score('beta', { alpha: b.alpha, beta: b.beta, loc: b.loc, scale: b.scale }, b.logLik, 4, ports, (x) => betaCdf(x + 0.5, b.alpha, b.beta, b.loc, b.scale)));
+    const beta = score('beta', { alpha: b.alpha, beta: b.beta, loc: b.loc, scale: b.scale }, b.logLik, 4, ports, (x) => betaCdf(x + 0.5, b.alpha, b.beta, b.loc, b.scale));
+    if (b.stdErr) beta.candidate.stdErr = { ...b.stdErr };
+    scored.push(beta);
   }
   const h = fitHistogram(ports, EMPIRICAL_BIN, u.min, u.max);
   scored.push(score('empirical', {}, h.logLik, h.parameters, ports, histogramCdf(h)));

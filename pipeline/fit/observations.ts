@@ -15,6 +15,8 @@ export interface Observations {
   run: Uint32Array;
   runs: string[];
   sendTime: Float64Array;
+  /** Index among the run's sent packets (lost ones included). */
+  sendSeq: Uint32Array;
   local: Uint16Array;
   dest: Uint16Array;
   external: Uint16Array;
@@ -46,6 +48,7 @@ export function joinedFile(ctx: StageContext, carrier: string): string {
 export async function readObservations(ctx: StageContext, carrier: string): Promise<Observations> {
   const run = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
   const sendTime = new Growable(new Float64Array(0), (n) => new Float64Array(n));
+  const sendSeq = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
   const local = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
   const dest = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
   const external = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
@@ -53,7 +56,7 @@ export async function readObservations(ctx: StageContext, carrier: string): Prom
   const runIds = new Map<string, number>();
   await readLines(joinedFile(ctx, carrier), (line, lineNo) => {
     if (lineNo === 1) return;
-    // uuid,run,send_time,recv_time,local_port,dest_port,external_port,server_port,...
+    // uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,...
     const f = splitFields(line)!;
     let r = runIds.get(f[1]!);
     if (r === undefined) {
@@ -62,10 +65,11 @@ export async function readObservations(ctx: StageContext, carrier: string): Prom
       runIds.set(f[1]!, r);
     }
     run.push(r);
-    sendTime.push(Number(f[2]));
-    local.push(Number(f[4]));
-    dest.push(Number(f[5]));
-    external.push(Number(f[6]));
+    sendSeq.push(Number(f[2]));
+    sendTime.push(Number(f[3]));
+    local.push(Number(f[5]));
+    dest.push(Number(f[6]));
+    external.push(Number(f[7]));
   });
   const markerPorts: number[] = [];
   await readLines(carrierIngestFile(ctx, carrier, 'server.csv'), (line, lineNo) => {
@@ -73,5 +77,5 @@ export async function readObservations(ctx: StageContext, carrier: string): Prom
     const f = splitFields(line)!;
     if (f[2] === 'end-marker') markerPorts.push(Number(f[5]));
   });
-  return { n: run.length, run: run.done(), runs, sendTime: sendTime.done(), local: local.done(), dest: dest.done(), external: external.done(), markerPorts };
+  return { n: run.length, run: run.done(), runs, sendTime: sendTime.done(), sendSeq: sendSeq.done(), local: local.done(), dest: dest.done(), external: external.done(), markerPorts };
 }

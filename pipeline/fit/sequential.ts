@@ -6,16 +6,18 @@
  * gaps, at most 4096) plus a uniform "jump anywhere" share for wraps and resets;
  * its likelihood makes it comparable to the other families by AIC.
  */
-import { linearRegression } from 'simple-statistics';
 import { forEachPair, startsRun, type Allocations } from './allocations.ts';
 
 export interface SequentialFit {
-  /** Mean gap between consecutive allocations inside [1, maxGap]. */
+  /** The NAT's own step per allocation (regression coefficient on sends between). */
   meanStep: number;
-  /** Extra ports per second of time between sends (other subscribers' traffic): slope of gap on time gap. */
+  /** Ports per second that other subscribers' traffic adds (regression coefficient on seconds between). */
   ratePerSecond: number;
-  /** Gap at zero time between sends (our own step), from the same regression. */
-  interceptStep: number;
+  rateIdentified: boolean;
+  /** Standard errors of meanStep and ratePerSecond (ordinary least squares); null when not identified. */
+  stdErr: { meanStep: number; ratePerSecond: number } | null;
+  /** Mean observed gap between consecutive joined allocations inside [1, maxGap]. */
+  meanGap: number;
   maxGap: number;
   /** Share of consecutive pairs whose gap fell inside [1, maxGap]. */
   inBody: number;
@@ -33,9 +35,11 @@ const MAX_BINS = 64;
 export function fitSequential(a: Allocations, rangeSize: number): SequentialFit | null {
   const gaps: number[] = [];
   const dts: number[] = [];
+  const dseqs: number[] = [];
   forEachPair(a, (p, c) => {
     gaps.push(a.port[c]! - a.port[p]!);
     dts.push((a.time[c]! - a.time[p]!) / 1000);
+    dseqs.push(a.sendSeq[c]! - a.sendSeq[p]!);
   });
   const positive = gaps.filter((g) => g > 0).sort((x, y) => x - y);
   if (positive.length < 2) return null;
@@ -44,12 +48,15 @@ export function fitSequential(a: Allocations, rangeSize: number): SequentialFit 
   const bins = Math.ceil(maxGap / width);
   const counts = new Float64Array(bins);
   const bodyG: number[] = [];
-  const bodyT: [number, number][] = [];
+  // Normal equations of gap = step * dseq + rate * dt (no intercept).
+  let qq = 0, qt = 0, tt = 0, qg = 0, tg = 0, gg = 0;
   gaps.forEach((g, i) => {
     if (g >= 1 && g <= maxGap) {
       counts[Math.floor((g - 1) / width)]! += 1;
       bodyG.push(g);
-      bodyT.push([dts[i]!, g]);
+      const q = dseqs[i]!;
+      const t = dts[i]!;
+      qq += q * q; qt += q * t; tt += t * t; qg += q * g; tg += t * g; gg += g * g;
     }
   });
   const inBody = bodyG.length / gaps.length;
@@ -67,12 +74,21 @@ export function fitSequential(a: Allocations, rangeSize: number): SequentialFit 
     const inside = g >= 1 && g <= maxGap ? ((1 - jump) * mass[Math.floor((g - 1) / width)]!) / width : 0;
     ll += Math.log(inside + jump / rangeSize);
   }
-  const reg = bodyT.length >= 3 && new Set(bodyT.map((t) => t[0])).size > 1 ? linearRegression(bodyT) : { m: 0, b: mean(bodyG) };
+  const det = qq * tt - qt * qt;
+  // Relative determinant: how far the two regressors are from proportional (0 = even pacing, no losses).
+  const rateIdentified = bodyG.length >= 3 && det > 1e-9 * qq * tt;
+  const step = rateIdentified ? (qg * tt - qt * tg) / det : qq > 0 ? qg / qq : mean(bodyG);
+  const rate = rateIdentified ? (qq * tg - qt * qg) / det : 0;
+  const rss = gg - 2 * step * qg - 2 * rate * tg + step * step * qq + 2 * step * rate * qt + rate * rate * tt;
+  const sigma2 = Math.max(0, rss) / Math.max(1, bodyG.length - 2);
+  const stdErr = rateIdentified ? { meanStep: Math.sqrt((sigma2 * tt) / det), ratePerSecond: Math.sqrt((sigma2 * qq) / det) } : null;
   const segs: [number, number, number][] = mass.map((m, b) => [1 + b * width, Math.min(maxGap, (b + 1) * width), m]);
   return {
-    meanStep: mean(bodyG),
-    ratePerSecond: reg.m,
-    interceptStep: reg.b,
+    meanStep: step,
+    ratePerSecond: rate,
+    rateIdentified,
+    stdErr,
+    meanGap: mean(bodyG),
     maxGap,
     inBody,
     pairs: gaps.length,

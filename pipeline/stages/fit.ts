@@ -38,7 +38,8 @@ function timeoutFit(probes: Probe[]): TimeoutFit | null {
   const t = estimateTimeout(probes);
   if (!t) return null;
   return {
-    seconds: ms(t.seconds), low: ms(t.low), high: ms(t.high), probes: t.probes, disagreeing: t.disagreeing, method: t.method, curve: t.curve,
+    // A mapping cannot time out before it exists: a normal fit's lower bound can dip below 0.
+    seconds: ms(t.seconds), low: ms(t.low === null ? null : Math.max(0, t.low)), high: ms(t.high), probes: t.probes, disagreeing: t.disagreeing, method: t.method, curve: t.curve,
     points: probes.map((p): [number, number] => [p.delay, p.replied ? 1 : 0]).sort((x, y) => x[0] - y[0] || x[1] - y[1]),
   };
 }

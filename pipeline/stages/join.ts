@@ -22,6 +22,8 @@ class ClientTable {
   readonly index: UuidIndex;
   readonly run: Uint32Array;
   readonly sendTime: Float64Array;
+  /** Index of the row among its run's S rows. */
+  readonly sendSeq: Uint32Array;
   readonly local: Uint16Array;
   readonly dest: Uint16Array;
   readonly failed: Uint8Array;
@@ -37,6 +39,7 @@ class ClientTable {
     this.index = new UuidIndex(n);
     this.run = new Uint32Array(n);
     this.sendTime = new Float64Array(n);
+    this.sendSeq = new Uint32Array(n);
     this.local = new Uint16Array(n);
     this.dest = new Uint16Array(n);
     this.failed = new Uint8Array(n);
@@ -80,6 +83,7 @@ async function loadClient(ctx: StageContext, carrier: string, counts: CarrierIng
   const table = new ClientTable(counts.clientRows);
   const runs: string[] = [];
   const runIds = new Map<string, number>();
+  const sentInRun: number[] = [];
   let done = 0;
   await readLines(carrierIngestFile(ctx, carrier, 'client.csv'), (line, lineNo) => {
     if (lineNo === 1) return;
@@ -94,12 +98,14 @@ async function loadClient(ctx: StageContext, carrier: string, counts: CarrierIng
       run = runs.length;
       runs.push(f[0]!);
       runIds.set(f[0]!, run);
+      sentInRun.push(0);
     }
     table.run[row] = run;
     table.sendTime[row] = Number(f[3]);
     table.local[row] = Number(f[4]);
     table.dest[row] = Number(f[5]);
     table.failed[row] = f[6] === 'F' ? 1 : 0;
+    if (f[6] !== 'F') table.sendSeq[row] = sentInRun[run]!++;
     const extra = decodeExtra(f[7] ?? '');
     if (extra) table.clientExtra.set(row, extra);
     if (throttle.due()) ctx.log.progress(`join ${ctx.campaign}/${carrier}: ${formatCount(++done)} client rows (${throttle.rate(done)})`);
@@ -158,7 +164,7 @@ function writeJoined(file: string, table: ClientTable, runs: string[], clientExt
       const send = table.sendTime[i]!;
       const recv = table.recvTime[i]!;
       offsets.push(recv - send);
-      let line = `${table.index.uuidOf(i)},${runField[table.run[i]!]},${send},${recv},${table.local[i]},${table.dest[i]},${table.external[i]},${table.serverPort[i]}`;
+      let line = `${table.index.uuidOf(i)},${runField[table.run[i]!]},${table.sendSeq[i]},${send},${recv},${table.local[i]},${table.dest[i]},${table.external[i]},${table.serverPort[i]}`;
       if (hasExtras) {
         const ce = table.clientExtra.get(i);
         const se = table.serverExtra.get(i);

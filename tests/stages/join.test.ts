@@ -67,9 +67,9 @@ describe('join', () => {
     await runPipeline({ paths: p }, recordingLogger());
     const joined = fs.readFileSync(path.join(p.derived, 'camp', 'joined', 'CarrierA.csv'), 'utf8').trim().split('\n');
     expect(joined).toEqual([
-      'uuid,run,send_time,recv_time,local_port,dest_port,external_port,server_port,Sender IP',
-      `${U(1)},1,1000,1400,40000,5000,50001,5000,198.51.100.7`,
-      `${U(3)},1,1040,1500,0,5002,50000,5002,198.51.100.7`,
+      'uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,Sender IP',
+      `${U(1)},1,0,1000,1400,40000,5000,50001,5000,198.51.100.7`,
+      `${U(3)},1,1,1040,1500,0,5002,50000,5002,198.51.100.7`,
     ]);
   });
 

@@ -9,8 +9,9 @@ import { digamma, logBeta, trigamma } from './special.ts';
 
 export { digamma, logBeta, logGamma, trigamma } from './special.ts';
 
-// Bound once: inside vm contexts (jest) each `Math.log` in a hot loop is a slow global lookup.
-const { log } = Math;
+// Math functions bound once: in a vm context (jest) each `Math.x` in a hot loop is a
+// slow global lookup (20x slower measured), in plain Node it is free either way.
+const { log, exp, log1p, sqrt, abs, ceil, pow, hypot } = Math;
 
 /** Plain numeric input: a JS array or any typed array. */
 export type Numbers = ArrayLike<number>;
@@ -25,10 +26,10 @@ export type Numbers = ArrayLike<number>;
 export function betaLogPdf(x: number, alpha: number, beta: number, loc = 0, scale = 1): number {
   const z = (x - loc) / scale;
   if (!(z >= 0 && z <= 1)) return Number.isNaN(z) ? NaN : -Infinity;
-  const norm = -logBeta(alpha, beta) - Math.log(scale);
+  const norm = -logBeta(alpha, beta) - log(scale);
   // At an endpoint the density is 0, finite or infinite depending on the shape there.
-  const left = z === 0 ? (alpha === 1 ? 0 : alpha < 1 ? Infinity : -Infinity) : (alpha - 1) * Math.log(z);
-  const right = z === 1 ? (beta === 1 ? 0 : beta < 1 ? Infinity : -Infinity) : (beta - 1) * Math.log1p(-z);
+  const left = z === 0 ? (alpha === 1 ? 0 : alpha < 1 ? Infinity : -Infinity) : (alpha - 1) * log(z);
+  const right = z === 1 ? (beta === 1 ? 0 : beta < 1 ? Infinity : -Infinity) : (beta - 1) * log1p(-z);
   return left + right + norm;
 }
 
@@ -44,27 +45,27 @@ function betaContinuedFraction(a: number, b: number, x: number): number {
   const qam = a - 1;
   let c = 1;
   let d = 1 - (qab * x) / qap;
-  if (Math.abs(d) < tiny) d = tiny;
+  if (abs(d) < tiny) d = tiny;
   d = 1 / d;
   let h = d;
   for (let m = 1; m <= 100000; m++) {
     const m2 = 2 * m;
     let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
     d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
+    if (abs(d) < tiny) d = tiny;
     c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
+    if (abs(c) < tiny) c = tiny;
     d = 1 / d;
     h *= d * c;
     aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
     d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
+    if (abs(d) < tiny) d = tiny;
     c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
+    if (abs(c) < tiny) c = tiny;
     d = 1 / d;
     const del = d * c;
     h *= del;
-    if (Math.abs(del - 1) < 1e-16) break;
+    if (abs(del - 1) <= 2.3e-16) break;
   }
   return h;
 }
@@ -78,9 +79,9 @@ export function regularizedBeta(x: number, a: number, b: number): number {
   if (Number.isNaN(x) || !(a > 0) || !(b > 0)) return NaN;
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const logFront = a * Math.log(x) + b * Math.log1p(-x) - logBeta(a, b);
-  if (x < (a + 1) / (a + b + 2)) return (Math.exp(logFront) * betaContinuedFraction(a, b, x)) / a;
-  return 1 - (Math.exp(logFront) * betaContinuedFraction(b, a, 1 - x)) / b;
+  const logFront = a * log(x) + b * log1p(-x) - logBeta(a, b);
+  if (x < (a + 1) / (a + b + 2)) return (exp(logFront) * betaContinuedFraction(a, b, x)) / a;
+  return 1 - (exp(logFront) * betaContinuedFraction(b, a, 1 - x)) / b;
 }
 
 /**
@@ -94,32 +95,50 @@ export function betaCdf(x: number, alpha: number, beta: number, loc = 0, scale =
 }
 
 /**
- * The p-quantile of Beta(alpha, beta) on [loc, loc + scale]: bracketed Newton on the CDF
- * (bisection whenever Newton would leave the bracket), so it converges even where the
- * density is 0 or infinite at an endpoint. Used to draw marginals and quantile plots.
+ * The q-quantile (q <= 1/2) of Beta(a, b) on [0, 1], as log z: safeguarded Newton on
+ * log F(e^t) = log q, which is nearly linear in t in the lower tail (F ~ z^a / (a B)),
+ * so tiny quantiles (1e-30 for a = 0.3) converge in a few steps with full relative
+ * precision, where Newton or bisection on z itself stalls at absolute 1e-16.
+ */
+function lowerQuantileLog(q: number, a: number, b: number): number {
+  const lb = logBeta(a, b);
+  const logQ = log(q);
+  // Start from the tail approximation, kept below the median region.
+  let t = Math.min((logQ + log(a) + lb) / a, log(a / (a + b)));
+  let lo = -Infinity;
+  let hi = 0;
+  for (let it = 0; it < 200; it++) {
+    const z = exp(t);
+    const F = regularizedBeta(z, a, b);
+    const h = log(F) - logQ;
+    if (h === 0) break;
+    if (h < 0) lo = t;
+    else hi = t;
+    const logPdf = (a - 1) * t + (b - 1) * log1p(-z) - lb;
+    let next = t - h / exp(logPdf + t - log(F));
+    if (!(next > lo && next < hi)) next = lo === -Infinity ? hi - 1 - abs(t) : 0.5 * (lo + hi);
+    if (abs(next - t) <= 1e-15 * Math.max(1, abs(t))) {
+      t = next;
+      break;
+    }
+    t = next;
+  }
+  return t;
+}
+
+/**
+ * The p-quantile of Beta(alpha, beta) on [loc, loc + scale]. Each half is solved as a
+ * lower-tail problem in log space (the upper half through I_z(a, b) = 1 - I_{1-z}(b, a)),
+ * which keeps full relative precision in both tails and converges where the density is
+ * 0 or infinite at an endpoint. Used to draw marginals and quantile plots.
+ *
+ * @example betaQuantile(0.5, 2, 2) // 0.5
  */
 export function betaQuantile(p: number, alpha: number, beta: number, loc = 0, scale = 1): number {
   if (!(p >= 0 && p <= 1) || !(alpha > 0) || !(beta > 0)) return NaN;
   if (p === 0) return loc;
   if (p === 1) return loc + scale;
-  let lo = 0;
-  let hi = 1;
-  let z = alpha / (alpha + beta);
-  const lb = logBeta(alpha, beta);
-  for (let i = 0; i < 200; i++) {
-    const f = regularizedBeta(z, alpha, beta) - p;
-    if (f === 0) break;
-    if (f < 0) lo = z;
-    else hi = z;
-    const logPdf = (alpha - 1) * Math.log(z) + (beta - 1) * Math.log1p(-z) - lb;
-    let next = z - f / Math.exp(logPdf);
-    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (Math.abs(next - z) <= 1e-15 * Math.max(z, 1e-300) || hi - lo <= 1e-16) {
-      z = next;
-      break;
-    }
-    z = next;
-  }
+  const z = p <= 0.5 ? exp(lowerQuantileLog(p, alpha, beta)) : 1 - exp(lowerQuantileLog(1 - p, beta, alpha));
   return loc + scale * z;
 }
 
@@ -182,10 +201,13 @@ interface Weighted {
 function compress(xs: Numbers): Weighted {
   const n = xs.length;
   const s = Float64Array.from(xs);
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(s[i]!)) throw new RangeError(`fitBeta4: value ${i} is not finite (${s[i]})`);
-  }
   s.sort();
+  // Sorting puts -Infinity first and +Infinity, NaN last: two checks cover them all.
+  if (n > 0 && !(s[0]! - s[0]! === 0 && s[n - 1]! - s[n - 1]! === 0)) {
+    let i = 0;
+    while (i < n && xs[i]! - xs[i]! === 0) i++;
+    throw new RangeError(`fitBeta4: value ${i} is not finite (${xs[i]})`);
+  }
   // Port data repeat heavily (1e5 draws over ~14,000 ports), so every likelihood pass
   // runs over distinct values with weights: the same sums for a fraction of the logs.
   let k = 0;
@@ -225,8 +247,8 @@ const COARSE_EDGE = 1000;
 function coarsen(d: Weighted): Weighted {
   const k = d.w.length;
   const middle = k - 2 * COARSE_EDGE;
-  const per = Math.ceil(middle / (COARSE_LIMIT - 2 * COARSE_EDGE));
-  const m = 2 * COARSE_EDGE + Math.ceil(middle / per);
+  const per = ceil(middle / (COARSE_LIMIT - 2 * COARSE_EDGE));
+  const m = 2 * COARSE_EDGE + ceil(middle / per);
   const w = new Float64Array(m);
   const fromMin = new Float64Array(m);
   const toMax = new Float64Array(m);
@@ -275,8 +297,8 @@ export function betaShapesFromLogMeans(s1: number, s2: number, start?: { a: numb
     b = start.b;
   } else {
     // Geometric-mean approximation psi(x) ~ log(x - 1/2): close for shapes above ~1.
-    const gx = Math.exp(s1);
-    const gy = Math.exp(s2);
+    const gx = exp(s1);
+    const gy = exp(s2);
     const den = 2 * (1 - gx - gy);
     a = den > 0 ? 0.5 + gx / den : 1;
     b = den > 0 ? 0.5 + gy / den : 1;
@@ -314,7 +336,7 @@ export function betaShapesFromLogMeans(s1: number, s2: number, start?: { a: numb
       da *= 0.5;
       db *= 0.5;
     }
-    if (!accepted || (Math.abs(da) <= 1e-14 * a && Math.abs(db) <= 1e-14 * b)) break;
+    if (!accepted || (abs(da) <= 1e-14 * a && abs(db) <= 1e-14 * b)) break;
   }
   return { a, b, iterations: it + 1 };
 }
@@ -331,8 +353,8 @@ interface ProfilePoint {
 
 /** Profile log-likelihood at support gaps (min - loc, loc + scale - max). */
 function profileAt(d: Weighted, u: number, v: number, range: number, start?: { a: number; b: number }): ProfilePoint {
-  const gapL = Math.exp(u) * range;
-  const gapU = Math.exp(v) * range;
+  const gapL = exp(u) * range;
+  const gapU = exp(v) * range;
   const { w, fromMin, toMax, n } = d;
   const D = range + gapL + gapU;
   const invD = 1 / D;
@@ -344,7 +366,7 @@ function profileAt(d: Weighted, u: number, v: number, range: number, start?: { a
     t1 += w[i]! * log((fromMin[i]! + gapL) * invD);
     t2 += w[i]! * log((toMax[i]! + gapU) * invD);
   }
-  const logD = Math.log(D);
+  const logD = log(D);
   const s1 = t1 / n;
   const s2 = t2 / n;
   const { a, b } = betaShapesFromLogMeans(s1, s2, start);
@@ -453,7 +475,7 @@ function momentStart(d: Weighted): { gapL: number; gapU: number } | null {
   m3 /= n;
   m4 /= n;
   if (!(m2 > 0)) return null;
-  const g1 = m3 / Math.pow(m2, 1.5);
+  const g1 = m3 / pow(m2, 1.5);
   const g2 = m4 / (m2 * m2) - 3;
   const den = 1.5 * g1 * g1 - g2;
   if (!(den > 0)) return null;
@@ -464,13 +486,13 @@ function momentStart(d: Weighted): { gapL: number; gapU: number } | null {
   if (g1 === 0) {
     a = b = nu / 2;
   } else {
-    const r = 1 / Math.sqrt(1 + (16 * (nu + 1)) / ((nu + 2) * (nu + 2) * g1 * g1));
+    const r = 1 / sqrt(1 + (16 * (nu + 1)) / ((nu + 2) * (nu + 2) * g1 * g1));
     // Positive skew means the mass sits low: alpha < beta.
     a = (nu / 2) * (1 + (g1 > 0 ? -r : r));
     b = (nu / 2) * (1 + (g1 > 0 ? r : -r));
   }
   if (!(a > 0 && b > 0)) return null;
-  const width = (Math.sqrt(m2) * Math.sqrt((nu + 2) * (nu + 2) * g1 * g1 + 16 * (1 + nu))) / 2;
+  const width = (sqrt(m2) * sqrt((nu + 2) * (nu + 2) * g1 * g1 + 16 * (1 + nu))) / 2;
   const lower = m1 - (a / nu) * width; // relative to min
   const gapL = -lower;
   const gapU = lower + width - (d.max - d.min);
@@ -508,9 +530,9 @@ function newtonSearch(d: Weighted, start: ProfilePoint, range: number, lo: numbe
     if (!(nuu > 0 && nvv > 0 && detN > 1e-12 * Math.max(1, nuu * nvv))) {
       // Shift the spectrum up to just above zero (plus a margin scaled to the gradient).
       const tr = nuu + nvv;
-      const disc = Math.sqrt(Math.max(0, ((nuu - nvv) / 2) ** 2 + nuv * nuv));
+      const disc = sqrt(Math.max(0, ((nuu - nvv) / 2) ** 2 + nuv * nuv));
       const minEig = tr / 2 - disc;
-      const shift = -minEig + Math.max(1e-8, Math.hypot(gu, gv));
+      const shift = -minEig + Math.max(1e-8, hypot(gu, gv));
       nuu += activeU ? 0 : shift;
       nvv += activeV ? 0 : shift;
     }
@@ -523,7 +545,7 @@ function newtonSearch(d: Weighted, start: ProfilePoint, range: number, lo: numbe
       break;
     }
     // A log-gap step of 2 changes a gap by 7x: enough to move fast, not to jump basins.
-    const big = Math.max(Math.abs(su), Math.abs(sv));
+    const big = Math.max(abs(su), abs(sv));
     if (big > 2) {
       su *= 2 / big;
       sv *= 2 / big;
@@ -548,7 +570,7 @@ function newtonSearch(d: Weighted, start: ProfilePoint, range: number, lo: numbe
     }
     const gainLl = next.ll - p.ll;
     p = next;
-    if (gainLl < 1e-12 && Math.max(Math.abs(t * su), Math.abs(t * sv)) < 1e-10) {
+    if (gainLl < 1e-12 && Math.max(abs(t * su), abs(t * sv)) < 1e-10) {
       converged = true;
       break;
     }
@@ -566,20 +588,27 @@ function newtonSearch(d: Weighted, start: ProfilePoint, range: number, lo: numbe
  * parameters are the gaps between the data's extremes and the endpoints, searched by
  * projected Newton in log-gap coordinates (loc = min - e^u * range, loc + scale =
  * max + e^v * range), which keeps the support around the data by construction and
- * makes the likelihood's flat, far-reaching ridge well conditioned. The search starts
- * from the best of a small grid of gaps and the moment-matching start and keeps the
- * higher maximum.
+ * makes the likelihood's flat, far-reaching ridge well conditioned. The profile can have
+ * several local maxima (an interior one and ridges toward either endpoint), so Newton
+ * runs from the three best local maxima of a 9 x 9 grid of gaps (1e-6 to 1e3 ranges)
+ * and from the moment-matching start, keeping the highest.
  *
  * The likelihood is unbounded when a shape is below 1 and its endpoint approaches the
  * data; the gaps are therefore bounded below by `minGap` (and above by `maxGapRanges`)
- * and fits that end on a bound are flagged in `boundary` (see `Beta4Fit`). Data values are used as given: for ports that
- * are floor() of continuous draws the fitted loc sits ~0.5 below the generating one,
- * far inside its standard error. Throws RangeError on fewer than 3 distinct values or
- * non-finite input. Cost: one sort plus ~20-60 passes over the distinct values.
+ * and fits that end on a bound are flagged in `boundary` (see `Beta4Fit`). Data values
+ * are used as given: for ports that are floor() of continuous draws the fitted loc sits
+ * ~0.5 below the generating one, far inside its standard error. Throws RangeError on
+ * fewer than 3 distinct values or non-finite input.
+ *
+ * Cost: one sort, then ~100-150 passes over the distinct values (ports: at most 64k
+ * however large n is); above 20,000 distinct values the start search runs on a
+ * condensed copy and only the final Newton steps see every value. Measured on 2 cores:
+ * 1e5 ports ~35 ms, 1e6 ports ~150 ms, 1e6 continuous values ~400 ms.
  *
  * @example
- *   const f = fitBeta4(ports);
- *   // { alpha: 2.25, beta: 5.01, loc: 4629.1, scale: 13941.7, logLik: -44012.3, ... }
+ *   const f = fitBeta4(ports); // 1e5 ports of the seed carrier
+ *   // { alpha: 2.259, beta: 5.040, loc: 4626.2, scale: 13913.9, logLik: -907751.5,
+ *   //   boundary: { lower: 'interior', upper: 'interior' }, stdErr: { alpha: 0.014, ... } }
  */
 export function fitBeta4(xs: Numbers, options: Beta4Options = {}): Beta4Fit {
   const d = compress(xs);
@@ -589,15 +618,15 @@ export function fitBeta4(xs: Numbers, options: Beta4Options = {}): Beta4Fit {
   if (!(minGap > 0)) throw new RangeError(`fitBeta4: minGap must be > 0, got ${minGap}`);
   const maxGapRanges = options.maxGapRanges ?? 1e3;
   const maxIter = options.maxIterations ?? 200;
-  const lo = Math.log(minGap / range);
-  const hi = Math.log(maxGapRanges);
+  const lo = log(minGap / range);
+  const hi = log(maxGapRanges);
   const clamp = (x: number) => Math.min(hi, Math.max(lo, x));
 
   // Multistart: the profile can have a ridge toward each endpoint (shape < 1) besides
   // the interior maximum, so Newton runs from the best local maxima of a coarse grid in
   // log-gap space (from the data's edge to far away) and from the moment start.
   const c = d.w.length > COARSE_LIMIT ? coarsen(d) : d;
-  const axis = [...new Set([lo, Math.log(1 / (d.n + 1)), Math.log(0.01), Math.log(0.1), Math.log(0.5), Math.log(2), Math.log(10), Math.log(50), hi].map(clamp))].sort((x, y) => x - y);
+  const axis = [...new Set([lo, log(1 / (d.n + 1)), log(0.01), log(0.1), log(0.5), log(2), log(10), log(50), hi].map(clamp))].sort((x, y) => x - y);
   const grid = axis.map((u) => axis.map((v) => profileAt(c, u, v, range)));
   const peaks: ProfilePoint[] = [];
   for (let i = 0; i < axis.length; i++) {
@@ -618,7 +647,7 @@ export function fitBeta4(xs: Numbers, options: Beta4Options = {}): Beta4Fit {
   }
   const starts = peaks.sort((p, q) => q.ll - p.ll).slice(0, 3);
   const mom = momentStart(c);
-  if (mom) starts.push(profileAt(c, clamp(Math.log(mom.gapL / range)), clamp(Math.log(mom.gapU / range)), range));
+  if (mom) starts.push(profileAt(c, clamp(log(mom.gapL / range)), clamp(log(mom.gapU / range)), range));
 
   let result: SearchResult | null = null;
   for (const s of starts) {
@@ -644,7 +673,7 @@ export function fitBeta4(xs: Numbers, options: Beta4Options = {}): Beta4Fit {
     const cov = invertSpd(full.map((row) => row.map((x) => -x)));
     if (cov) {
       const vScale = cov[2]![2]! + cov[3]![3]! - 2 * cov[2]![3]!;
-      stdErr = { alpha: Math.sqrt(cov[0]![0]!), beta: Math.sqrt(cov[1]![1]!), loc: Math.sqrt(cov[2]![2]!), scale: Math.sqrt(vScale) };
+      stdErr = { alpha: sqrt(cov[0]![0]!), beta: sqrt(cov[1]![1]!), loc: sqrt(cov[2]![2]!), scale: sqrt(vScale) };
     }
   }
   const loc = d.min - best.gapL;
@@ -663,7 +692,10 @@ export function fitBeta4(xs: Numbers, options: Beta4Options = {}): Beta4Fit {
   };
 }
 
-/** sum of betaLogPdf over xs: the log-likelihood of any (alpha, beta, loc, scale). */
+/**
+ * The log-likelihood sum of betaLogPdf over xs at any (alpha, beta, loc, scale): puts
+ * other fits (scipy's, a previous campaign's) on the same scale as `fitBeta4`'s logLik.
+ */
 export function betaLogLik(xs: Numbers, alpha: number, beta: number, loc = 0, scale = 1): number {
   let s = 0;
   for (let i = 0; i < xs.length; i++) s += betaLogPdf(xs[i]!, alpha, beta, loc, scale);

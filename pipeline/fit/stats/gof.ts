@@ -6,6 +6,10 @@
  */
 import type { Numbers } from './beta.ts';
 
+// Math functions bound once: in a vm context (jest) each `Math.x` in a hot loop is a
+// slow global lookup (20x slower measured), in plain Node it is free either way.
+const { log, exp, sqrt, abs, floor, ceil } = Math;
+
 export interface KsResult {
   /** sup |ECDF - F| = max(dPlus, dMinus). */
   d: number;
@@ -78,23 +82,23 @@ export function ksTest(xs: Numbers, cdf: (x: number) => number, options: KsOptio
  */
 export function kolmogorovPValue(d: number, n: number): number {
   if (!(d >= 0) || !(n > 0)) return NaN;
-  const t = Math.sqrt(n) * d;
+  const t = sqrt(n) * d;
   if (t <= 0) return 1;
   if (t < 1) {
     const c = (Math.PI * Math.PI) / (8 * t * t);
     let sum = 0;
     for (let k = 1; k < 100; k++) {
-      const term = Math.exp(-(2 * k - 1) * (2 * k - 1) * c);
+      const term = exp(-(2 * k - 1) * (2 * k - 1) * c);
       sum += term;
       if (term < 1e-17 * sum) break;
     }
-    return Math.min(1, Math.max(0, 1 - (Math.sqrt(2 * Math.PI) / t) * sum));
+    return Math.min(1, Math.max(0, 1 - (sqrt(2 * Math.PI) / t) * sum));
   }
   let sum = 0;
   for (let k = 1; k < 100; k++) {
-    const term = Math.exp(-2 * k * k * t * t);
+    const term = exp(-2 * k * k * t * t);
     sum += k % 2 === 1 ? term : -term;
-    if (term < 1e-17 * Math.abs(sum)) break;
+    if (term < 1e-17 * abs(sum)) break;
   }
   return Math.min(1, Math.max(0, 2 * sum));
 }
@@ -159,7 +163,7 @@ export function fitHistogram(xs: Numbers, binWidth: number, min: number, max: nu
   if (!Number.isInteger(binWidth) || binWidth < 1) throw new RangeError(`fitHistogram: binWidth must be a positive integer, got ${binWidth}`);
   const pseudoCount = options.pseudoCount ?? 0.5;
   if (!(pseudoCount >= 0)) throw new RangeError(`fitHistogram: pseudoCount must be >= 0, got ${pseudoCount}`);
-  const B = Math.ceil((max - min + 1) / binWidth);
+  const B = ceil((max - min + 1) / binWidth);
   const counts = new Float64Array(B);
   let n = 0;
   let outside = 0;
@@ -169,7 +173,7 @@ export function fitHistogram(xs: Numbers, binWidth: number, min: number, max: nu
       outside++;
       continue;
     }
-    counts[Math.floor((x - min) / binWidth)]! += 1;
+    counts[floor((x - min) / binWidth)]! += 1;
     n++;
   }
   const total = n + pseudoCount * B;
@@ -180,7 +184,7 @@ export function fitHistogram(xs: Numbers, binWidth: number, min: number, max: nu
     const to = Math.min(max, from + binWidth - 1);
     const mass = total > 0 ? (counts[j]! + pseudoCount) / total : 1 / B;
     bins[j] = { from, to, count: counts[j]!, mass };
-    if (counts[j]! > 0) logLik += counts[j]! * Math.log(mass / (to - from + 1));
+    if (counts[j]! > 0) logLik += counts[j]! * log(mass / (to - from + 1));
   }
   const parameters = B - 1 + ((options.rangeFromData ?? true) ? 2 : 0);
   return { min, max, binWidth, n, outside, pseudoCount, bins, logLik, parameters };
@@ -192,12 +196,12 @@ export function fitHistogram(xs: Numbers, binWidth: number, min: number, max: nu
  * [min, max], where the model has no mass.
  */
 export function histogramLogLik(h: Histogram, xs: Numbers): number {
-  const logDensity = h.bins.map((b) => Math.log(b.mass / (b.to - b.from + 1)));
+  const logDensity = h.bins.map((b) => log(b.mass / (b.to - b.from + 1)));
   let s = 0;
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i]!;
     if (!(x >= h.min && x <= h.max)) return -Infinity;
-    s += logDensity[Math.floor((x - h.min) / h.binWidth)]!;
+    s += logDensity[floor((x - h.min) / h.binWidth)]!;
   }
   return s;
 }
@@ -217,8 +221,8 @@ export function histogramCdf(h: Histogram): (x: number) => number {
     if (Number.isNaN(x)) return NaN;
     if (x < h.min) return 0;
     if (x >= h.max) return 1;
-    const j = Math.floor((Math.floor(x) - h.min) / h.binWidth);
+    const j = floor((floor(x) - h.min) / h.binWidth);
     const b = h.bins[j]!;
-    return before[j]! + (b.mass * (Math.floor(x) - b.from + 1)) / (b.to - b.from + 1);
+    return before[j]! + (b.mass * (floor(x) - b.from + 1)) / (b.to - b.from + 1);
   };
 }

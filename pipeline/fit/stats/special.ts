@@ -4,6 +4,10 @@
  * near the textbook ranges. Each is checked against scipy.special values in the tests.
  */
 
+// Math functions bound once: in a vm context (jest) each `Math.x` in a hot loop is a
+// slow global lookup (20x slower measured), in plain Node it is free either way.
+const { log, exp, log1p, abs, sin, tan } = Math;
+
 const LN_SQRT_2PI = 0.9189385332046728; // log(sqrt(2 pi))
 const SQRT_PI = 1.7724538509055159;
 const SQRT2 = 1.4142135623730951;
@@ -16,7 +20,9 @@ const SQRT2 = 1.4142135623730951;
 function stirlingCorrection(x: number): number {
   const r = 1 / x;
   const r2 = r * r;
-  return r * (1 / 12 + r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 * (1 / 156 + r2 * (-3617 / 122400))))))));
+  // B_2k / (2k (2k - 1)) for k = 1..8, in Horner form in 1/x^2.
+  const tail = 1 / 1188 + r2 * (-691 / 360360 + r2 * (1 / 156 + r2 * (-3617 / 122400)));
+  return r * (1 / 12 + r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * tail))));
 }
 
 /**
@@ -33,16 +39,16 @@ export function logGamma(x: number): number {
   if (x <= 0) {
     if (Number.isInteger(x)) return Infinity;
     // Reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x); we return log |Gamma(x)|.
-    return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+    return log(Math.PI / abs(sin(Math.PI * x))) - logGamma(1 - x);
   }
-  if (x >= 10) return (x - 0.5) * Math.log(x) - x + LN_SQRT_2PI + stirlingCorrection(x);
+  if (x >= 10) return (x - 0.5) * log(x) - x + LN_SQRT_2PI + stirlingCorrection(x);
   let prod = 1;
   let y = x;
   while (y < 10) {
     prod *= y;
     y += 1;
   }
-  return (y - 0.5) * Math.log(y) - y + LN_SQRT_2PI + stirlingCorrection(y) - Math.log(prod);
+  return (y - 0.5) * log(y) - y + LN_SQRT_2PI + stirlingCorrection(y) - log(prod);
 }
 
 /**
@@ -57,11 +63,11 @@ export function logBeta(a: number, b: number): number {
   if (!(p > 0)) return p === 0 ? Infinity : NaN;
   if (p >= 10) {
     const corr = stirlingCorrection(p) + stirlingCorrection(q) - stirlingCorrection(p + q);
-    return -0.5 * Math.log(q) + LN_SQRT_2PI + corr + (p - 0.5) * Math.log(p / (p + q)) + q * Math.log1p(-p / (p + q));
+    return -0.5 * log(q) + LN_SQRT_2PI + corr + (p - 0.5) * log(p / (p + q)) + q * log1p(-p / (p + q));
   }
   if (q >= 10) {
     const corr = stirlingCorrection(q) - stirlingCorrection(p + q);
-    return logGamma(p) + corr + p - p * Math.log(p + q) + (q - 0.5) * Math.log1p(-p / (p + q));
+    return logGamma(p) + corr + p - p * log(p + q) + (q - 0.5) * log1p(-p / (p + q));
   }
   return logGamma(p) + logGamma(q) - logGamma(p + q);
 }
@@ -75,7 +81,7 @@ export function digamma(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x <= 0) {
     if (Number.isInteger(x)) return NaN;
-    return digamma(1 - x) - Math.PI / Math.tan(Math.PI * x);
+    return digamma(1 - x) - Math.PI / tan(Math.PI * x);
   }
   let acc = 0;
   while (x < 10) {
@@ -84,7 +90,7 @@ export function digamma(x: number): number {
   }
   const r2 = 1 / (x * x);
   return (
-    acc + Math.log(x) - 0.5 / x -
+    acc + log(x) - 0.5 / x -
     r2 * (1 / 12 - r2 * (1 / 120 - r2 * (1 / 252 - r2 * (1 / 240 - r2 * (1 / 132 - r2 * (691 / 32760 - r2 / 12))))))
   );
 }
@@ -98,7 +104,7 @@ export function trigamma(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x <= 0) {
     if (Number.isInteger(x)) return NaN;
-    const s = Math.PI / Math.sin(Math.PI * x);
+    const s = Math.PI / sin(Math.PI * x);
     return -trigamma(1 - x) + s * s;
   }
   let acc = 0;
@@ -130,8 +136,8 @@ function logErfcNonNeg(x: number): number {
       sum += term;
       if (term < sum * 1e-17) break;
     }
-    const erf = ((2 * x) / SQRT_PI) * Math.exp(-x2) * sum;
-    return Math.log1p(-erf);
+    const erf = ((2 * x) / SQRT_PI) * exp(-x2) * sum;
+    return log1p(-erf);
   }
   // Modified Lentz for x + (1/2)/(x + (2/2)/(x + (3/2)/(x + ...))).
   const tiny = 1e-300;
@@ -141,25 +147,31 @@ function logErfcNonNeg(x: number): number {
   for (let k = 1; k < 500; k++) {
     const an = k / 2;
     d = x + an * d;
-    if (Math.abs(d) < tiny) d = tiny;
+    if (abs(d) < tiny) d = tiny;
     c = x + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
+    if (abs(c) < tiny) c = tiny;
     d = 1 / d;
     const delta = c * d;
     f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
+    if (abs(delta - 1) <= 2.3e-16) break;
   }
-  return -x * x - Math.log(SQRT_PI) - Math.log(f);
+  return -x * x - log(SQRT_PI) - log(f);
 }
 
-/** The complementary error function erfc(x) = 1 - erf(x), accurate to ~1e-15 relative. */
+/**
+ * The complementary error function erfc(x) = 1 - erf(x), to ~1e-15 relative: formed
+ * from log erfc rather than 1 - erf, so tail values (erfc(10) ~ 2e-45) keep their digits.
+ */
 export function erfc(x: number): number {
   if (Number.isNaN(x)) return NaN;
-  if (x >= 0) return Math.exp(logErfcNonNeg(x));
-  return 2 - Math.exp(logErfcNonNeg(-x));
+  if (x >= 0) return exp(logErfcNonNeg(x));
+  return 2 - exp(logErfcNonNeg(-x));
 }
 
-/** Standard normal CDF Phi(z), with full relative accuracy in the lower tail. */
+/**
+ * Standard normal CDF Phi(z) = erfc(-z / sqrt 2) / 2: through erfc so that the lower
+ * tail keeps full relative accuracy (the probit likelihood lives there).
+ */
 export function normalCdf(z: number): number {
   if (Number.isNaN(z)) return NaN;
   return 0.5 * erfc(-z / SQRT2);
@@ -175,9 +187,9 @@ export function logNormalCdf(z: number): number {
   if (z === Infinity) return 0;
   if (z === -Infinity) return -Infinity;
   const t = -z / SQRT2;
-  if (t >= 0) return Math.log(0.5) + logErfcNonNeg(t);
+  if (t >= 0) return log(0.5) + logErfcNonNeg(t);
   // Upper half: Phi = 1 - erfc(|t|)/2; log1p keeps the tiny deficit exact.
-  return Math.log1p(-0.5 * Math.exp(logErfcNonNeg(-t)));
+  return log1p(-0.5 * exp(logErfcNonNeg(-t)));
 }
 
 /**
@@ -186,10 +198,10 @@ export function logNormalCdf(z: number): number {
  */
 export function normalHazardLower(z: number): number {
   const logPhi = -0.5 * z * z - LN_SQRT_2PI;
-  return Math.exp(logPhi - logNormalCdf(z));
+  return exp(logPhi - logNormalCdf(z));
 }
 
-/** Standard normal density. */
+/** Standard normal density phi(z), for Fisher information and score terms. */
 export function normalPdf(z: number): number {
-  return Math.exp(-0.5 * z * z - LN_SQRT_2PI);
+  return exp(-0.5 * z * z - LN_SQRT_2PI);
 }

@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createGenerator } from 'ts-json-schema-generator';
+import { runPipeline } from '../../pipeline/run.ts';
+import { bias } from '../../pipeline/stages/bias.ts';
+import { STAGES } from '../../pipeline/stages/index.ts';
+import { BIAS_SCHEMA_FILE, validateBiasTable } from '../../pipeline/bias/validate.ts';
+import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
+import type { BiasTable } from '../../pipeline/bias/types.ts';
+import { recordingLogger, tempProject } from '../helpers/tmp.ts';
+
+async function sampleProject() {
+  const p = tempProject();
+  await simulateCampaign({ outDir: p.raw, campaign: 'b', carriers: [preset('Odido'), preset('KPN')], runs: 2, packets: 2000, seed: 'bias-test' });
+  await runPipeline({ paths: p }, recordingLogger());
+  return p;
+}
+
+describe('bias stage', () => {
+  it('never writes a table that fails the contract, and names the carrier and field', async () => {
+    const p = await sampleProject();
+    const fitFile = path.join(p.derived, 'b', 'fit', 'Odido.json');
+    const fit = JSON.parse(fs.readFileSync(fitFile, 'utf8'));
+    fit.marginal = [[1024, 40000, 0.5], [30000, 65535, 0.5]]; // overlapping segments
+    fs.writeFileSync(fitFile, JSON.stringify(fit));
+    const before = fs.readFileSync(path.join(p.derived, 'b', 'bias', 'Odido.json'), 'utf8');
+    const ctx = { campaign: 'b', paths: p, log: recordingLogger() };
+    await expect(bias(ctx)).rejects.toThrow(/bias table for b\/Odido fails the contract, not written: marginal\[1\]: starts at 30000/);
+    // The previous tables stay as they were; no partial folder is left behind.
+    expect(fs.readFileSync(path.join(p.derived, 'b', 'bias', 'Odido.json'), 'utf8')).toBe(before);
+    expect(fs.readdirSync(path.join(p.derived, 'b')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('reports schema violations by path', async () => {
+    const p = await sampleProject();
+    const table = JSON.parse(fs.readFileSync(path.join(p.derived, 'b', 'bias', 'KPN.json'), 'utf8')) as BiasTable;
+    expect(validateBiasTable(table)).toEqual([]);
+    expect(validateBiasTable({ ...table, mapping: { ...table.mapping, portPreservation: 1.5 } })).toEqual(['/mapping/portPreservation: must be <= 1']);
+    expect(validateBiasTable({ ...table, marginal: [[0, 10, 0.4]] })).toEqual(['marginal: masses sum to 0.4, not 1']);
+    const { schema: _, ...unversioned } = table;
+    expect(validateBiasTable(unversioned)[0]).toMatch(/must have required property 'schema'/);
+  });
+
+  it('ships a schema generated from the BiasTable type (run `npm run schema` after changing the type)', () => {
+    const generated = createGenerator({ path: 'pipeline/bias/types.ts', tsconfig: 'tsconfig.json', type: 'BiasTable' }).createSchema('BiasTable');
+    expect(JSON.parse(fs.readFileSync(BIAS_SCHEMA_FILE, 'utf8'))).toEqual(JSON.parse(JSON.stringify(generated)));
+  });
+
+  it('is part of the pipeline after fit', () => {
+    expect(STAGES.map((s) => s.name)).toEqual(['ingest', 'join', 'fit', 'bias']);
+  });
+});
