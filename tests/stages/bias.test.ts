@@ -46,6 +46,16 @@ describe('bias stage', () => {
     expect(JSON.parse(fs.readFileSync(BIAS_SCHEMA_FILE, 'utf8'))).toEqual(JSON.parse(JSON.stringify(generated)));
   });
 
+  it('passes nat-type.json through when a carrier has one, else derives the RFC 4787 mapping class', async () => {
+    const p = tempProject();
+    await simulateCampaign({ outDir: p.raw, campaign: 'b', carriers: [preset('Odido'), preset('KPN')], runs: 2, packets: 2000, seed: 'bias-test' });
+    fs.writeFileSync(path.join(p.raw, 'b', 'KPN', 'nat-type.json'), '{"mapping": "address-and-port-dependent", "filtering": "address-and-port-dependent", "tool": "stun"}');
+    await runPipeline({ paths: p }, recordingLogger());
+    const natType = (c: string) => JSON.parse(fs.readFileSync(path.join(p.derived, 'b', 'fit', `${c}.json`), 'utf8')).natType;
+    expect(natType('KPN')).toEqual({ source: 'nat-type.json', value: { filtering: 'address-and-port-dependent', mapping: 'address-and-port-dependent', tool: 'stun' } });
+    expect(natType('Odido')).toMatchObject({ source: 'derived', mapping: 'address-and-port-dependent', filtering: 'unknown' });
+  });
+
   it('is part of the pipeline after fit', () => {
     expect(STAGES.map((s) => s.name)).toEqual(['ingest', 'join', 'fit', 'bias']);
   });
