@@ -157,6 +157,10 @@ export interface BiasTable {
   marginal: PortSegment[];
   conditional: Conditional;
   timeouts: { wait: Timeout | null; idle: Timeout | null };
-  /** Packets per side against a peer of the same carrier (filled by the evaluate stage). */
-  attack?: { naive: AttackCost; biased: AttackCost };
+  /** Packets per side against a peer of the same carrier (from the evaluate stage). */
+  attack: {
+    naive: AttackCost;
+    /** With the table: `strategy` names the plan (marginal, top-k, block-rounds; naive when no gain is claimed). */
+    biased: AttackCost & { strategy: string };
+  };
 }

@@ -17,6 +17,7 @@ import type { CarrierFit, TimeoutFit } from '../derived/fitted.ts';
 import type { CarrierSummary } from '../derived/joined.ts';
 import type { BiasTable, Timeout } from '../bias/types.ts';
 import { validateBiasTable } from '../bias/validate.ts';
+import type { AttackReport, PairAttack } from './evaluate.ts';
 
 export const BIAS_INDEX_SCHEMA = 'natatlas.bias-index/1';
 
@@ -33,8 +34,8 @@ function timeoutOf(t: TimeoutFit | null): Timeout | null {
   return { seconds: t.seconds, low: t.low, high: t.high, probes: t.probes, disagreeing: t.disagreeing };
 }
 
-/** The contract's view of a fit: what engines import. */
-export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary): BiasTable {
+/** The contract's view of a fit and its same-carrier attack cost: what engines import. */
+export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary, attack: PairAttack): BiasTable {
   return {
     schema: 'natatlas.bias/1',
     carrier: fit.carrier,
@@ -57,6 +58,10 @@ export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary): BiasTa
     marginal: fit.marginal,
     conditional: fit.conditional,
     timeouts: { wait: timeoutOf(fit.timeouts.wait), idle: timeoutOf(fit.timeouts.idle) },
+    attack: {
+      naive: { p50: attack.naive.p50, p99: attack.naive.p99 },
+      biased: { p50: attack.biased.p50 ?? attack.naive.p50, p99: attack.biased.p99 ?? attack.naive.p99, strategy: attack.biased.strategy },
+    },
   };
 }
 
@@ -66,6 +71,7 @@ export async function bias(ctx: StageContext): Promise<{ outputs: string[]; tabl
   const tables: BiasTable[] = [];
   await replaceDir(dir, async (tmp) => {
     const index: BiasIndex = { schema: BIAS_INDEX_SCHEMA, campaign: ctx.campaign, tables: [], skipped: [] };
+    const attack = readStageJson<AttackReport>(ctx, 'evaluate', 'evaluate', 'attack.json');
     for (const carrier of Object.keys(manifest.carriers).sort()) {
       if (!fs.existsSync(derivedPath(ctx, 'fit', `${carrier}.json`))) {
         index.skipped.push({ carrier, reason: 'no fit (too few packets joined; see the fit stage warning)' });
@@ -73,7 +79,9 @@ export async function bias(ctx: StageContext): Promise<{ outputs: string[]; tabl
       }
       const fit = readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${carrier}.json`);
       const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${carrier}.json`);
-      const table = buildBiasTable(fit, summary);
+      const self = attack.pairs.find((p) => p.a === carrier && p.b === carrier);
+      if (!self) throw new NatatlasError(`${ctx.campaign}/${carrier}: evaluate/attack.json has no same-carrier pair: rerun \`natatlas evaluate\``);
+      const table = buildBiasTable(fit, summary, self);
       const problems = validateBiasTable(table);
       if (problems.length > 0) {
         throw new NatatlasError(`bias table for ${ctx.campaign}/${carrier} fails the contract, not written: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);

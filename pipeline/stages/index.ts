@@ -12,6 +12,7 @@ import { ingest } from './ingest.ts';
 import { join } from './join.ts';
 import { fit } from './fit.ts';
 import { bias } from './bias.ts';
+import { evaluate } from './evaluate.ts';
 import { BIAS_SCHEMA_FILE } from '../bias/validate.ts';
 
 export interface Stage {
@@ -66,10 +67,17 @@ export const STAGES: readonly Stage[] = [
     run: fit,
   },
   {
+    name: 'evaluate',
+    version: 1,
+    description: 'packets per side for 50/90/99/99.9% success per carrier pair, naive vs biased; the trials success matrix',
+    inputs: (ctx) => [...listFiles(derivedPath(ctx, 'fit')), ...listFiles(derivedPath(ctx, 'ingest', 'trials.csv')), ...listFiles(derivedPath(ctx, 'ingest', 'manifest.json'))],
+    run: evaluate,
+  },
+  {
     name: 'bias',
     version: 1,
     description: 'write the bias tables engines import (derived/<campaign>/bias/<carrier>.json), each validated against the schema',
-    inputs: (ctx) => [...listFiles(derivedPath(ctx, 'fit')), ...listFiles(derivedPath(ctx, 'summary')), BIAS_SCHEMA_FILE],
+    inputs: (ctx) => [...listFiles(derivedPath(ctx, 'fit')), ...listFiles(derivedPath(ctx, 'summary')), ...listFiles(derivedPath(ctx, 'evaluate', 'attack.json')), BIAS_SCHEMA_FILE],
     run: bias,
   },
 ];

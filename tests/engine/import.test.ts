@@ -21,6 +21,7 @@ describe("import type { BiasTable } from 'natatlas'", () => {
       mapping: { behavior: 'unknown', portPreservation: 0, observedRange: [1024, 2047], evidence: { pairs: 0, sameExternal: 0, differentExternal: 0 } },
       model: { family: 'uniform', params: { min: 1024, max: 2047 }, fit: { ks: 0, n: 0, alternatives: [], rule: '' } },
       marginal: [[1024, 2047, 1]], conditional: null, timeouts: { wait: null, idle: null },
+      attack: { naive: { p50: 212, p99: 543 }, biased: { p50: 212, p99: 543, strategy: 'naive' } },
     };
     expect(massAt(table, 1500)).toBeCloseTo(1 / 1024, 12);
   });

@@ -56,7 +56,8 @@ describe('bias stage', () => {
     expect(natType('Odido')).toMatchObject({ source: 'derived', mapping: 'address-and-port-dependent', filtering: 'unknown' });
   });
 
-  it('is part of the pipeline after fit', () => {
-    expect(STAGES.map((s) => s.name)).toEqual(['ingest', 'join', 'fit', 'bias']);
+  it('is part of the pipeline after fit and evaluate', () => {
+    // evaluate runs before bias: each table carries its same-carrier attack cost.
+    expect(STAGES.map((s) => s.name)).toEqual(['ingest', 'join', 'fit', 'evaluate', 'bias']);
   });
 });

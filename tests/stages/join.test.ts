@@ -110,18 +110,18 @@ describe('join', () => {
     const p = tempProject();
     handMadeCampaign(p.raw);
     const first = await runPipeline({ paths: p }, recordingLogger());
-    expect(first.map((r) => r.ran)).toEqual([true, true, true, true]);
+    expect(first.map((r) => r.ran)).toEqual([true, true, true, true, true]);
     const log = recordingLogger();
     const second = await runPipeline({ paths: p }, log);
-    expect(second.map((r) => r.ran)).toEqual([false, false, false, false]);
+    expect(second.map((r) => r.ran)).toEqual([false, false, false, false, false]);
     expect(log.lines.at(-1)).toMatch(/nothing to do/);
     fs.appendFileSync(path.join(p.raw, 'camp', 'CarrierA', 'client-1.csv'), `${U(10)}, 2000, 40010, 5000, S\n`);
     const third = await runPipeline({ paths: p }, recordingLogger());
-    expect(third.map((r) => r.ran)).toEqual([true, true, true, true]);
+    expect(third.map((r) => r.ran)).toEqual([true, true, true, true, true]);
     expect(readSummary(p.derived, 'CarrierA').counts.lost).toBe(2);
     fs.rmSync(path.join(p.derived, 'camp', 'joined', 'CarrierA.csv'));
     const fourth = await runPipeline({ paths: p }, recordingLogger());
-    expect(fourth.map((r) => [r.stage, r.ran])).toEqual([['ingest', false], ['join', true], ['fit', false], ['bias', false]]);
+    expect(fourth.map((r) => [r.stage, r.ran])).toEqual([['ingest', false], ['join', true], ['fit', false], ['evaluate', false], ['bias', false]]);
   });
 
   it('stops with file and line when a header names the wrong columns', async () => {

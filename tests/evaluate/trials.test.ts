@@ -1,0 +1,65 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { buildMatrix, wilson } from '../../pipeline/evaluate/trials.ts';
+import { runPipeline } from '../../pipeline/run.ts';
+import type { SuccessMatrix } from '../../pipeline/evaluate/trials.ts';
+import { recordingLogger, tempProject } from '../helpers/tmp.ts';
+
+describe('Wilson interval', () => {
+  it('matches hand-computed values', () => {
+    // 4/10: centre (0.4 + 1.96^2/20) / (1 + 1.96^2/10) = 0.42776, half-width 0.25958.
+    const [lo, hi] = wilson(4, 10);
+    expect(lo).toBeCloseTo(0.16818, 4);
+    expect(hi).toBeCloseTo(0.68734, 4);
+    // 0/11: upper = z^2 / (n + z^2) = 3.84146 / 14.84146.
+    expect(wilson(0, 11)[0]).toBe(0);
+    expect(wilson(0, 11)[1]).toBeCloseTo(3.841459 / 14.841459, 6);
+    // 10/10: lower = n / (n + z^2).
+    expect(wilson(10, 10)[0]).toBeCloseTo(10 / 13.841459, 6);
+    expect(wilson(10, 10)[1]).toBe(1);
+  });
+});
+
+describe('success matrix', () => {
+  it('groups a pair and its reverse into one cell, outcomes in trial order', () => {
+    const m = buildMatrix('c', [
+      { a: 'X', b: 'Y', strategy: 'naive', trial: 2, outcome: 'S', packets: 100 },
+      { a: 'Y', b: 'X', strategy: 'naive', trial: 1, outcome: 'F', packets: null },
+      { a: 'X', b: 'Y', strategy: 'biased', trial: 1, outcome: 'S', packets: 10 },
+    ]);
+    expect(m.cells).toEqual([
+      { a: 'X', b: 'Y', strategy: 'naive', trials: 2, successes: 1, outcomes: 'FS', rate: 0.5, wilson: wilson(1, 2), meanPackets: 100 },
+      { a: 'X', b: 'Y', strategy: 'biased', trials: 1, successes: 1, outcomes: 'S', rate: 1, wilson: wilson(1, 1), meanPackets: 10 },
+    ]);
+  });
+
+  it("reproduces the paper's Table I from the embedded sample exactly", async () => {
+    const p = tempProject();
+    fs.cpSync('raw/sample', path.join(p.raw, 'sample'), { recursive: true });
+    await runPipeline({ paths: p, stages: undefined }, recordingLogger());
+    const m = JSON.parse(fs.readFileSync(path.join(p.derived, 'sample', 'evaluate', 'matrix.json'), 'utf8')) as SuccessMatrix;
+    const cell = (a: string, b: string) => m.cells.find((c) => c.a === a && c.b === b && c.strategy === 'naive')!;
+    // Table I of the seed paper, read off its S/F sequences.
+    const table: [string, string, string][] = [
+      ['Odido', 'Odido', 'FFFFFFFFFFF'],
+      ['Lebara', 'Odido', 'FFFFFFFFFFF'],
+      ['Lebara', 'Lebara', 'FFFFFFFFFFF'],
+      ['Lyca', 'Odido', 'FFFFSFFFFF'],
+      ['Lyca', 'Lebara', 'FFFFFFFFFFF'],
+      ['Lyca', 'Lyca', 'FFFFFFFFFFF'],
+      ['Vodaphone', 'Odido', 'FFFSFSFFFF'],
+      ['Vodaphone', 'Lebara', 'FFFFSFFFFF'],
+      ['Vodaphone', 'Lyca', 'FFFFFFSFFF'],
+      ['Vodaphone', 'Vodaphone', 'FFFSSFFSFS'],
+    ];
+    expect(m.cells).toHaveLength(table.length);
+    for (const [a, b, outcomes] of table) {
+      const c = cell(a, b);
+      expect({ a, b, outcomes: c.outcomes }).toEqual({ a, b, outcomes });
+      expect(c.successes).toBe([...outcomes].filter((o) => o === 'S').length);
+      expect(c.trials).toBe(outcomes.length);
+    }
+    expect(cell('Vodaphone', 'Vodaphone').successes).toBe(4);
+    expect(cell('Odido', 'Odido').trials).toBe(11);
+  });
+});
