@@ -26,17 +26,29 @@ type Stamps = Record<string, Stamp>;
 
 export type Freshness = { fresh: true } | { fresh: false; reason: string };
 
-/** Names files by root (`raw/...`, `derived/...`) so stamps hold no machine paths. */
+/** The repository root: natatlas's own files (notebooks, node_modules) are named relative to it. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Names files by root (`raw/...`, `derived/...`, `reports/...`, `package/...`) so stamps hold no machine paths. */
 function keyOf(ctx: StageContext, file: string): string {
   const under = (root: string) => {
     const rel = path.relative(root, file);
     return rel.startsWith('..') || path.isAbsolute(rel) ? null : rel.split(path.sep).join('/');
   };
-  const d = under(ctx.paths.derived);
-  if (d !== null) return `derived/${d}`;
-  const r = under(ctx.paths.raw);
-  if (r !== null) return `raw/${r}`;
+  const roots: [string, string][] = [['derived', ctx.paths.derived], ['raw', ctx.paths.raw], ['reports', ctx.paths.reports], ['package', PACKAGE_ROOT]];
+  for (const [name, root] of roots) {
+    const rel = under(root);
+    if (rel !== null) return `${name}/${rel}`;
+  }
   return file;
+}
+
+/** Inverse of keyOf for the roots a stage writes to. */
+function fileOf(ctx: StageContext, key: string): string {
+  const slash = key.indexOf('/');
+  const roots: Record<string, string> = { derived: ctx.paths.derived, raw: ctx.paths.raw, reports: ctx.paths.reports, package: PACKAGE_ROOT };
+  const root = roots[key.slice(0, slash)];
+  return root === undefined ? key : path.join(root, key.slice(slash + 1));
 }
 
 export class StampStore {
@@ -66,8 +78,7 @@ export class StampStore {
     const diff = describeDiff(stamp.inputs, inputs);
     if (diff) return { fresh: false, reason: `input ${diff}` };
     for (const [key, sha] of Object.entries(stamp.outputs)) {
-      const file = key.startsWith('derived/') ? path.join(this.ctx.paths.derived, key.slice('derived/'.length)) : key;
-      if ((await this.cache.hash(file)) !== sha) return { fresh: false, reason: `output ${key} changed or missing` };
+      if ((await this.cache.hash(fileOf(this.ctx, key))) !== sha) return { fresh: false, reason: `output ${key} changed or missing` };
     }
     return { fresh: true };
   }

@@ -18,6 +18,9 @@
  */
 import type { PortSegment } from '../bias/types.ts';
 
+// Bound once: under jest's module sandbox every Math.* lookup in a hot loop costs ~20x.
+const { log, log1p, expm1, pow, sqrt, max, floor, min } = Math;
+
 export const NAIVE_PORTS = 64511;
 export const LEVELS = [0.5, 0.9, 0.99, 0.999] as const;
 export type Level = (typeof LEVELS)[number];
@@ -30,16 +33,16 @@ export type MaybeCosts = Record<LevelKey, number | null>;
 export function hardHardProbability(a: number, b: number, n = NAIVE_PORTS): number {
   const space = n * n;
   let logFail = 0;
-  for (let i = 0; i < b; i++) logFail += Math.log1p(-a / (space - i));
-  return -Math.expm1(logFail);
+  for (let i = 0; i < b; i++) logFail += log1p(-a / (space - i));
+  return -expm1(logFail);
 }
 
 /** Easy (endpoint-independent, known port) vs hard: the hard side's a open ports against b probes. */
 export function easyHardProbability(a: number, b: number, n = NAIVE_PORTS): number {
   if (a + b > n) return 1;
   let logFail = 0;
-  for (let i = 0; i < b; i++) logFail += Math.log1p(-a / (n - i));
-  return -Math.expm1(logFail);
+  for (let i = 0; i < b; i++) logFail += log1p(-a / (n - i));
+  return -expm1(logFail);
 }
 
 /**
@@ -52,10 +55,10 @@ export function packetsFor(success: (k: number) => number, p: number, limit = 10
   let hi = 1;
   while (success(hi) < p) {
     lo = hi;
-    hi = Math.min(limit, hi * 2);
+    hi = min(limit, hi * 2);
   }
   while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
+    const mid = floor((lo + hi) / 2);
     if (success(mid) >= p) hi = mid;
     else lo = mid;
   }
@@ -142,17 +145,17 @@ export function biasedProbability(ab: Direction, ba: Direction, k: number): numb
       const ta = tA.perPort[j]!;
       const qb = qB.perPort[j]!;
       if (ta === 0 || qb === 0) continue;
-      const pa = -Math.expm1(-k * qa * ta);
-      const pb = -Math.expm1(-k * qb * tb);
-      logFail += qA.width[i]! * tA.width[j]! * Math.log1p(-pa * pb);
+      const pa = -expm1(-k * qa * ta);
+      const pb = -expm1(-k * qb * tb);
+      logFail += qA.width[i]! * tA.width[j]! * log1p(-pa * pb);
     }
   }
-  return -Math.expm1(logFail);
+  return -expm1(logFail);
 }
 
 /** The largest single-port probability of a distribution. */
 export function maxPerPort(segs: readonly PortSegment[]): number {
-  return segs.reduce((m, [from, to, mass]) => Math.max(m, mass / (to - from + 1)), 0);
+  return segs.reduce((m, [from, to, mass]) => max(m, mass / (to - from + 1)), 0);
 }
 
 /**
@@ -160,7 +163,7 @@ export function maxPerPort(segs: readonly PortSegment[]): number {
  * probability at most max q of the peer, so a b max q_A max q_B >= ln(1/(1-p)).
  */
 export function packetsBound(qA: readonly PortSegment[], qB: readonly PortSegment[], p: number): number {
-  return Math.sqrt(Math.log(1 / (1 - p)) / (maxPerPort(qA) * maxPerPort(qB)));
+  return sqrt(log(1 / (1 - p)) / (maxPerPort(qA) * maxPerPort(qB)));
 }
 
 /** The K most likely ports of a distribution, as equal-mass one-density segments (ties: lower port first). */
@@ -171,7 +174,7 @@ export function topPorts(segs: readonly PortSegment[], k: number): PortSegment[]
   for (const { s } of byDensity) {
     if (left <= 0) break;
     const width = s[1] - s[0] + 1;
-    const take = Math.min(width, left);
+    const take = min(width, left);
     chosen.push([s[0], s[0] + take - 1]);
     left -= take;
   }
@@ -190,7 +193,7 @@ export const UNIFORM_TARGET: readonly PortSegment[] = [[1024, 65535, 1]];
  * the window, one round fails with probability (1 - j/W^2)^j.
  */
 export function roundFailure(j: number, window: number): number {
-  return Math.pow(1 - j / (window * window), j);
+  return pow(1 - j / (window * window), j);
 }
 
 /** Packets per side for success p with rounds of m packets (+1 to re-learn) in a window of W ports. */
@@ -209,7 +212,7 @@ export function roundsPackets(m: number, window: number, p: number): { packets: 
   let lo = 0;
   let hi = m;
   while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
+    const mid = floor((lo + hi) / 2);
     if (fail * roundFailure(mid, window) <= 1 - p) hi = mid;
     else lo = mid;
   }

@@ -50,7 +50,12 @@ export interface PairEvaluation {
   naiveSuccess: (k: number) => number;
 }
 
-const naive = naiveCosts();
+let naiveMemo: ReturnType<typeof naiveCosts> | undefined;
+/** Computed on first use, not at import: it is ~10^7 logarithms. */
+export function naive(): ReturnType<typeof naiveCosts> {
+  naiveMemo ??= naiveCosts();
+  return naiveMemo;
+}
 
 function topKGrid(segs: readonly PortSegment[]): number[] {
   const support = segs.reduce((s, [from, to]) => s + (to - from + 1), 0);
@@ -89,7 +94,7 @@ function at99(p: Plan): number {
 
 export function evaluatePair(a: PeerModel, b: PeerModel): PairEvaluation {
   const easy = a.behavior === 'endpoint-independent' || b.behavior === 'endpoint-independent';
-  const naiveCost = easy ? naive.easyHard : naive.hardHard;
+  const naiveCost = easy ? naive().easyHard : naive().hardHard;
   const candidates: Plan[] = [];
   const aimed = (tA: readonly PortSegment[], tB: readonly PortSegment[]) => (k: number) =>
     biasedProbability({ allocation: b.marginal, targeting: tA }, { allocation: a.marginal, targeting: tB }, k);

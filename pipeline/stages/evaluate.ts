@@ -13,8 +13,8 @@ import { derivedPath, type StageContext } from '../context.ts';
 import { ingestDir, readManifest } from '../derived/ingested.ts';
 import { readStageJson } from '../derived/read.ts';
 import type { CarrierFit } from '../derived/fitted.ts';
-import { LEVELS, NAIVE_PORTS, naiveCosts, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
-import { evaluatePair, type PairEvaluation, type PeerModel } from '../evaluate/strategies.ts';
+import { LEVELS, NAIVE_PORTS, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
+import { evaluatePair, naive, type PairEvaluation, type PeerModel } from '../evaluate/strategies.ts';
 import { buildMatrix, readTrials, type SuccessMatrix } from '../evaluate/trials.ts';
 
 export const ATTACK_SCHEMA = 'natatlas.attack/1';
@@ -82,7 +82,7 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
       ctx.log.progress(`evaluate ${ctx.campaign}: ${pairs.length} pairs`);
     }
   }
-  const attack: AttackReport = { schema: ATTACK_SCHEMA, campaign: ctx.campaign, levels: LEVELS, naive: { N: NAIVE_PORTS, ...naiveCosts() }, simulator: null, pairs };
+  const attack: AttackReport = { schema: ATTACK_SCHEMA, campaign: ctx.campaign, levels: LEVELS, naive: { N: NAIVE_PORTS, ...naive() }, simulator: null, pairs };
   const trialsFile = path.join(ingestDir(ctx), 'trials.csv');
   const matrix = buildMatrix(ctx.campaign, fs.existsSync(trialsFile) ? await readTrials(trialsFile) : []);
   const dir = derivedPath(ctx, 'evaluate');

@@ -13,6 +13,7 @@ import { join } from './join.ts';
 import { fit } from './fit.ts';
 import { bias } from './bias.ts';
 import { evaluate } from './evaluate.ts';
+import { report, reportInputs, REPORT_VERSION } from '../report/index.ts';
 import { BIAS_SCHEMA_FILE } from '../bias/validate.ts';
 
 export interface Stage {
@@ -79,6 +80,13 @@ export const STAGES: readonly Stage[] = [
     description: 'write the bias tables engines import (derived/<campaign>/bias/<carrier>.json), each validated against the schema',
     inputs: (ctx) => [...listFiles(derivedPath(ctx, 'fit')), ...listFiles(derivedPath(ctx, 'summary')), ...listFiles(derivedPath(ctx, 'evaluate', 'attack.json')), BIAS_SCHEMA_FILE],
     run: bias,
+  },
+  {
+    name: 'report',
+    version: REPORT_VERSION,
+    description: 'render notebooks/ over the derived data into reports/<campaign>/: HTML pages, figures (SVG, PNG, CSV) and LaTeX tables',
+    inputs: (ctx) => reportInputs(ctx),
+    run: (ctx) => report(ctx),
   },
 ];
 

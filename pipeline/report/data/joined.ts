@@ -1,0 +1,164 @@
+/**
+ * One streaming pass over `joined/<carrier>.csv` that keeps only what the charts need:
+ * packets per external port (a 65,536-slot typed array, so any binning, ECDF or
+ * quantile is exact), the first sends of the first runs in send order, local vs
+ * external ports (points while few, 2-D bins always) and the extra columns' values.
+ * Memory stays flat however large the capture: a spec never holds millions of points.
+ */
+import fs from 'node:fs';
+import { splitFields } from '../../io/csv.ts';
+import { readLines } from '../../io/lines.ts';
+import { JOIN_COLUMNS } from '../../derived/joined.ts';
+import { NatatlasError } from '../../errors.ts';
+
+/** Runs shown in the send-order chart, the sends looked at per run, and every how many one is drawn. */
+export const SEND_ORDER_RUNS = 4;
+export const SEND_ORDER_PER_RUN = 1000;
+export const SEND_ORDER_STRIDE = 2;
+/**
+ * Points kept for the local-vs-external chart: every packet while there are at most
+ * this many, else an evenly spaced sample (every k-th packet, k a power of two, doubled
+ * whenever the sample would pass the limit) and the chart switches to bins.
+ */
+export const POINT_LIMIT = 4000;
+/** Above POINT_LIMIT, local and external ports are binned 2048 ports wide (32 x 32 cells at most). */
+export const LOCAL_EXTERNAL_BIN = 2048;
+/** Distinct values counted per extra column before it is summarised as "more than". */
+const EXTRA_DISTINCT_CAP = 1000;
+
+export interface SendOrderPoint {
+  run: string;
+  seq: number;
+  external: number;
+}
+
+export interface ExtraColumnSummary {
+  name: string;
+  /** Distinct values seen (capped at EXTRA_DISTINCT_CAP; `capped` says so). */
+  distinct: number;
+  capped: boolean;
+  /** Most frequent values, most frequent first (ties by value). */
+  top: { value: string; count: number }[];
+}
+
+export interface JoinedScan {
+  carrier: string;
+  n: number;
+  /** Packets per external port, indexed by port. */
+  externalCounts: Uint32Array;
+  min: number;
+  max: number;
+  /** Packets whose external port equals their local port. */
+  preserved: number;
+  /** Runs in order of first appearance. */
+  runs: string[];
+  sendOrder: SendOrderPoint[];
+  /** Local vs external ports of every `localExternalStride`-th packet (at most POINT_LIMIT). */
+  localExternal: { local: number; external: number }[];
+  localExternalStride: number;
+  /** Non-empty LOCAL_EXTERNAL_BIN-wide cells: [localBinStart, externalBinStart, count], sorted. */
+  localExternalBins: [number, number, number][];
+  extraColumns: ExtraColumnSummary[];
+  /** Rows that could not be read (should be 0: join writes these files). */
+  unreadable: number;
+}
+
+/** Scan a joined CSV (see JOIN_COLUMNS) in one pass. */
+export async function scanJoined(file: string, carrier: string): Promise<JoinedScan> {
+  if (!fs.existsSync(file)) throw new NatatlasError(`${file} missing: run \`natatlas join\` first`);
+  const counts = new Uint32Array(65536);
+  type Columns = Record<(typeof JOIN_COLUMNS)[number], number>;
+  let col: Columns | null = null;
+  let extras: { name: string; index: number; values: Map<string, number>; capped: boolean }[] = [];
+  let n = 0;
+  let min = 65536;
+  let max = -1;
+  let preserved = 0;
+  const runs: string[] = [];
+  const runSeen = new Map<string, number>();
+  const sendOrder: SendOrderPoint[] = [];
+  let points: { local: number; external: number }[] = [];
+  let stride = 1;
+  let withLocal = 0;
+  const bins = new Map<number, number>();
+  let bad = 0;
+  await readLines(file, (line, lineNo) => {
+    if (line.length === 0) return;
+    const f = splitFields(line);
+    if (!f) {
+      bad++;
+      return;
+    }
+    if (col === null) {
+      const idx = (name: string) => f.indexOf(name);
+      const found = Object.fromEntries(JOIN_COLUMNS.map((c) => [c, idx(c)])) as Columns;
+      col = found;
+      for (const c of ['run', 'send_seq', 'local_port', 'external_port'] as const) {
+        if (found[c] < 0) throw new NatatlasError(`${file}:${lineNo}: header lacks column ${c}`);
+      }
+      extras = f.map((name, index) => ({ name, index, values: new Map<string, number>(), capped: false }))
+        .filter((e) => !(JOIN_COLUMNS as readonly string[]).includes(e.name));
+      return;
+    }
+    const ext = Number(f[col.external_port]);
+    const local = Number(f[col.local_port]);
+    if (!Number.isInteger(ext) || ext < 0 || ext > 65535) {
+      bad++;
+      return;
+    }
+    n++;
+    counts[ext]! += 1;
+    if (ext < min) min = ext;
+    if (ext > max) max = ext;
+    if (local === ext) preserved++;
+    const run = f[col.run]!;
+    let runIndex = runSeen.get(run);
+    if (runIndex === undefined) {
+      runIndex = runs.length;
+      runSeen.set(run, runIndex);
+      runs.push(run);
+    }
+    if (runIndex < SEND_ORDER_RUNS) {
+      // Rows are in send order within a run, so the first rows are the first sends.
+      const seq = Number(f[col.send_seq]);
+      if (seq < SEND_ORDER_PER_RUN && seq % SEND_ORDER_STRIDE === 0) sendOrder.push({ run, seq, external: ext });
+    }
+    if (Number.isInteger(local) && local >= 0 && local <= 65535) {
+      if (withLocal % stride === 0) {
+        points.push({ local, external: ext });
+        if (points.length > POINT_LIMIT) {
+          // Thin to every other kept point: the sample stays every (2 x stride)-th packet.
+          points = points.filter((_p, i) => i % 2 === 0);
+          stride *= 2;
+        }
+      }
+      withLocal++;
+      const key = Math.floor(local / LOCAL_EXTERNAL_BIN) * 256 + Math.floor(ext / LOCAL_EXTERNAL_BIN);
+      bins.set(key, (bins.get(key) ?? 0) + 1);
+    }
+    for (const e of extras) {
+      const v = f[e.index] ?? '';
+      const had = e.values.get(v);
+      if (had !== undefined) e.values.set(v, had + 1);
+      else if (e.values.size < EXTRA_DISTINCT_CAP) e.values.set(v, 1);
+      else e.capped = true;
+    }
+  });
+  if (col === null) throw new NatatlasError(`${file}: empty (no header)`);
+  const localExternalBins = [...bins.entries()]
+    .sort((x, y) => x[0] - y[0])
+    .map(([key, count]): [number, number, number] => [Math.floor(key / 256) * LOCAL_EXTERNAL_BIN, (key % 256) * LOCAL_EXTERNAL_BIN, count]);
+  const extraColumns = extras.map((e) => ({
+    name: e.name,
+    distinct: e.values.size,
+    capped: e.capped,
+    top: [...e.values.entries()]
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
+      .slice(0, 5)
+      .map(([value, count]) => ({ value, count })),
+  }));
+  return {
+    carrier, n, externalCounts: counts, min: n ? min : 0, max: n ? max : 0, preserved, runs, sendOrder,
+    localExternal: points, localExternalStride: stride, localExternalBins, extraColumns, unreadable: bad,
+  };
+}

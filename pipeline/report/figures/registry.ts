@@ -1,0 +1,85 @@
+/**
+ * Paper figures: every chart a page shows is also written to `figures/<name>.svg`,
+ * `.png` (2x, DejaVu fonts, rasterised on resvg's worker threads) and `.csv` (the rows behind it), under a name that stays
+ * the same across reruns. Two different charts claiming one name is an error in the
+ * cell that asked second; the same chart shown on two pages is written once.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Chart } from '../charts/chart.ts';
+import { svgToPngAsync } from '../charts/render.ts';
+import { sha256Text } from '../../io/hash.ts';
+import { rowsToCsv } from './csv.ts';
+
+export interface FigureEntry {
+  name: string;
+  title: string;
+  /** Paths relative to the report folder, e.g. `figures/KPN-port-histogram.svg`. */
+  svg: string;
+  png: string;
+  csv: string;
+}
+
+export interface FigureTimings {
+  charts: number;
+  svgMs: number;
+  pngMs: number;
+}
+
+export class FigureSet {
+  private readonly entries = new Map<string, FigureEntry & { sha256: string }>();
+  private readonly texFiles: { name: string; file: string; description: string }[] = [];
+  /** PNGs being rasterised in the background; `finish()` waits for them. */
+  private readonly pending: Promise<void>[] = [];
+  readonly timings: FigureTimings = { charts: 0, svgMs: 0, pngMs: 0 };
+
+  /** `reportDir` is the folder being built; figures go to `<reportDir>/figures`. */
+  constructor(private readonly reportDir: string) {}
+
+  /** Write a chart's files (once per name); returns its entry. */
+  async add(chart: Chart, svg: string): Promise<FigureEntry> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(chart.name)) throw new Error(`figure name ${JSON.stringify(chart.name)} is not a plain file stem`);
+    const sha256 = sha256Text(svg);
+    const had = this.entries.get(chart.name);
+    if (had) {
+      if (had.sha256 !== sha256) throw new Error(`figure name ${chart.name} is already used by a different chart: give this chart its own name`);
+      return had;
+    }
+    const dir = path.join(this.reportDir, 'figures');
+    await fsp.mkdir(dir, { recursive: true });
+    const rel = (ext: string) => `figures/${chart.name}.${ext}`;
+    await fsp.writeFile(path.join(this.reportDir, rel('svg')), svg.endsWith('\n') ? svg : `${svg}\n`);
+    await fsp.writeFile(path.join(this.reportDir, rel('csv')), rowsToCsv(chart.rows, chart.columns));
+    const t = performance.now();
+    const job = svgToPngAsync(svg).then(async (png) => {
+      this.timings.pngMs += performance.now() - t;
+      await fsp.writeFile(path.join(this.reportDir, rel('png')), png);
+    });
+    job.catch(() => {}); // reported by finish()
+    this.pending.push(job);
+    const entry = { name: chart.name, title: chart.title, svg: rel('svg'), png: rel('png'), csv: rel('csv'), sha256 };
+    this.entries.set(chart.name, entry);
+    return entry;
+  }
+
+  /** Wait for every PNG (throws the first rasterising error). */
+  async finish(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+
+  /** Write a LaTeX table `figures/<name>.tex`. */
+  async addTex(name: string, tex: string, description: string): Promise<void> {
+    const dir = path.join(this.reportDir, 'figures');
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(path.join(dir, `${name}.tex`), tex);
+    this.texFiles.push({ name, file: `figures/${name}.tex`, description });
+  }
+
+  figures(): FigureEntry[] {
+    return [...this.entries.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(({ sha256: _s, ...e }) => e);
+  }
+
+  tex(): { name: string; file: string; description: string }[] {
+    return [...this.texFiles].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+}

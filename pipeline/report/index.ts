@@ -1,0 +1,220 @@
+/**
+ * report: render the notebooks in `notebooks/` over a campaign's derived files into
+ * `reports/<campaign>/`: one self-contained HTML page per campaign notebook
+ * (`overview` -> index.html) and per carrier for carrier notebooks (`carrier` ->
+ * <carrier>.html), plus `figures/` with every chart as SVG, PNG and CSV and the LaTeX
+ * tables for papers. The folder is built beside the old one and swapped in whole.
+ *
+ *   derived/<campaign>/ --1 load lazily--> CampaignData
+ *   notebooks/*.md      --2 parse-------> cells with content-hash ids
+ *   3 LaTeX tables -> 4 carrier pages -> 5 campaign pages (last, so they can list every figure)
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+import { derivedPath, type StageContext } from '../context.ts';
+import { NatatlasError } from '../errors.ts';
+import { replaceDir } from '../io/atomic.ts';
+import { CampaignData, MissingInput, type ReadRecord } from './data/campaign.ts';
+import { html, type Html, type HtmlValue } from './html/escape.ts';
+import { renderPage, type NavLink } from './html/page.ts';
+import { renderTable } from './html/table.ts';
+import { runtimeFiles } from './html/runtime.ts';
+import { fontFiles } from './charts/render.ts';
+import { FigureSet, type FigureEntry, type FigureTimings } from './figures/registry.ts';
+import { attackCostsTex, modelParamsTex, successMatrixGridTex, successMatrixTex } from './figures/latex.ts';
+import { strategiesIn } from './tables/matrix.ts';
+import { fileStem } from './names.ts';
+import { parseNotebook, type Notebook } from './notebook/parse.ts';
+import { renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
+
+/** Bump when the report's output for the same inputs changes meaning. */
+export const REPORT_VERSION = 1;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The notebooks shipped with natatlas. */
+export const NOTEBOOKS_DIR = path.join(ROOT, 'notebooks');
+
+export interface ReportOptions {
+  /** Where the notebooks are (default: natatlas's `notebooks/`). */
+  notebooksDir?: string;
+}
+
+export interface PageResult {
+  /** File name inside `reports/<campaign>/`. */
+  file: string;
+  notebook: string;
+  carrier: string | null;
+  cells: CellReport[];
+  charts: number;
+  ms: number;
+}
+
+export interface ReportResult {
+  outputs: string[];
+  pages: PageResult[];
+  figures: FigureEntry[];
+  timings: FigureTimings & { totalMs: number };
+}
+
+function natatlasVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Every `*.md` notebook in `dir` except README.md, parsed, in navigation order. */
+export function loadNotebooks(dir: string = NOTEBOOKS_DIR): Notebook[] {
+  if (!fs.existsSync(dir)) throw new NatatlasError(`no notebooks folder at ${dir}`);
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.md') && f.toLowerCase() !== 'readme.md').sort();
+  // Messages name a notebook by its path in the repository, or by folder and file name elsewhere.
+  const rel = path.relative(ROOT, dir).split(path.sep).join('/');
+  const label = rel.startsWith('..') || path.isAbsolute(rel) ? path.basename(dir) : rel;
+  const notebooks = files.map((f) => parseNotebook(fs.readFileSync(path.join(dir, f), 'utf8'), f.slice(0, -3), `${label}/${f}`));
+  return notebooks.sort((a, b) => a.meta.order - b.meta.order || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function filesUnder(p: string): string[] {
+  if (!fs.existsSync(p)) return [];
+  if (fs.statSync(p).isFile()) return [p];
+  return fs.readdirSync(p).sort().filter((n) => !n.includes('.tmp-')).flatMap((n) => filesUnder(path.join(p, n)));
+}
+
+/**
+ * What decides whether a report is current: the derived files it reads, the notebooks,
+ * the inlined runtime, stylesheet and fonts, and package.json (its version is in every footer).
+ */
+export function reportInputs(ctx: StageContext, options: ReportOptions = {}): string[] {
+  const derived = ['ingest/manifest.json', 'rejects.csv', 'summary', 'joined', 'fit', 'bias', 'evaluate'].flatMap((d) => filesUnder(derivedPath(ctx, ...d.split('/'))));
+  const notebooks = filesUnder(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md');
+  // The stylesheet is not a .ts/.js/.json file, so natatlas's code hash does not cover it.
+  const style = fileURLToPath(new URL('./html/style.css', import.meta.url));
+  return [...derived, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(ROOT, 'package.json')];
+}
+
+interface PagePlan {
+  notebook: Notebook;
+  carrier: string | null;
+  file: string;
+  title: string;
+}
+
+function planPages(notebooks: Notebook[], data: CampaignData): PagePlan[] {
+  const plans: PagePlan[] = [];
+  for (const nb of notebooks) {
+    const title = (c: string | null) => nb.meta.title.replaceAll('{campaign}', data.campaign).replaceAll('{carrier}', c ?? '');
+    if (nb.meta.for === 'campaign') plans.push({ notebook: nb, carrier: null, file: nb.meta.output, title: title(null) });
+    else for (const c of data.carriers) plans.push({ notebook: nb, carrier: c, file: nb.meta.output.replaceAll('{carrier}', fileStem(c)), title: title(c) });
+  }
+  const seen = new Map<string, PagePlan>();
+  for (const p of plans) {
+    const other = seen.get(p.file.toLowerCase());
+    if (other) throw new NatatlasError(`${p.notebook.file} and ${other.notebook.file} both write ${p.file}: give one of them another \`output:\``);
+    seen.set(p.file.toLowerCase(), p);
+  }
+  return plans;
+}
+
+function footer(plan: PagePlan, data: CampaignData, reads: ReadRecord[], version: string): Html {
+  const raw = data.rawFiles(plan.carrier ?? undefined);
+  const code = (v: unknown) => html`<code>${String(v)}</code>`;
+  const rawTable: HtmlValue = raw.length === 0 ? '' : renderTable(raw, { columns: [{ key: 'path', label: 'raw input', format: code }, 'kind', { key: 'sha256', format: code }], sortable: false });
+  const derivedTable = renderTable(reads, { columns: [{ key: 'file', label: 'derived file read', format: code }, { key: 'sha256', format: code }], sortable: false });
+  return html`<footer class="provenance">
+<p>Built by natatlas ${version} (vega ${vega.version}, vega-lite ${vegaLite.version}) from <code>${plan.notebook.file}</code> (sha256 <code>${plan.notebook.sha256}</code>) over campaign <code>${data.campaign}</code>. No clock time is recorded: the same inputs give the same bytes. Charts are static SVG; with scripts on they become live Vega views with tooltips (runtime inlined, nothing fetched).</p>
+<details><summary>Input files and their sha256 (${raw.length} raw, ${reads.length} derived)</summary>${rawTable}${derivedTable}</details>
+</footer>`;
+}
+
+/**
+ * Render every notebook for `ctx.campaign` into `reports/<campaign>/`.
+ *
+ * @example await report({ campaign: 'sample', paths: { raw: 'raw', derived: 'derived', reports: 'reports' }, log })
+ */
+export async function report(ctx: StageContext, options: ReportOptions = {}): Promise<ReportResult> {
+  const started = performance.now();
+  const data = new CampaignData(ctx);
+  const notebooks = loadNotebooks(options.notebooksDir);
+  if (notebooks.length === 0) throw new NatatlasError(`no notebooks (*.md) in ${options.notebooksDir ?? NOTEBOOKS_DIR}`);
+  const plans = planPages(notebooks, data);
+  const version = natatlasVersion();
+  const outDir = path.join(ctx.paths.reports, ctx.campaign);
+  const firstCarrierNotebook = notebooks.find((n) => n.meta.for === 'carrier');
+  const carrierPage = new Map(plans.filter((p) => p.notebook === firstCarrierNotebook).map((p) => [p.carrier!, p.file]));
+  const navPlans = plans.filter((p) => p.carrier === null || p.notebook === firstCarrierNotebook);
+  const pages: PageResult[] = [];
+  let figures!: FigureSet;
+
+  await replaceDir(outDir, async (tmp) => {
+    figures = new FigureSet(tmp);
+    const said = new Set<string>();
+    const redact = (message: string) => {
+      let m = message;
+      for (const [abs, name] of [[tmp, `reports/${ctx.campaign}`], [ctx.paths.derived, 'derived'], [ctx.paths.raw, 'raw'], [ctx.paths.reports, 'reports'], [ROOT.replace(/[\\/]$/, ''), '.']] as const) {
+        m = m.split(abs).join(name);
+      }
+      return m;
+    };
+    const env: PageEnv = {
+      data, figures, redact,
+      links: { carrierHref: (c) => { const f = carrierPage.get(c); return f ? encodeURI(f) : null; } },
+      warn: (m) => ctx.log.warn(m),
+      // A missing input is noted once per page, not once per cell that wanted it.
+      info: (m) => {
+        if (said.has(m)) return;
+        said.add(m);
+        ctx.log.info(m);
+      },
+    };
+
+    // 3. LaTeX tables: straight from the data, so they exist whatever the notebooks say.
+    await writeLatex(data, figures, version, env);
+
+    // 4-5. Carrier pages first, so a campaign page's figure list sees every figure.
+    const order = [...plans.filter((p) => p.carrier !== null), ...plans.filter((p) => p.carrier === null)];
+    for (const plan of order) {
+      const t = performance.now();
+      data.beginPage();
+      const where = `report ${ctx.campaign}/${plan.file}`;
+      const body = await renderNotebookBody(plan.notebook, env, ctx.campaign, plan.carrier, where);
+      const nav: NavLink[] = navPlans.map((p) => ({ label: p.carrier ?? p.notebook.meta.nav.replaceAll('{campaign}', ctx.campaign), href: encodeURI(p.file), current: p.file === plan.file }));
+      const subtitle = plan.carrier === null
+        ? html`Campaign <strong>${ctx.campaign}</strong> · ${data.carriers.length} carrier${data.carriers.length === 1 ? '' : 's'}`
+        : html`Carrier <strong>${plan.carrier}</strong> in campaign <strong>${ctx.campaign}</strong>`;
+      const page = renderPage({ title: plan.title, subtitle, nav, body: body.body, footer: footer(plan, data, data.takeReads(), version) });
+      fs.writeFileSync(path.join(tmp, plan.file), page);
+      const ms = performance.now() - t;
+      const failed = body.cells.filter((c) => c.status === 'error').length;
+      pages.push({ file: plan.file, notebook: plan.notebook.name, carrier: plan.carrier, cells: body.cells, charts: body.charts, ms });
+      ctx.log.info(`${where}: ${body.cells.length} cells${failed ? ` (${failed} failed)` : ''}, ${body.charts} charts, ${(page.length / 1024).toFixed(0)} KB in ${ms.toFixed(0)} ms`);
+    }
+    await figures.finish();
+  });
+  pages.sort((a, b) => plans.findIndex((p) => p.file === a.file) - plans.findIndex((p) => p.file === b.file));
+  const timings = { ...figures.timings, totalMs: performance.now() - started };
+  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (charts: ${timings.svgMs.toFixed(0)} ms SVG, PNG jobs ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${path.relative(process.cwd(), outDir) || outDir}`);
+  return { outputs: [outDir], pages, figures: figures.figures(), timings };
+}
+
+async function writeLatex(data: CampaignData, figures: FigureSet, version: string, env: PageEnv): Promise<void> {
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      if (e instanceof MissingInput) env.info(`report ${data.campaign}: ${what}: ${e.message}`);
+      else env.warn(`report ${data.campaign}: ${what} not written: ${env.redact(e instanceof Error ? e.message : String(e))}`);
+    }
+  };
+  await attempt('model-parameters.tex', async () => {
+    const fits = data.fits();
+    if (fits.length > 0) await figures.addTex('model-parameters', modelParamsTex(fits, data.campaign, version), 'fitted model and timeouts per carrier');
+  });
+  await attempt('success-matrix.tex', async () => {
+    const m = data.matrix();
+    await figures.addTex('success-matrix', successMatrixTex(m, version), 'success by carrier pair and strategy, with 95% Wilson intervals');
+    for (const s of strategiesIn(m)) await figures.addTex(`success-matrix-${s}`, successMatrixGridTex(m, s, version), `${s} trials as a Table I grid`);
+  });
+  await attempt('attack-costs.tex', async () => {
+    await figures.addTex('attack-costs', attackCostsTex(data.attack(), version), 'packets per side, naive vs biased');
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * One notebook, one page: prose rendered as Markdown, each cell run in order and its
+ * outputs rendered in place (tables as HTML, charts as inline static SVG plus the
+ * compiled spec for the live view, and their figure files), a cell's failure shown as
+ * an error box where its output would be, a missing optional input as a note.
+ */
+import * as aq from 'arquero';
+import { CampaignData, MissingInput } from '../data/campaign.ts';
+import { escapeHtml, html, Html, jsonForScript, joinHtml, raw, toHtml, type HtmlValue } from '../html/escape.ts';
+import { md, renderProse } from '../html/markdown.ts';
+import { renderTable } from '../html/table.ts';
+import { isChart, topLevel, type Chart, type Row } from '../charts/chart.ts';
+import { renderSpec, scopeSvgIds } from '../charts/render.ts';
+import type { FigureSet } from '../figures/registry.ts';
+import { fmtInt, fmtInterval, fmtNum, fmtPct, fmtSeconds, fmtSig } from '../format.ts';
+import { fileStem, shortHash } from '../names.ts';
+import { carrierLink, chartLibrary, note, tableLibrary, type PageLinks } from './library.ts';
+import type { CellBlock, Notebook } from './parse.ts';
+import { runCell } from './run.ts';
+
+export interface PageEnv {
+  data: CampaignData;
+  figures: FigureSet;
+  links: PageLinks;
+  /** Turn machine paths in error messages into the names readers know. */
+  redact(message: string): string;
+  warn(message: string): void;
+  info(message: string): void;
+}
+
+export interface CellReport {
+  id: string;
+  line: number;
+  status: 'ok' | 'error' | 'skipped';
+  message?: string;
+}
+
+export interface RenderedBody {
+  body: Html;
+  cells: CellReport[];
+  charts: number;
+}
+
+/** A custom chart from a notebook: any Vega-Lite spec plus its rows and a figure name. */
+export function customChart(opts: { name: string; title: string; caption?: string; spec: Record<string, unknown>; rows?: Row[] }): Chart {
+  return {
+    kind: 'chart',
+    name: fileStem(opts.name),
+    title: opts.title,
+    caption: opts.caption ?? '',
+    spec: topLevel(opts.spec),
+    rows: opts.rows ?? ((opts.spec.data as { values?: Row[] } | undefined)?.values ?? []),
+  };
+}
+
+/** The names a cell can use (documented in notebooks/README.md). */
+export function cellScope(env: PageEnv, campaign: string, carrier: string | null): Record<string, unknown> {
+  const { data, links, figures } = env;
+  return {
+    campaign,
+    carrier,
+    carriers: data.carriers,
+    data,
+    aq,
+    md,
+    html,
+    raw,
+    table: renderTable,
+    note,
+    charts: chartLibrary(data),
+    tables: tableLibrary(data, links, figures),
+    chart: customChart,
+    link: { carrier: (c: string) => carrierLink(links, c) },
+    fmt: { int: fmtInt, num: fmtNum, sig: fmtSig, pct: fmtPct, interval: fmtInterval, seconds: fmtSeconds },
+  };
+}
+
+async function renderChart(chart: Chart, env: PageEnv, stats: { charts: number }): Promise<string> {
+  const t = performance.now();
+  const rendered = await renderSpec(chart.spec);
+  env.figures.timings.svgMs += performance.now() - t;
+  env.figures.timings.charts += 1;
+  const entry = await env.figures.add(chart, rendered.svg);
+  stats.charts += 1;
+  const id = `fig-${chart.name}`;
+  const svg = scopeSvgIds(rendered.svg, `f${shortHash(chart.name, 6)}`);
+  return html`<figure class="chart" id="${id}" data-figure="${chart.name}">
+<figcaption><span class="title">${chart.title}</span></figcaption>
+<div class="chart-static" role="img" aria-label="${chart.title}">${raw(svg)}</div>
+<script type="application/json" class="vega-spec">${raw(jsonForScript(rendered.vega))}</script>
+<p class="chart-note">${chart.caption} <span class="downloads">Figure files: <a href="${entry.svg}">SVG</a> · <a href="${entry.png}">PNG</a> · <a href="${entry.csv}">CSV data</a></span></p>
+</figure>`.value;
+}
+
+function isTable(v: unknown): v is { objects(): object[]; numRows(): number } {
+  return typeof v === 'object' && v !== null && typeof (v as { objects?: unknown }).objects === 'function' && typeof (v as { numRows?: unknown }).numRows === 'function';
+}
+
+/** Any cell value as page markup. */
+export async function renderValue(value: unknown, env: PageEnv, stats: { charts: number }): Promise<string> {
+  const v = value instanceof Promise ? await value : value;
+  if (v === undefined || v === null) return '';
+  if (v instanceof Html) return v.value;
+  if (isChart(v)) return renderChart(v, env, stats);
+  if (Array.isArray(v)) {
+    let out = '';
+    for (const x of v) out += await renderValue(x, env, stats);
+    return out;
+  }
+  if (isTable(v)) return renderTable(v).value;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return html`<p>${String(v)}</p>`.value;
+  return html`<pre>${JSON.stringify(v, null, 2)}</pre>`.value;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+async function renderCell(cell: CellBlock, nb: Notebook, scope: Record<string, unknown>, env: PageEnv, stats: { charts: number }, where: string): Promise<{ markup: string; report: CellReport }> {
+  const outcome = await runCell(cell, scope);
+  let failure: { error: unknown; line: number | null } | null = outcome.ok ? null : { error: outcome.error, line: outcome.line };
+  let out = '';
+  for (const v of outcome.outputs) {
+    try {
+      out += await renderValue(v, env, stats);
+    } catch (error) {
+      // A displayed promise can reject while rendering: the cell failed all the same.
+      failure ??= { error, line: null };
+    }
+  }
+  const echo = cell.echo ? html`<details class="code"><summary>code</summary><pre><code>${cell.source}</code></pre></details>` : '';
+  const open = `<section class="cell" id="${cell.id}" data-source="${escapeHtml(`${nb.file}:${cell.line}`)}">${toHtml(echo)}`;
+  if (failure === null) return { markup: `${open}${out}</section>`, report: { id: cell.id, line: cell.line, status: 'ok' } };
+  const { error } = failure;
+  const line = failure.line ?? cell.line;
+  if (error instanceof MissingInput) {
+    const message = env.redact(error.message);
+    env.info(`${where}: ${message}`);
+    return { markup: `${open}${out}${note(message).value}</section>`, report: { id: cell.id, line, status: 'skipped', message } };
+  }
+  const message = env.redact(errorText(error));
+  env.warn(`${where}: cell ${cell.id} (${nb.file}:${line}) failed: ${message}`);
+  const box = html`<div class="cell-error" role="alert"><strong>This cell failed</strong> at <code>${nb.file}:${line}</code> (<code>${cell.id}</code>); the rest of the page was built.<pre>${message}</pre><details class="code"><summary>cell source</summary><pre><code>${cell.source}</code></pre></details></div>`;
+  return { markup: `${open}${out}${box.value}</section>`, report: { id: cell.id, line, status: 'error', message } };
+}
+
+/** Run a notebook's cells for one page (campaign page: carrier null). */
+export async function renderNotebookBody(nb: Notebook, env: PageEnv, campaign: string, carrier: string | null, where: string): Promise<RenderedBody> {
+  const scope = cellScope(env, campaign, carrier);
+  const stats = { charts: 0 };
+  const parts: HtmlValue[] = [];
+  const cells: CellReport[] = [];
+  for (const block of nb.blocks) {
+    if (block.kind === 'prose') {
+      parts.push(renderProse(block.markdown));
+      continue;
+    }
+    const { markup, report } = await renderCell(block, nb, scope, env, stats, where);
+    parts.push(raw(markup));
+    cells.push(report);
+  }
+  return { body: joinHtml(parts, '\n'), cells, charts: stats.charts };
+}

@@ -1,0 +1,221 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { handAttack, handMatrix } from './fixture.ts';
+import { cellView, matrixGrid, matrixOrder, strategiesIn } from '../../pipeline/report/tables/matrix.ts';
+import { successMatrix, successMatrixChart, successMatrixSpec } from '../../pipeline/report/charts/success-matrix.ts';
+import { binWidthFor, massBetween, portHistogram, portHistogramChart } from '../../pipeline/report/charts/port-histogram.ts';
+import { marginalCdf, portEcdf } from '../../pipeline/report/charts/port-ecdf.ts';
+import { timeoutProbes } from '../../pipeline/report/charts/timeouts.ts';
+import { attackCurves, attackCurvesChart, attackCurvesSpec } from '../../pipeline/report/charts/attack-curve.ts';
+import { localExternal } from '../../pipeline/report/charts/local-external.ts';
+import { attackCostsTex, latexEscape, successMatrixGridTex, successMatrixTex } from '../../pipeline/report/figures/latex.ts';
+import { rowsToCsv } from '../../pipeline/report/figures/csv.ts';
+import { escapeHtml, html, jsonForScript, raw } from '../../pipeline/report/html/escape.ts';
+import { md } from '../../pipeline/report/html/markdown.ts';
+import { renderTable } from '../../pipeline/report/html/table.ts';
+import { anchorHeadings } from '../../pipeline/report/html/page.ts';
+import { interpreterAsScript, runtimeFiles } from '../../pipeline/report/html/runtime.ts';
+import { scopeSvgIds, trimSvgNumbers } from '../../pipeline/report/charts/render.ts';
+import { fileStem } from '../../pipeline/report/names.ts';
+import { fmtInt, fmtInterval, fmtPct } from '../../pipeline/report/format.ts';
+import { POINT_LIMIT, scanJoined, SEND_ORDER_PER_RUN, type JoinedScan } from '../../pipeline/report/data/joined.ts';
+import type { CarrierFit } from '../../pipeline/derived/fitted.ts';
+import type { PortSegment } from '../../pipeline/bias/types.ts';
+
+/** A scan with the given external ports (send order and local ports made up). */
+function scanOf(ports: number[], carrier = 'C'): JoinedScan {
+  const counts = new Uint32Array(65536);
+  for (const p of ports) counts[p]! += 1;
+  return {
+    carrier, n: ports.length, externalCounts: counts, min: Math.min(...ports), max: Math.max(...ports), preserved: 0, runs: ['01'],
+    sendOrder: ports.map((external, seq) => ({ run: '01', seq, external })), localExternal: ports.map((external, i) => ({ local: 40000 + i, external })),
+    localExternalStride: 1, localExternalBins: [], extraColumns: [], unreadable: 0,
+  };
+}
+
+describe('success matrix (tables/matrix, charts/success-matrix)', () => {
+  const m = handMatrix();
+
+  it('orders carriers so the pairs form a lower triangle, as Table I', () => {
+    expect(matrixOrder(m)).toEqual(['Odido', 'Lebara', 'Lyca', 'Vodaphone']);
+    const g = matrixGrid(m, 'naive');
+    g.rows.forEach((row, i) => row.forEach((c, j) => expect([i, j, c !== null]).toEqual([i, j, j <= i])));
+    expect(g.rows[3]![0]!.outcomes).toBe('FFFSFSFFFF');
+    expect(strategiesIn(m)).toEqual(['naive', 'biased']);
+  });
+
+  it('falls back to the file order when pairs contradict each other', () => {
+    const cyc = { carriers: ['A', 'B'], cells: [{ ...m.cells[0]!, a: 'A', b: 'B' }, { ...m.cells[0]!, a: 'B', b: 'A' }] };
+    expect(matrixOrder(cyc)).toEqual(['A', 'B']);
+  });
+
+  it('gives counts, rates and Wilson intervals as text', () => {
+    const vv = cellView(m.cells.find((c) => c.a === 'Vodaphone' && c.b === 'Vodaphone' && c.strategy === 'naive')!);
+    expect([vv.countText, vv.rateText, vv.wilsonText, vv.failures]).toEqual(['4/10', '40%', '17–69%', 6]);
+    const zero = cellView(m.cells[0]!);
+    expect([zero.countText, zero.rateText, zero.wilsonText]).toEqual(['0/11', '0%', '0–26%']);
+  });
+
+  it('draws one heat-map cell per pair and strategy with its three labels', () => {
+    const s = successMatrix(m);
+    const spec = successMatrixSpec(s) as unknown as { data: { values: { a: string; b: string; strategy: string; lines: string[]; rate: number }[] }; facet: { column: { sort: string[] } } };
+    expect(spec.data.values).toHaveLength(11);
+    expect(spec.data.values.find((v) => v.a === 'Lyca' && v.b === 'Odido')!.lines).toEqual(['1/10', '10%', '[2–40%]']);
+    expect(spec.facet.column.sort).toEqual(['naive', 'biased']);
+    const chart = successMatrixChart(s);
+    expect(chart.name).toBe('success-matrix');
+    expect(chart.rows.find((r) => r.strategy === 'biased')).toEqual({ a: 'Vodaphone', b: 'Vodaphone', strategy: 'biased', trials: 10, successes: 9, failures: 1, outcomes: 'SSSSSSSSSF', rate: 0.9, wilson_low: 0.59585, wilson_high: 0.982124, mean_packets: 812.5 });
+  });
+
+  it('writes booktabs LaTeX: a Table I grid and a pair list with intervals', () => {
+    const grid = successMatrixGridTex(m, 'naive', '9.9.9');
+    expect(grid).toContain('\\begin{tabular}{lcccc}');
+    expect(grid).toContain(' & Odido & Lebara & Lyca & Vodaphone \\\\');
+    expect(grid).toContain('Vodaphone & 2/10 (20\\%) & 1/10 (10\\%) & 1/10 (10\\%) & 4/10 (40\\%) \\\\');
+    expect(grid).toContain('Odido & 0/11 (0\\%) &  &  &  \\\\');
+    expect(grid).toMatch(/\\toprule[\s\S]*\\midrule[\s\S]*\\bottomrule/);
+    const list = successMatrixTex(m, '9.9.9');
+    expect(list).toContain('Vodaphone & Vodaphone & 4/10 & 40\\% & 17--69\\% & 9/10 & 90\\% & 60--98\\% \\\\');
+    expect(list).toContain('Lyca & Odido & 1/10 & 10\\% & 2--40\\% & -- & -- & -- \\\\');
+    expect(list).not.toMatch(/20\d\d-\d\d-\d\d/);
+  });
+});
+
+describe('port histogram and ECDF', () => {
+  const marginal: PortSegment[] = [[1000, 1999, 0.5], [2000, 3999, 0.5]];
+
+  it('splits a segment\'s mass evenly over its ports', () => {
+    expect(massBetween(marginal, 1000, 1499)).toBeCloseTo(0.25, 12);
+    expect(massBetween(marginal, 1500, 2999)).toBeCloseTo(0.25 + 0.25, 12);
+    expect(massBetween(marginal, 0, 65535)).toBeCloseTo(1, 12);
+    expect(binWidthFor(1024, 65535)).toBe(1024);
+    expect(binWidthFor(4631, 18568)).toBe(256);
+  });
+
+  it('bins every packet once and scales the model to the packets seen', () => {
+    const ports = Array.from({ length: 400 }, (_v, i) => 1000 + ((i * 7919) % 3000));
+    const h = portHistogram(scanOf(ports), marginal, 'uniform');
+    expect(h.bins.reduce((s, b) => s + b.count, 0)).toBe(400);
+    expect(h.bins.reduce((s, b) => s + b.expected!, 0)).toBeCloseTo(400, 6);
+    expect(h.bins[0]!.from % h.binWidth).toBe(0);
+    const chart = portHistogramChart(h);
+    expect(chart.name).toBe('C-port-histogram');
+    expect(Object.keys(chart.rows[0]!)).toEqual(['carrier', 'from_port', 'to_port', 'packets', 'model_expected']);
+  });
+
+  it('finds the exact Kolmogorov–Smirnov distance over all ports', () => {
+    // All packets on port 1000 against a model uniform on 1000..1999: D = 1 - 1/1000 at port 1000.
+    const e = portEcdf(scanOf([1000, 1000, 1000, 1000]), [[1000, 1999, 1]], 'uniform');
+    expect(e.ks!.port).toBe(1000);
+    expect(e.ks!.d).toBeCloseTo(0.999, 12);
+    expect(marginalCdf([[0, 1, 1]])[0]).toBeCloseTo(0.5, 12);
+    expect(portEcdf(scanOf([5]), null, null).ks).toBeNull();
+  });
+
+  it('draws points up to the limit and bins beyond it', () => {
+    expect(localExternal(scanOf([1, 2, 3])).mode).toBe('points');
+    const big = { ...scanOf([1]), n: 10_000, localExternalStride: 4, localExternalBins: [[0, 0, 10_000]] as [number, number, number][] };
+    const l = localExternal(big);
+    expect([l.mode, l.bins]).toEqual(['bins', [{ local: 0, external: 0, count: 10_000 }]]);
+  });
+});
+
+describe('timeouts and attack curves', () => {
+  it('stacks repeated probes at one delay into a count', () => {
+    const t = { seconds: 30, low: 28, high: 32, probes: 4, disagreeing: 0, method: 'bracket', curve: [[20, 1], [40, 0]] as [number, number][], points: [[20, 1], [20, 1], [40, 0], [40, 1]] as [number, number][] };
+    const fit = { carrier: 'C', timeouts: { wait: t, idle: null } } as unknown as CarrierFit;
+    const d = timeoutProbes(fit);
+    expect(d.panels.map((p) => p.kind)).toEqual(['wait']);
+    expect(d.panels[0]!.probes).toEqual([{ delay: 20, replied: 1, count: 2 }, { delay: 40, replied: 0, count: 1 }, { delay: 40, replied: 1, count: 1 }]);
+  });
+
+  it('keeps positive packet counts only, and draws Monte Carlo marks only where there are any', () => {
+    const a = handAttack(['A', 'B']);
+    const all = attackCurves(a);
+    expect(all.pairs).toEqual(['A × A', 'A × B', 'B × B']);
+    expect(all.points.every((p) => p.packets > 0)).toBe(true);
+    expect(all.points.filter((p) => p.pair === 'A × B' && p.source === 'Monte Carlo')).toEqual([]);
+    const only = attackCurves(a, (p) => p.a === 'A' && p.b === 'B');
+    const spec = attackCurvesSpec(only) as unknown as { spec: { layer: unknown[] } };
+    expect(spec.spec.layer).toHaveLength(1);
+    expect(attackCurvesChart(only, 'A').name).toBe('A-attack-success');
+    expect(attackCostsTex(a, '1.0.0')).toContain('A $\\times$ B & 54{,}000 & 162{,}000 & 216{,}000 & 2{,}000 & 6{,}000 & -- & $27.0\\times$ \\\\');
+  });
+});
+
+describe('escaping and names', () => {
+  const hostile = '<img src=x onerror=alert(1)>';
+
+  it('escapes data in HTML, Markdown, JSON blocks, LaTeX and CSV', () => {
+    expect(escapeHtml(hostile)).toBe('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html`<td>${hostile}</td>${raw('<b>ok</b>')}`.value).toBe('<td>&lt;img src=x onerror=alert(1)&gt;</td><b>ok</b>');
+    expect(md`**${hostile}** and ${'[link](javascript:alert(1))'}`.value).toBe('<p><strong>&lt;img src=x onerror=alert(1)&gt;</strong> and [link](javascript:alert(1))</p>\n');
+    expect(md`a table: ${raw('<table></table>')}`.value).toContain('<table></table>');
+    expect(jsonForScript({ s: '</script><!--' })).toBe('{"s":"\\u003c/script\\u003e\\u003c!--"}');
+    expect(latexEscape('a_b & 5% #1 {x} ~^\\')).toBe('a\\_b \\& 5\\% \\#1 \\{x\\} \\textasciitilde{}\\textasciicircum{}\\textbackslash{}');
+    expect(rowsToCsv([{ c: 'a,"b"', n: 1, z: null }])).toBe('c,n,z\n"a,""b""",1,\n');
+    expect(renderTable([{ carrier: hostile, n: 1234567 }]).value).toContain('<td>&lt;img src=x onerror=alert(1)&gt;</td><td class="num" data-v="1234567">1,234,567</td>');
+  });
+
+  it('gives data-named files a stable, portable stem', () => {
+    expect(fileStem('KPN')).toBe('KPN');
+    expect(fileStem('Vodafone.NL_2')).toBe('Vodafone.NL_2');
+    expect(fileStem(hostile)).toMatch(/^img-src-x-onerror-alert-1-[0-9a-f]{8}$/);
+    expect(fileStem(hostile)).toBe(fileStem(hostile));
+    expect(fileStem('index')).not.toBe('index');
+    expect(fileStem('a/b')).not.toContain('/');
+  });
+
+  it('formats numbers without locale data', () => {
+    expect([fmtInt(1234567.4), fmtInt(null), fmtPct(0.0231, 1), fmtInterval(0.0567, 0.5098)]).toEqual(['1,234,567', '—', '2.3%', '6–51%']);
+  });
+
+  it('anchors headings uniquely for the table of contents', () => {
+    const { body, headings } = anchorHeadings('<h2>Captures</h2><h3>A &amp; B</h3><h2>Captures</h2>');
+    expect(body).toBe('<h2 id="captures">Captures</h2><h3 id="a-b">A &amp; B</h3><h2 id="captures-2">Captures</h2>');
+    expect(headings.map((h) => h.text)).toEqual(['Captures', 'A & B', 'Captures']);
+  });
+
+  it('scopes SVG ids per figure and trims float noise', () => {
+    const svg = '<svg><clipPath id="clip1"><rect/></clipPath><g clip-path="url(#clip1)" transform="translate(202.45513916015625,139.1)"></g></svg>';
+    expect(scopeSvgIds(svg, 'f1')).toBe('<svg><clipPath id="f1-clip1"><rect/></clipPath><g clip-path="url(#f1-clip1)" transform="translate(202.45513916015625,139.1)"></g></svg>');
+    expect(trimSvgNumbers(svg)).toContain('transform="translate(202.45,139.1)"');
+  });
+
+  it('turns vega-interpreter into a classic script', () => {
+    const esm = fs.readFileSync(runtimeFiles()[1]!, 'utf8');
+    const script = interpreterAsScript(esm);
+    expect(script).not.toMatch(/^\s*(import|export)\b/m);
+    expect(script).toContain('globalThis.vegaInterpreter = { expressionInterpreter:');
+    expect(() => interpreterAsScript('export const x = 1;')).toThrow(/vega-interpreter changed shape/);
+  });
+});
+
+describe('scanning a joined file', () => {
+  it('keeps exact port counts but a bounded sample, whatever the size', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-scan-')), 'C.csv');
+    const lines = ['uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,Sender IP'];
+    const n = 3 * 3500;
+    for (let i = 0; i < n; i++) {
+      const run = `0${1 + Math.floor(i / 3500)}`;
+      const seq = i % 3500;
+      const ext = 1024 + ((i * 37) % 60000);
+      lines.push(`u${i},${run},${seq},${1700000000000 + i * 20},${1700000000100 + i * 20},${i % 7 === 0 ? ext : 62000 + (i % 1000)},5000,${ext},5000,${i % 2 ? '198.51.100.1' : '"<b>10.0.0.1</b>"'}`);
+    }
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const scan = await scanJoined(file, 'C');
+    expect(scan.n).toBe(n);
+    expect(scan.externalCounts.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(scan.runs).toEqual(['01', '02', '03']);
+    expect(scan.preserved).toBe(Math.ceil(n / 7));
+    // Send order: every 2nd of the first 1000 sends per run.
+    expect(scan.sendOrder).toHaveLength(3 * (SEND_ORDER_PER_RUN / 2));
+    // More packets than the point limit: an evenly strided sample, and bins covering every packet.
+    expect(scan.localExternalStride).toBe(4);
+    expect(scan.localExternal.length).toBeLessThanOrEqual(POINT_LIMIT);
+    expect(scan.localExternalBins.reduce((a, b) => a + b[2], 0)).toBe(n);
+    expect(localExternal(scan).mode).toBe('bins');
+    expect(scan.extraColumns).toEqual([{ name: 'Sender IP', distinct: 2, capped: false, top: [{ value: '198.51.100.1', count: n / 2 }, { value: '<b>10.0.0.1</b>', count: n / 2 }] }]);
+  });
+});

@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { report } from '../../pipeline/report/index.ts';
+import { fileStem } from '../../pipeline/report/names.ts';
+import { recordingLogger, snapshot } from '../helpers/tmp.ts';
+import { buildFixture, CAMPAIGN, HOSTILE, listTree, type Fixture } from './fixture.ts';
+
+let fx: Fixture;
+let out: string;
+let log: ReturnType<typeof recordingLogger>;
+let result: Awaited<ReturnType<typeof report>>;
+
+beforeAll(async () => {
+  fx = await buildFixture();
+  log = recordingLogger();
+  result = await report({ campaign: CAMPAIGN, paths: fx, log });
+  out = path.join(fx.reports, CAMPAIGN);
+});
+
+const read = (rel: string) => fs.readFileSync(path.join(out, rel), 'utf8');
+const hostileStem = () => fileStem(HOSTILE);
+
+describe('report stage', () => {
+  it('writes index.html, one page per carrier, figures and LaTeX tables under stable names', () => {
+    const files = listTree(out);
+    const stem = hostileStem();
+    expect(stem).toMatch(/^img-src-x-onerror-alert-1-[0-9a-f]{8}$/);
+    expect(files).toEqual(expect.arrayContaining([
+      'index.html', 'KPN.html', `${stem}.html`,
+      'figures/KPN-port-histogram.svg', 'figures/KPN-port-histogram.png', 'figures/KPN-port-histogram.csv',
+      'figures/KPN-port-ecdf.svg', 'figures/KPN-send-order.svg', 'figures/KPN-local-vs-external.svg', 'figures/KPN-timeouts.svg', 'figures/KPN-attack-success.svg',
+      `figures/${stem}-port-histogram.png`,
+      'figures/attack-success.svg', 'figures/attack-success.png', 'figures/attack-success.csv',
+      'figures/success-matrix.svg', 'figures/success-matrix.png', 'figures/success-matrix.csv',
+      'figures/success-matrix.tex', 'figures/success-matrix-naive.tex', 'figures/success-matrix-biased.tex',
+      'figures/model-parameters.tex', 'figures/attack-costs.tex',
+    ]));
+    expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(result.outputs).toEqual([out]);
+    // Campaign pages first, then carrier pages in carrier (folder name) order.
+    expect(result.pages.map((p) => p.file)).toEqual(['index.html', ...fx.carriers.map((c) => `${fileStem(c)}.html`)]);
+  });
+
+  it('renders every cell without error on a complete campaign', () => {
+    for (const page of result.pages) expect(page.cells.filter((c) => c.status !== 'ok')).toEqual([]);
+    expect(log.warnings).toEqual([]);
+  });
+
+  it('makes PNGs of a real size with text (fonts loaded)', () => {
+    for (const f of ['figures/KPN-port-histogram.png', 'figures/success-matrix.png', 'figures/attack-success.png']) {
+      const png = fs.readFileSync(path.join(out, f));
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(png.length).toBeGreaterThan(15_000);
+    }
+    // The same chart at the same size without text would be far smaller; text glyphs are paths in the PNG only.
+    expect(read('figures/KPN-port-histogram.svg')).toMatch(/<text[^>]*>external port<\/text>/);
+  });
+
+  it('escapes a hostile carrier folder name everywhere it appears', () => {
+    const pages = ['index.html', 'KPN.html', `${hostileStem()}.html`];
+    for (const page of pages) {
+      const text = read(page);
+      expect(text).not.toContain(HOSTILE);
+      expect(text).not.toMatch(/<img\b/i);
+    }
+    const own = read(`${hostileStem()}.html`);
+    expect(own).toContain('<title>Carrier &lt;img src=x onerror=alert(1)&gt;</title>');
+    expect(own).toContain('<h1>Carrier &lt;img src=x onerror=alert(1)&gt;</h1>');
+    // Inside the JSON spec blocks '<' is \u003c, so nothing can close the script element.
+    const specs = [...own.matchAll(/<script type="application\/json" class="vega-spec">([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(specs.length).toBeGreaterThan(3);
+    for (const s of specs) expect(s).not.toContain('<');
+    expect(specs.some((s) => JSON.parse(s) && s.includes('\\u003cimg src=x onerror=alert(1)\\u003e'))).toBe(true);
+    // LaTeX and CSV carry it as text.
+    expect(read('figures/model-parameters.tex')).toContain('\\textless{}img src=x onerror=alert(1)\\textgreater{}');
+    expect(read(`figures/${hostileStem()}-port-histogram.csv`)).toContain(`"${HOSTILE}"`.replace(/^"|"$/g, ''));
+  });
+
+  it('links carrier pages by their file stem', () => {
+    expect(read('index.html')).toContain(`href="${hostileStem()}.html"`);
+  });
+
+  it('puts a strict CSP, a table of contents and a provenance footer without clock time in every page', () => {
+    for (const p of result.pages) {
+      const text = read(p.file);
+      const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(text)?.[1] ?? '';
+      expect(csp).toMatch(/default-src 'none'/);
+      expect(csp).toMatch(/script-src 'sha256-[^']+' 'sha256-[^']+' 'sha256-[^']+'(;|$)/);
+      expect(csp).not.toMatch(/unsafe-eval|unsafe-inline|https?:/);
+      expect(text).toContain('<nav class="toc"');
+      expect(text).toMatch(/Built by natatlas \d+\.\d+\.\d+/);
+      expect(text).not.toMatch(/\b20\d\d-\d\d-\d\dT\d\d:\d\d/);
+      expect(text).not.toContain(fx.root);
+      expect(text).not.toMatch(/src="https?:|href="https?:\/\/(?!vega)/);
+    }
+    // Raw input hashes come from the ingest manifest.
+    const manifest = JSON.parse(fs.readFileSync(path.join(fx.derived, CAMPAIGN, 'ingest', 'manifest.json'), 'utf8')) as { files: { sha256: string }[] };
+    expect(read('index.html')).toContain(manifest.files[0]!.sha256);
+  });
+
+  it('shows the success matrix with counts, rates and Wilson intervals', () => {
+    const index = read('index.html');
+    expect(index).toContain('<strong>4/10</strong> · 40%');
+    expect(index).toContain('95% CI 17–69%');
+    expect(read('figures/success-matrix.csv').split('\n')[0]).toBe('a,b,strategy,trials,successes,failures,outcomes,rate,wilson_low,wilson_high,mean_packets');
+  });
+
+  it('rebuilds byte-identical output from the same inputs', async () => {
+    const before = snapshot(out);
+    await report({ campaign: CAMPAIGN, paths: fx, log: recordingLogger() });
+    const after = snapshot(out);
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    for (const k of Object.keys(before)) expect([k, after[k] === before[k]]).toEqual([k, true]);
+  });
+});
+
+describe('report stage without evaluate outputs', () => {
+  it('skips the evaluate sections with a visible note and still writes everything else', async () => {
+    const bare = await buildFixture({ evaluate: false, packets: 600 });
+    const l = recordingLogger();
+    const r = await report({ campaign: CAMPAIGN, paths: bare, log: l });
+    const index = fs.readFileSync(path.join(bare.reports, CAMPAIGN, 'index.html'), 'utf8');
+    expect(index).toContain('Carrier-pair success matrix skipped: derived/rt/evaluate/matrix.json is missing (run `natatlas evaluate`)');
+    expect(index).toContain('Attack cost skipped: derived/rt/evaluate/attack.json is missing');
+    expect(index).toContain('class="note"');
+    expect(l.warnings).toEqual([]);
+    expect(r.pages.flatMap((p) => p.cells).filter((c) => c.status === 'error')).toEqual([]);
+    const files = listTree(path.join(bare.reports, CAMPAIGN));
+    expect(files).toContain('figures/model-parameters.tex');
+    expect(files).not.toContain('figures/success-matrix.tex');
+  });
+});
