@@ -4,6 +4,7 @@
  * bad flag) prints one line and exits 1; anything else is a bug and exits 2 with a
  * hint to rerun with --debug for the stack.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NatatlasError } from './errors.ts';
@@ -64,7 +65,13 @@ ${PATH_HELP}
 ${COMMON_HELP}`,
     options: { ...PATH_OPTIONS, force: { type: 'boolean' } },
     async run(values, log) {
-      await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: values.force === true }, log);
+      const paths = pathsOf(values);
+      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true }, log);
+      // The product of a run is the report: print where to open it (stdout, so scripts can use it).
+      for (const campaign of new Set(report.map((r) => r.campaign))) {
+        const index = path.join(paths.reports, campaign, 'index.html');
+        if (fs.existsSync(index)) process.stdout.write(`${path.relative(process.cwd(), index)}\n`);
+      }
     },
   },
   ...Object.fromEntries(
