@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NatatlasError } from './errors.ts';
-import type { Logger, Paths } from './context.ts';
+import type { Logger, Paths, Settings } from './context.ts';
 import { runPipeline } from './run.ts';
 import { STAGES, stageByName } from './stages/index.ts';
 import { simulateCommand, SIMULATE_HELP, SIMULATE_OPTIONS } from './commands/simulate.ts';
@@ -27,6 +27,22 @@ const PATH_OPTIONS: Options = {
   reports: { type: 'string', default: 'reports' },
   campaign: { type: 'string' },
 };
+
+const MC_OPTIONS: Options = {
+  'mc-trials': { type: 'string' },
+  'no-montecarlo': { type: 'boolean' },
+};
+
+const MC_HELP = `  --mc-trials N    Monte Carlo trials per curve in evaluate (default 200; realistic runs use half)
+  --no-montecarlo  skip the Monte Carlo curves in evaluate (analytic costs only)`;
+
+function settingsOf(values: Record<string, unknown>): Settings {
+  if (values['no-montecarlo'] === true) return { montecarlo: false };
+  const t = values['mc-trials'];
+  if (t === undefined) return {};
+  if (typeof t !== 'string' || !/^\d+$/.test(t) || Number(t) < 1) throw new NatatlasError(`--mc-trials must be a positive whole number, got ${JSON.stringify(t)}`);
+  return { montecarlo: { trials: Number(t), realisticTrials: Math.max(1, Math.floor(Number(t) / 2)) } };
+}
 
 const PATH_HELP = `  --raw DIR        raw captures, one folder per campaign (default raw)
   --derived DIR    stage outputs (default derived)
@@ -61,12 +77,13 @@ Runs each stage whose inputs (sha256), version or outputs changed since it last 
 With nothing changed it does no work and says so.
 
 ${PATH_HELP}
+${MC_HELP}
   --force          run every stage even when fresh
 ${COMMON_HELP}`,
-    options: { ...PATH_OPTIONS, force: { type: 'boolean' } },
+    options: { ...PATH_OPTIONS, ...MC_OPTIONS, force: { type: 'boolean' } },
     async run(values, log) {
       const paths = pathsOf(values);
-      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true }, log);
+      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, settings: settingsOf(values) }, log);
       // The product of a run is the report: print where to open it (stdout, so scripts can use it).
       for (const campaign of new Set(report.map((r) => r.campaign))) {
         const index = path.join(paths.reports, campaign, 'index.html');
@@ -83,11 +100,12 @@ ${COMMON_HELP}`,
 
 Runs the ${stage.name} stage alone (even when fresh): ${stage.description}.
 
-${PATH_HELP}
+${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}
 ${COMMON_HELP}`,
-        options: PATH_OPTIONS,
+        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : PATH_OPTIONS,
         async run(values, log) {
-          await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: true, stages: [stageByName(stage.name)!] }, log);
+          const settings = settingsOf(values);
+          await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: true, stages: [stageByName(stage.name)!], settings }, log);
         },
       },
     ]),

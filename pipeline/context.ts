@@ -22,10 +22,17 @@ export interface Paths {
   reports: string;
 }
 
+/** Knobs a run passes to stages; each stage that reads one records it in its freshness stamp. */
+export interface Settings {
+  /** Monte Carlo in the evaluate stage: overrides of its defaults, or false to skip it. */
+  montecarlo?: Record<string, unknown> | false;
+}
+
 export interface StageContext {
   campaign: string;
   paths: Paths;
   log: Logger;
+  settings?: Settings;
 }
 
 /** `derived/<campaign>/...` */

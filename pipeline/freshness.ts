@@ -18,6 +18,8 @@ interface Stamp {
   version: number;
   /** sha256 over natatlas's own sources: a code change reruns stages even without a version bump. */
   code: string;
+  /** The stage's settings (stable JSON), when it has any. */
+  config?: string;
   inputs: Record<string, string>;
   outputs: Record<string, string>;
 }
@@ -74,6 +76,7 @@ export class StampStore {
     if (!stamp) return { fresh: false, reason: 'never run' };
     if (stamp.version !== stage.version) return { fresh: false, reason: `stage version ${stamp.version} -> ${stage.version}` };
     if (stamp.code !== codeHash()) return { fresh: false, reason: 'natatlas code changed' };
+    if (stamp.config !== configOf(stage, this.ctx)) return { fresh: false, reason: 'settings changed' };
     const inputs = await this.hashAll(stage.inputs(this.ctx));
     const diff = describeDiff(stamp.inputs, inputs);
     if (diff) return { fresh: false, reason: `input ${diff}` };
@@ -86,7 +89,7 @@ export class StampStore {
   async record(stage: Stage, outputs: string[]): Promise<void> {
     const inputs = await this.hashAll(stage.inputs(this.ctx));
     const outs = await this.hashAll(outputs.flatMap(listFiles));
-    this.stamps[stage.name] = { version: stage.version, code: codeHash(), inputs, outputs: outs };
+    this.stamps[stage.name] = { version: stage.version, code: codeHash(), config: configOf(stage, this.ctx), inputs, outputs: outs };
     await writeFileAtomic(path.join(this.dir, 'stamps.json'), stableStringify(this.stamps));
     await this.save();
   }
@@ -94,6 +97,10 @@ export class StampStore {
   async save(): Promise<void> {
     if (this.cache.changed) await writeFileAtomic(path.join(this.dir, 'hashes.json'), stableStringify(this.cache.toJSON()));
   }
+}
+
+function configOf(stage: Stage, ctx: StageContext): string | undefined {
+  return stage.config ? stableStringify(stage.config(ctx), 0) : undefined;
 }
 
 let cachedCodeHash: string | undefined;

@@ -7,7 +7,7 @@
  * is stale: never run, its version changed, an input's hash changed, or an output
  * was touched. A rerun with nothing changed reads no data and says so.
  */
-import { type Logger, type Paths, type StageContext } from './context.ts';
+import { type Logger, type Paths, type Settings, type StageContext } from './context.ts';
 import { StampStore } from './freshness.ts';
 import { findCampaigns } from './raw/layout.ts';
 import { STAGES, type Stage } from './stages/index.ts';
@@ -19,6 +19,7 @@ export interface RunOptions {
   force?: boolean;
   /** Restrict to these stages (default: all, in order). */
   stages?: readonly Stage[];
+  settings?: Settings;
 }
 
 export interface StageRun {
@@ -32,7 +33,7 @@ export async function runPipeline(opts: RunOptions, log: Logger): Promise<StageR
   const report: StageRun[] = [];
   const stages = opts.stages ?? STAGES;
   for (const campaign of findCampaigns(opts.paths.raw, opts.campaign)) {
-    const ctx: StageContext = { campaign, paths: opts.paths, log };
+    const ctx: StageContext = { campaign, paths: opts.paths, log, settings: opts.settings ?? {} };
     const stamps = new StampStore(ctx);
     for (const stage of stages) {
       const state = opts.force ? { fresh: false as const, reason: 'forced' } : await stamps.check(stage);

@@ -16,8 +16,21 @@ import type { CarrierFit } from '../derived/fitted.ts';
 import { LEVELS, NAIVE_PORTS, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
 import { evaluatePair, naive, type PairEvaluation, type PeerModel } from '../evaluate/strategies.ts';
 import { buildMatrix, readTrials, type SuccessMatrix } from '../evaluate/trials.ts';
+import { DEFAULT_SIMULATOR, simulatePlan, type SimulatorSettings } from '../evaluate/simulated.ts';
+import { NatatlasError } from '../errors.ts';
 
 export const ATTACK_SCHEMA = 'natatlas.attack/1';
+
+/** The Monte Carlo settings of this run: DEFAULT_SIMULATOR with the run's overrides, or null when skipped. */
+export function simulatorSettings(ctx: StageContext): SimulatorSettings | null {
+  const o = ctx.settings?.montecarlo;
+  if (o === false) return null;
+  const merged = { ...DEFAULT_SIMULATOR, ...(o ?? {}) } as SimulatorSettings;
+  for (const [k, v] of Object.entries(merged)) {
+    if (k !== 'seed' && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new NatatlasError(`evaluate: Monte Carlo setting ${k} must be a positive number, got ${JSON.stringify(v)}`);
+  }
+  return merged;
+}
 
 export interface PairAttack {
   a: string;
@@ -28,7 +41,19 @@ export interface PairAttack {
   candidates: PairEvaluation['candidates'];
   bound: Costs;
   gain: MaybeCosts;
-  curve: { packets: number[]; naive: number[]; biased: number[]; mcNaive: number[] | null; mcBiased: number[] | null };
+  curve: {
+    packets: number[];
+    naive: number[];
+    biased: number[];
+    /** Monte Carlo under the closed forms' assumptions (no timeout or mapping limit): must agree with them. */
+    mcNaive: number[] | null;
+    mcBiased: number[] | null;
+    /** Monte Carlo with the carrier's wait timeout, a mapping limit and a send rate (see `simulator`). */
+    realisticNaive: number[] | null;
+    realisticBiased: number[] | null;
+  };
+  /** Success reached within the realistic budget, naive and biased (null: not simulated). */
+  realistic: { naive: number | null; biased: number | null };
 }
 
 export interface AttackReport {
@@ -60,8 +85,27 @@ function toAttack(e: PairEvaluation): PairAttack {
     candidates: e.candidates,
     bound: e.bound,
     gain: e.gain,
-    curve: { packets: grid, naive: grid.map((k) => round6(e.naiveSuccess(k))), biased: grid.map((k) => round6(e.biased.success(k))), mcNaive: null, mcBiased: null },
+    curve: {
+      packets: grid, naive: grid.map((k) => round6(e.naiveSuccess(k))), biased: grid.map((k) => round6(e.biased.success(k))),
+      mcNaive: null, mcBiased: null, realisticNaive: null, realisticBiased: null,
+    },
+    realistic: { naive: null, biased: null },
   };
+}
+
+/** Simulate a same-carrier pair's naive and biased plans and attach the curves. */
+async function addMonteCarlo(attack: PairAttack, e: PairEvaluation, peer: PeerModel, timeoutS: number | null, s: SimulatorSettings): Promise<void> {
+  const grid = attack.curve.packets;
+  const naivePlan = { strategy: 'naive' as const, params: {}, costs: e.naive, success: e.naiveSuccess };
+  const naive = await simulatePlan(naivePlan, peer, peer, [timeoutS, timeoutS], grid, s, `${attack.a}/naive`);
+  const biased = e.biased.strategy === 'naive' ? naive : await simulatePlan(e.biased, peer, peer, [timeoutS, timeoutS], grid, s, `${attack.a}/${e.biased.strategy}`);
+  attack.curve.mcNaive = naive.check;
+  attack.curve.mcBiased = biased.check;
+  attack.curve.realisticNaive = naive.realistic;
+  attack.curve.realisticBiased = biased.realistic;
+  attack.realistic = { naive: naive.realisticFinal, biased: biased.realisticFinal };
+  // A plan the realistic run cannot carry to 99% within its budget is capped there.
+  if (biased.realisticFinal !== null && biased.realisticFinal < 0.99) attack.biased.cap = biased.realisticFinal;
 }
 
 function peerOf(fit: CarrierFit): PeerModel {
@@ -74,15 +118,22 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     .sort()
     .filter((c) => fs.existsSync(derivedPath(ctx, 'fit', `${c}.json`)))
     .map((c) => readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${c}.json`));
+  const settings = simulatorSettings(ctx);
   const pairs: PairAttack[] = [];
   for (let i = 0; i < fits.length; i++) {
     for (let j = i; j < fits.length; j++) {
       const e = evaluatePair(peerOf(fits[i]!), peerOf(fits[j]!));
-      pairs.push(toAttack(e));
+      const pair = toAttack(e);
+      if (settings && i === j) await addMonteCarlo(pair, e, peerOf(fits[i]!), fits[i]!.timeouts.wait?.seconds ?? null, settings);
+      pairs.push(pair);
       ctx.log.progress(`evaluate ${ctx.campaign}: ${pairs.length} pairs`);
     }
   }
-  const attack: AttackReport = { schema: ATTACK_SCHEMA, campaign: ctx.campaign, levels: LEVELS, naive: { N: NAIVE_PORTS, ...naive() }, simulator: null, pairs };
+  const attack: AttackReport = {
+    schema: ATTACK_SCHEMA, campaign: ctx.campaign, levels: LEVELS, naive: { N: NAIVE_PORTS, ...naive() },
+    simulator: settings ? { ...settings, budget: settings.realisticBudget, timeouts: 'each carrier\'s fitted wait timeout', pairs: 'same-carrier pairs' } : null,
+    pairs,
+  };
   const trialsFile = path.join(ingestDir(ctx), 'trials.csv');
   const matrix = buildMatrix(ctx.campaign, fs.existsSync(trialsFile) ? await readTrials(trialsFile) : []);
   const dir = derivedPath(ctx, 'evaluate');

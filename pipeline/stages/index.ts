@@ -12,7 +12,7 @@ import { ingest } from './ingest.ts';
 import { join } from './join.ts';
 import { fit } from './fit.ts';
 import { bias } from './bias.ts';
-import { evaluate } from './evaluate.ts';
+import { evaluate, simulatorSettings } from './evaluate.ts';
 import { report, reportInputs, REPORT_VERSION } from '../report/index.ts';
 import { BIAS_SCHEMA_FILE } from '../bias/validate.ts';
 
@@ -21,6 +21,8 @@ export interface Stage {
   /** Bump when the stage's output for the same input changes. */
   version: number;
   description: string;
+  /** Settings that change the stage's output (recorded in its stamp); default none. */
+  config?(ctx: StageContext): unknown;
   /** Files whose contents decide whether the stage's outputs are current. */
   inputs(ctx: StageContext): string[];
   /** Do the work; returns the files and folders written. */
@@ -71,6 +73,7 @@ export const STAGES: readonly Stage[] = [
     name: 'evaluate',
     version: 1,
     description: 'packets per side for 50/90/99/99.9% success per carrier pair, naive vs biased; the trials success matrix',
+    config: (ctx) => simulatorSettings(ctx),
     inputs: (ctx) => [...listFiles(derivedPath(ctx, 'fit')), ...listFiles(derivedPath(ctx, 'ingest', 'trials.csv')), ...listFiles(derivedPath(ctx, 'ingest', 'manifest.json'))],
     run: evaluate,
   },

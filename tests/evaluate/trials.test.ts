@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { buildMatrix, wilson } from '../../pipeline/evaluate/trials.ts';
 import { runPipeline } from '../../pipeline/run.ts';
 import type { SuccessMatrix } from '../../pipeline/evaluate/trials.ts';
-import { recordingLogger, tempProject } from '../helpers/tmp.ts';
+import { recordingLogger, tempProject, FAST_RUN } from '../helpers/tmp.ts';
 
 describe('Wilson interval', () => {
   it('matches hand-computed values', () => {
@@ -36,7 +36,7 @@ describe('success matrix', () => {
   it("reproduces the paper's Table I from the embedded sample exactly", async () => {
     const p = tempProject();
     fs.cpSync('raw/sample', path.join(p.raw, 'sample'), { recursive: true });
-    await runPipeline({ paths: p, stages: undefined }, recordingLogger());
+    await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     const m = JSON.parse(fs.readFileSync(path.join(p.derived, 'sample', 'evaluate', 'matrix.json'), 'utf8')) as SuccessMatrix;
     const cell = (a: string, b: string) => m.cells.find((c) => c.a === a && c.b === b && c.strategy === 'naive')!;
     // Table I of the seed paper, read off its S/F sequences.

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger, Paths, StageContext } from '../../pipeline/context.ts';
+import { STAGES } from '../../pipeline/stages/index.ts';
 
 /** A fresh temp folder with raw/, derived/, reports/ inside. */
 export function tempProject(): Paths & { root: string } {
@@ -43,3 +44,12 @@ export function snapshot(dir: string): Record<string, string> {
   walk(dir);
   return out;
 }
+
+/**
+ * Run options for tests of the data stages: no report rendering and no Monte Carlo
+ * (each has its own tests), so a pipeline run costs seconds.
+ */
+export const FAST_RUN = {
+  stages: STAGES.filter((s) => s.name !== 'report'),
+  settings: { montecarlo: false as const },
+};

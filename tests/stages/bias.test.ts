@@ -7,12 +7,12 @@ import { STAGES } from '../../pipeline/stages/index.ts';
 import { BIAS_SCHEMA_FILE, validateBiasTable } from '../../pipeline/bias/validate.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
-import { recordingLogger, tempProject } from '../helpers/tmp.ts';
+import { recordingLogger, tempProject, FAST_RUN } from '../helpers/tmp.ts';
 
 async function sampleProject() {
   const p = tempProject();
   await simulateCampaign({ outDir: p.raw, campaign: 'b', carriers: [preset('Odido'), preset('KPN')], runs: 2, packets: 2000, seed: 'bias-test' });
-  await runPipeline({ paths: p }, recordingLogger());
+  await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
   return p;
 }
 
@@ -50,7 +50,7 @@ describe('bias stage', () => {
     const p = tempProject();
     await simulateCampaign({ outDir: p.raw, campaign: 'b', carriers: [preset('Odido'), preset('KPN')], runs: 2, packets: 2000, seed: 'bias-test' });
     fs.writeFileSync(path.join(p.raw, 'b', 'KPN', 'nat-type.json'), '{"mapping": "address-and-port-dependent", "filtering": "address-and-port-dependent", "tool": "stun"}');
-    await runPipeline({ paths: p }, recordingLogger());
+    await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     const natType = (c: string) => JSON.parse(fs.readFileSync(path.join(p.derived, 'b', 'fit', `${c}.json`), 'utf8')).natType;
     expect(natType('KPN')).toEqual({ source: 'nat-type.json', value: { filtering: 'address-and-port-dependent', mapping: 'address-and-port-dependent', tool: 'stun' } });
     expect(natType('Odido')).toMatchObject({ source: 'derived', mapping: 'address-and-port-dependent', filtering: 'unknown' });

@@ -14,7 +14,7 @@ import { validateBiasTable } from '../../pipeline/bias/validate.ts';
 import { binsFromCdf, totalVariation, type Segment } from '../../pipeline/fit/marginal.ts';
 import { betaCdf } from '../../pipeline/fit/stats/beta.ts';
 import { uniformCdf } from '../../pipeline/fit/stats/uniform.ts';
-import { recordingLogger, snapshot, tempProject } from '../helpers/tmp.ts';
+import { recordingLogger, snapshot, tempProject, FAST_RUN } from '../helpers/tmp.ts';
 
 const PACKETS = 20000;
 
@@ -54,7 +54,7 @@ describe('fit and bias on simulated carriers with known truth', () => {
     const p = tempProject();
     derived = p.derived;
     truth = await simulateCampaign({ outDir: p.raw, campaign: 'fit', carriers: carriers(), runs: 10, packets: PACKETS, seed: 'fit-test' });
-    await runPipeline({ paths: p }, recordingLogger());
+    await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     const read = <T>(dir: string, c: string) => JSON.parse(fs.readFileSync(path.join(p.derived, 'fit', dir, `${c}.json`), 'utf8')) as T;
     fits = Object.fromEntries(Object.keys(truth.carriers).map((c) => [c, read<CarrierFit>('fit', c)]));
     tables = Object.fromEntries(Object.keys(truth.carriers).map((c) => [c, read<BiasTable>('bias', c)]));
@@ -152,7 +152,7 @@ describe('fit and bias on simulated carriers with known truth', () => {
   it('gives byte-identical bias tables for the same inputs', async () => {
     const p = tempProject();
     await simulateCampaign({ outDir: p.raw, campaign: 'fit', carriers: carriers(), runs: 10, packets: PACKETS, seed: 'fit-test' });
-    await runPipeline({ paths: p }, recordingLogger());
+    await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     expect(snapshot(path.join(p.derived, 'fit', 'bias'))).toEqual(snapshot(path.join(derived, 'fit', 'bias')));
   });
 });

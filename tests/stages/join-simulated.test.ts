@@ -3,7 +3,7 @@ import path from 'node:path';
 import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign, type SimulationReport } from '../../pipeline/simulate/index.ts';
 import type { CarrierSummary } from '../../pipeline/derived/joined.ts';
-import { recordingLogger, tempProject } from '../helpers/tmp.ts';
+import { recordingLogger, tempProject, FAST_RUN } from '../helpers/tmp.ts';
 
 /** Messier than the defaults, so every count is exercised many times. */
 const MESSY = { malformedRate: 0.01, duplicateRate: 0.01, strangerRate: 0.01, reuseRate: 0.1, jitterMs: 30 };
@@ -19,7 +19,7 @@ describe('join on a simulated campaign', () => {
       return { ...c, capture: { ...c.capture, ...MESSY } };
     });
     truth = await simulateCampaign({ outDir: p.raw, campaign: 'sim', carriers, runs: 4, packets: 8000, seed: 'join-test' });
-    await runPipeline({ paths: p }, recordingLogger());
+    await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     summaries = Object.fromEntries(
       carriers.map((c) => [c.name, JSON.parse(fs.readFileSync(path.join(p.derived, 'sim', 'summary', `${c.name}.json`), 'utf8')) as CarrierSummary]),
     );

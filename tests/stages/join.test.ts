@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { runPipeline } from '../../pipeline/run.ts';
 import { InputError } from '../../pipeline/errors.ts';
 import type { CarrierSummary } from '../../pipeline/derived/joined.ts';
-import { recordingLogger, snapshot, tempProject, writeFiles } from '../helpers/tmp.ts';
+import { recordingLogger, snapshot, tempProject, writeFiles, FAST_RUN } from '../helpers/tmp.ts';
 
 const U = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -49,7 +49,7 @@ describe('join', () => {
   it('accounts for every row of a hand-made carrier in exactly one count', async () => {
     const p = tempProject();
     handMadeCampaign(p.raw);
-    await runPipeline({ paths: p }, recordingLogger());
+    await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     const s = readSummary(p.derived, 'CarrierA');
     expect(s.counts).toEqual({
       clientRows: 5, failed: 1, sent: 3, clientDuplicates: 1,
@@ -64,7 +64,7 @@ describe('join', () => {
   it('writes joined rows in send order with extra columns kept', async () => {
     const p = tempProject();
     handMadeCampaign(p.raw);
-    await runPipeline({ paths: p }, recordingLogger());
+    await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     const joined = fs.readFileSync(path.join(p.derived, 'camp', 'joined', 'CarrierA.csv'), 'utf8').trim().split('\n');
     expect(joined).toEqual([
       'uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,Sender IP',
@@ -76,7 +76,7 @@ describe('join', () => {
   it('names file, line and reason for each rejected row', async () => {
     const p = tempProject();
     handMadeCampaign(p.raw);
-    await runPipeline({ paths: p }, recordingLogger());
+    await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     const text = fs.readFileSync(path.join(p.derived, 'camp', 'rejects.csv'), 'utf8');
     expect(text.split('\n')[0]).toBe('file,line,reason,raw');
     // csv-parse reads our output back: an independent check that quoting is right.
@@ -100,8 +100,8 @@ describe('join', () => {
     const b = tempProject();
     handMadeCampaign(a.raw);
     handMadeCampaign(b.raw);
-    await runPipeline({ paths: a }, recordingLogger());
-    await runPipeline({ paths: b }, recordingLogger());
+    await runPipeline({ paths: a, ...FAST_RUN }, recordingLogger());
+    await runPipeline({ paths: b, ...FAST_RUN }, recordingLogger());
     const strip = (snap: Record<string, string>) => Object.fromEntries(Object.entries(snap).filter(([k]) => !k.includes('hashes.json')));
     expect(strip(snapshot(a.derived))).toEqual(strip(snapshot(b.derived)));
   });
@@ -109,26 +109,26 @@ describe('join', () => {
   it('reruns nothing when nothing changed, and only what a change touches', async () => {
     const p = tempProject();
     handMadeCampaign(p.raw);
-    const first = await runPipeline({ paths: p }, recordingLogger());
+    const first = await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     expect(first.map((r) => r.ran)).toEqual([true, true, true, true, true]);
     const log = recordingLogger();
-    const second = await runPipeline({ paths: p }, log);
+    const second = await runPipeline({ paths: p, ...FAST_RUN }, log);
     expect(second.map((r) => r.ran)).toEqual([false, false, false, false, false]);
     expect(log.lines.at(-1)).toMatch(/nothing to do/);
     fs.appendFileSync(path.join(p.raw, 'camp', 'CarrierA', 'client-1.csv'), `${U(10)}, 2000, 40010, 5000, S\n`);
-    const third = await runPipeline({ paths: p }, recordingLogger());
+    const third = await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     expect(third.map((r) => r.ran)).toEqual([true, true, true, true, true]);
     expect(readSummary(p.derived, 'CarrierA').counts.lost).toBe(2);
     fs.rmSync(path.join(p.derived, 'camp', 'joined', 'CarrierA.csv'));
-    const fourth = await runPipeline({ paths: p }, recordingLogger());
+    const fourth = await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     expect(fourth.map((r) => [r.stage, r.ran])).toEqual([['ingest', false], ['join', true], ['fit', false], ['evaluate', false], ['bias', false]]);
   });
 
   it('stops with file and line when a header names the wrong columns', async () => {
     const p = tempProject();
     writeFiles(p.raw, { 'camp/C/client-1.csv': 'id, when, port\nx, 1, 2\n', 'camp/C/server-1.csv': 'Message id, Time, Sender Port, Receiver Port\n' });
-    await expect(runPipeline({ paths: p }, recordingLogger())).rejects.toThrow(InputError);
-    await expect(runPipeline({ paths: p }, recordingLogger())).rejects.toThrow(/^camp\/C\/client-1\.csv:1: header does not name the columns "Message id", "Time"/);
+    await expect(runPipeline({ paths: p, ...FAST_RUN }, recordingLogger())).rejects.toThrow(InputError);
+    await expect(runPipeline({ paths: p, ...FAST_RUN }, recordingLogger())).rejects.toThrow(/^camp\/C\/client-1\.csv:1: header does not name the columns "Message id", "Time"/);
     expect(fs.existsSync(path.join(p.derived, 'camp', 'ingest'))).toBe(false);
   });
 });
