@@ -58,6 +58,6 @@ describe('bias stage', () => {
 
   it('is part of the pipeline after fit and evaluate', () => {
     // evaluate runs before bias: each table carries its same-carrier attack cost.
-    expect(STAGES.map((s) => s.name)).toEqual(['ingest', 'join', 'fit', 'evaluate', 'bias']);
+    expect(STAGES.map((s) => s.name)).toEqual(['ingest', 'join', 'fit', 'evaluate', 'bias', 'report']);
   });
 });
