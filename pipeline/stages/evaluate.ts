@@ -61,7 +61,8 @@ export interface AttackReport {
   campaign: string;
   levels: readonly number[];
   naive: { N: number; hardHard: Costs; easyHard: Costs };
-  simulator: Record<string, unknown> | null;
+  /** Monte Carlo settings; null when the run skipped it. */
+  simulator: (SimulatorSettings & { budget: number; timeouts: string; pairs: string }) | null;
   pairs: PairAttack[];
 }
 

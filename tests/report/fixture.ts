@@ -52,7 +52,7 @@ export function handAttack(carriers: string[]): AttackFile {
   for (let i = 0; i < carriers.length; i++) {
     for (let j = i; j < carriers.length; j++) {
       pairs.push({
-        a: carriers[i]!, b: carriers[j]!,
+        a: carriers[i]!, b: carriers[j]!, naiveKind: 'hard-hard', candidates: [], realistic: { naive: null, biased: null },
         naive: costs(54), bound: costs(1),
         biased: { strategy: 'marginal', params: { k: 16 }, ...costs(2), p999: null, cap: 0.995 },
         gain: { p50: 27, p90: 27, p99: 27, p999: null },
@@ -62,6 +62,8 @@ export function handAttack(carriers: string[]): AttackFile {
           biased: [0, 0.001, 0.05, 0.4, 0.99, 0.995],
           mcNaive: i === j ? [0, 0, 0, 0, 0.03, 0.85] : null,
           mcBiased: i === j ? [0, 0, 0.04, 0.42, 0.98, 1] : null,
+          realisticNaive: null,
+          realisticBiased: null,
         },
       });
     }
@@ -69,7 +71,7 @@ export function handAttack(carriers: string[]): AttackFile {
   return {
     schema: 'natatlas.attack/1', campaign: CAMPAIGN, levels: [0.5, 0.9, 0.99, 0.999],
     naive: { N: 64511, hardHard: { p50: 53709, p90: 97890, p99: 138437, p999: 169549 }, easyHard: { p50: 212, p90: 385, p99: 543, p999: 665 } },
-    simulator: { trials: 200, ratePps: 100, mappingLimit: null, budget: 200000, seed: 'report-test' },
+    simulator: { trials: 200, realisticTrials: 100, ratePps: 100, mappingLimit: 4096, realisticBudget: 200000, workers: 1, budget: 200000, seed: 'report-test', timeouts: 'fixture', pairs: 'same-carrier pairs' },
     pairs,
   };
 }

@@ -13,7 +13,7 @@ export interface AttackPoint {
   pair: string;
   packets: number;
   strategy: 'naive' | 'biased';
-  source: 'analytic' | 'Monte Carlo';
+  source: 'analytic' | 'Monte Carlo' | 'realistic';
   p: number;
 }
 
@@ -38,6 +38,7 @@ export function attackCurves(file: AttackFile, keep: (p: AttackPair) => boolean 
     // Biased first so the dashed naive curve is drawn over it where the two coincide.
     const series: [AttackPoint['strategy'], AttackPoint['source'], number[] | null][] = [
       ['biased', 'analytic', c.biased], ['naive', 'analytic', c.naive], ['biased', 'Monte Carlo', c.mcBiased], ['naive', 'Monte Carlo', c.mcNaive],
+      ['biased', 'realistic', c.realisticBiased ?? null], ['naive', 'realistic', c.realisticNaive ?? null],
     ];
     for (const [strategy, source, ys] of series) {
       if (!ys) continue;
@@ -76,6 +77,18 @@ export function attackCurvesSpec(a: AttackCurves): ReturnType<typeof topLevel> {
             tooltip: [{ field: 'pair' }, { field: 'strategy' }, { field: 'packets', title: 'packets per side', format: ',' }, { field: 'p', title: 'P(success)', format: '.3f' }],
           },
         },
+        ...(!a.points.some((p) => p.source === 'realistic') ? [] : [{
+          // Simulated with the carrier's timeout, a mapping limit and a send rate: thin, dotted, same colours.
+          transform: [{ filter: "datum.source === 'realistic'" }],
+          mark: { type: 'line', strokeWidth: 1.2, strokeDash: [1.5, 2.5] },
+          encoding: {
+            x: { field: 'packets', type: 'quantitative' },
+            y: { field: 'p', type: 'quantitative' },
+            detail: { field: 'strategy', type: 'nominal' },
+            color: { field: 'strategy', type: 'nominal', scale: { ...strategy, range: [COLORS.naive, COLORS.biased] }, title: lineTitle },
+            tooltip: [{ field: 'pair' }, { field: 'strategy' }, { field: 'source' }, { field: 'packets', title: 'packets per side', format: ',' }, { field: 'p', title: 'P(success)', format: '.3f' }],
+          },
+        }]),
         ...(!mc ? [] : [{
           transform: [{ filter: "datum.source === 'Monte Carlo'" }],
           mark: { type: 'point', size: 28, strokeWidth: 1.3 },
@@ -99,7 +112,7 @@ export function attackCurvesChart(a: AttackCurves, carrier?: string): Chart {
     kind: 'chart',
     name: carrier === undefined ? 'attack-success' : `${fileStem(carrier)}-attack-success`,
     title: 'Success probability against packets per side',
-    caption: `Dashed: naive (uniform) guessing; solid: biased guessing from the bias tables${mc ? `; marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''}` : ''}. Packets per side on a log scale.`,
+    caption: `Dashed: naive (uniform) guessing; solid: biased guessing from the bias tables${mc ? `; marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''} under the same assumptions as the lines${a.points.some((p) => p.source === 'realistic') ? '; dotted: Monte Carlo with the carrier\'s mapping timeout, a per-subscriber mapping limit and a finite send rate' : ''}` : ''}. Packets per side on a log scale.`,
     spec: attackCurvesSpec(a),
     rows: a.points.map((p) => ({ pair: p.pair, strategy: p.strategy, source: p.source, packets_per_side: p.packets, success_probability: p.p })),
   };

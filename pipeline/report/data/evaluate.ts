@@ -5,63 +5,19 @@
  */
 import { NatatlasError } from '../../errors.ts';
 
-export const MATRIX_SCHEMA = 'natatlas.matrix/1';
-export const ATTACK_SCHEMA = 'natatlas.attack/1';
+import { MATRIX_SCHEMA, type MatrixCell, type SuccessMatrix } from '../../evaluate/trials.ts';
+import { ATTACK_SCHEMA, type AttackReport, type PairAttack } from '../../stages/evaluate.ts';
+import { LEVEL_KEYS, type Costs, type LevelKey, type MaybeCosts } from '../../evaluate/analytic.ts';
 
-export type Strategy = 'naive' | 'biased';
+// The evaluate stage owns these formats; the report reads them under its own names.
+export { MATRIX_SCHEMA, ATTACK_SCHEMA, LEVEL_KEYS };
+export type { MatrixCell, Costs, LevelKey, MaybeCosts };
+export type Strategy = MatrixCell['strategy'];
+export type MatrixFile = SuccessMatrix;
+export type AttackPair = PairAttack;
+export type AttackFile = AttackReport;
 
-/** One carrier pair and strategy of the hole-punching trials (seed paper Table I). */
-export interface MatrixCell {
-  a: string;
-  b: string;
-  strategy: Strategy;
-  trials: number;
-  successes: number;
-  /** One letter per trial in trial order, e.g. `FFFSFSFFFF`. */
-  outcomes: string;
-  rate: number;
-  /** 95% Wilson score interval of the rate. */
-  wilson: [number, number];
-  meanPackets: number | null;
-}
-
-export interface MatrixFile {
-  schema: typeof MATRIX_SCHEMA;
-  campaign: string;
-  /** Sorted. */
-  carriers: string[];
-  strategies: Strategy[];
-  /** Lower-triangular like Table I: a pair once, in the order the trials file gives it. */
-  cells: MatrixCell[];
-}
-
-export type LevelKey = 'p50' | 'p90' | 'p99' | 'p999';
-export const LEVEL_KEYS: readonly LevelKey[] = ['p50', 'p90', 'p99', 'p999'];
 export const LEVEL_LABELS: Record<LevelKey, string> = { p50: '50%', p90: '90%', p99: '99%', p999: '99.9%' };
-export type Costs = Record<LevelKey, number>;
-export type MaybeCosts = Record<LevelKey, number | null>;
-
-export interface AttackPair {
-  /** Carrier folder names. */
-  a: string;
-  b: string;
-  naive: Costs;
-  biased: MaybeCosts & { strategy: string; params: Record<string, unknown>; cap: number | null };
-  bound: Costs;
-  gain: MaybeCosts;
-  /** Success probability at each packets-per-side value. */
-  curve: { packets: number[]; naive: number[]; biased: number[]; mcNaive: number[] | null; mcBiased: number[] | null };
-}
-
-export interface AttackFile {
-  schema: typeof ATTACK_SCHEMA;
-  campaign: string;
-  levels: number[];
-  naive: { N: number; hardHard: Costs; easyHard: Costs };
-  /** Monte Carlo settings; null when the evaluate stage ran no simulation. */
-  simulator: { trials: number; ratePps: number; mappingLimit: number | null; budget: number; seed: string } | null;
-  pairs: AttackPair[];
-}
 
 function check(schemaWanted: string, value: unknown, file: string): void {
   const schema = (value as { schema?: unknown } | null)?.schema;
