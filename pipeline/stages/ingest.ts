@@ -300,6 +300,7 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
   const rejectsWriter = new AtomicWriter(rejectsFile);
   const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, filesDone: 0, filesTotal };
   let trials = { rows: 0, rejected: 0 };
+  let manifest: IngestManifest | undefined;
   try {
     await replaceDir(dir, async (tmp) => {
       const outs = new Outputs();
@@ -318,7 +319,7 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
         outs.abort();
         throw e;
       }
-      const manifest: IngestManifest = { schema: INGEST_SCHEMA, campaign: ctx.campaign, files, carriers, trials, rejected: state.rejects.count };
+      manifest = { schema: INGEST_SCHEMA, campaign: ctx.campaign, files, carriers, trials, rejected: state.rejects.count };
       await writeFileAtomic(path.join(tmp, 'manifest.json'), stableStringify(manifest));
     });
     rejectsWriter.commit();
@@ -326,7 +327,6 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
     rejectsWriter.abort();
     throw e;
   }
-  const manifest: IngestManifest = { schema: INGEST_SCHEMA, campaign: ctx.campaign, files, carriers, trials, rejected: state.rejects.count };
   ctx.log.info(`ingest ${ctx.campaign}: ${layout.carriers.length} carriers, ${files.length} files, ${formatCount(state.rowsDone)} rows, ${formatCount(state.rejects.count)} rejected (${path.relative(process.cwd(), rejectsFile)})`);
-  return { manifest, outputs: [dir, rejectsFile] };
+  return { manifest: manifest!, outputs: [dir, rejectsFile] };
 }
