@@ -12,6 +12,8 @@ import type { Logger, Paths, Settings } from './context.ts';
 import { runPipeline } from './run.ts';
 import { STAGES, stageByName } from './stages/index.ts';
 import { simulateCommand, SIMULATE_HELP, SIMULATE_OPTIONS } from './commands/simulate.ts';
+import { labCommand, LAB_HELP, LAB_OPTIONS } from './lab/command.ts';
+import { punchCommand, PUNCH_HELP, PUNCH_OPTIONS } from './punch/command.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -116,6 +118,20 @@ ${COMMON_HELP}`,
 ${COMMON_HELP}`,
     options: SIMULATE_OPTIONS,
     run: simulateCommand,
+  },
+  lab: {
+    summary: 'capture a real campaign through Linux netfilter NATs in network namespaces (root)',
+    help: `${LAB_HELP}
+${COMMON_HELP}`,
+    options: LAB_OPTIONS,
+    run: labCommand,
+  },
+  punch: {
+    summary: 'hole-punch trials between two netfilter lab NATs, naive vs bias-table guided (root)',
+    help: `${PUNCH_HELP}
+${COMMON_HELP}`,
+    options: PUNCH_OPTIONS,
+    run: punchCommand,
   },
 };
 

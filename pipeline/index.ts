@@ -14,3 +14,4 @@ export type { BiasIndex } from './stages/bias.ts';
 export { validateBiasTable } from './bias/validate.ts';
 export { simulateCampaign, type SimulateOptions, type SimulationReport } from './simulate/index.ts';
 export { runPipeline, type RunOptions } from './run.ts';
+export { punch, type PunchOptions, type TrialResult } from './punch/index.ts';

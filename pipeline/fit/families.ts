@@ -48,8 +48,10 @@ export function fitIndependent(ports: Uint16Array): ScoredFamily[] {
   const scored: ScoredFamily[] = [];
   const u = fitUniform(ports);
   scored.push(score('uniform', { min: u.min, max: u.max }, u.logLik, 2, ports, uniformOn(u.min, u.max)));
-  if (new Set(ports).size >= 3) {
-    const b = fitBeta4(ports);
+  const b = new Set(ports).size >= 3 ? fitBeta4(ports) : null;
+  // A shape below 1 makes the likelihood grow without bound as an endpoint meets the data
+  // ('at-data'): no proper maximum, so no fair AIC. Uniform data often end up there.
+  if (b && b.boundary.lower !== 'at-data' && b.boundary.upper !== 'at-data') {
     // Fitted to the integer ports themselves, so the density at a port is its mass and
     // P(port <= x) is the continuous CDF half a port above x.
     const beta = score('beta', { alpha: b.alpha, beta: b.beta, loc: b.loc, scale: b.scale }, b.logLik, 4, ports, (x) => betaCdf(x + 0.5, b.alpha, b.beta, b.loc, b.scale));

@@ -1,0 +1,261 @@
+/**
+ * The lab's programs that run inside namespaces (`ip netns exec <ns> node --import tsx
+ * agent.ts '<job json>'`): the capture server, the capture client (the Android app's
+ * protocol), the timeout prober (the seed's Algorithms 2 and 3) and the rule check.
+ * Each prints one JSON line as its result on stdout; the server prints `{"ready":true}`
+ * and then takes JSON commands on stdin. Every agent exits when its stdin closes, so
+ * a dead lab never leaves agents running.
+ */
+import dgram from 'node:dgram';
+import { randomUUID } from 'node:crypto';
+import readline from 'node:readline';
+import { AtomicWriter } from '../io/atomic.ts';
+import { searchTimeout, TIMEOUTS_HEADER, type TimeoutKind } from '../simulate/timeouts.ts';
+import { searchAsync } from './search.ts';
+
+export const CLIENT_HEADER = 'Message id, Time, Sender Port, Receiver Port, Success';
+export const SERVER_HEADER = 'Message id, Time, Sender Port, Receiver Port, Sender IP';
+export const END_OF_MESSAGE = 'END OF MESSAGE';
+
+export type Job =
+  | { mode: 'server'; ports: [number, number] }
+  | { mode: 'check'; server: string; port: number }
+  | { mode: 'capture'; server: string; ports: [number, number]; packets: number; pps: number; reuseRate: number; endMarkers: number; file: string }
+  | { mode: 'timeouts'; server: string; ports: [number, number]; kinds: TimeoutKind[]; repeats: number; scale: number; file: string };
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const randInt = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
+
+function print(obj: unknown): void {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+// ---------------------------------------------------------------- server
+async function server(job: Extract<Job, { mode: 'server' }>): Promise<void> {
+  const rows = new Map<string, string[]>();
+  const sockets: dgram.Socket[] = [];
+  const failed: number[] = [];
+  for (let port = job.ports[0]; port <= job.ports[1]; port++) {
+    const s = dgram.createSocket('udp4');
+    const ok = await new Promise<boolean>((res) => {
+      s.once('error', () => res(false));
+      s.bind(port, () => res(true));
+    });
+    if (!ok) {
+      failed.push(port);
+      continue;
+    }
+    sockets.push(s);
+    s.on('message', (msg, rinfo) => {
+      const text = msg.toString('utf8');
+      const now = Date.now();
+      if (text.startsWith('T ') || text.startsWith('G ')) return control(s, text, rinfo);
+      let list = rows.get(rinfo.address);
+      if (!list) rows.set(rinfo.address, (list = []));
+      list.push(`${text}, ${now}, ${rinfo.port}, ${port}, ${rinfo.address}\n`);
+    });
+  }
+  const reply = (s: dgram.Socket, text: string, rinfo: dgram.RemoteInfo) => s.send(text, rinfo.port, rinfo.address);
+  function control(s: dgram.Socket, text: string, rinfo: dgram.RemoteInfo): void {
+    const parts = text.split(' ');
+    if (parts[0] === 'G') return reply(s, `G ${parts[1]} ${rinfo.address} ${rinfo.port}`, rinfo);
+    const [, sub, pid, ms] = parts;
+    if (sub === 'wait') setTimeout(() => reply(s, `R ${pid}`, rinfo), Number(ms));
+    else if (sub === 'idle1') reply(s, `R1 ${pid}`, rinfo);
+    else if (sub === 'idle2') {
+      reply(s, `R2 ${pid}`, rinfo);
+      setTimeout(() => reply(s, `R ${pid}`, rinfo), Number(ms));
+    }
+  }
+  print({ ready: true, failed });
+  const rl = readline.createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    const cmd = JSON.parse(line) as { cmd: 'flush'; ip: string; file: string; id: number };
+    const list = rows.get(cmd.ip) ?? [];
+    rows.set(cmd.ip, []);
+    const out = new AtomicWriter(cmd.file);
+    out.write(`${SERVER_HEADER}\n`);
+    // The capture server's junk row for each port it could not bind.
+    for (const p of failed) out.write(`Failed, to, launch, ${p}\n`);
+    for (const r of list) out.write(r);
+    out.commit();
+    print({ ack: cmd.id, rows: list.length });
+  });
+  rl.on('close', () => {
+    for (const s of sockets) s.close();
+    process.exit(0);
+  });
+}
+
+// ---------------------------------------------------------------- one packet from a fresh socket
+function sendFresh(local: number, server: string, port: number, payload: string): Promise<{ ok: boolean; time: number }> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    let done = false;
+    const finish = (ok: boolean, time: number) => {
+      if (done) return;
+      done = true;
+      try {
+        s.close();
+      } catch {
+        /* closed */
+      }
+      resolve({ ok, time });
+    };
+    s.once('error', () => finish(false, Date.now()));
+    s.bind(local, () => {
+      const time = Date.now();
+      s.send(payload, port, server, (err) => finish(!err, time));
+    });
+  });
+}
+
+// ---------------------------------------------------------------- capture client
+async function capture(job: Extract<Job, { mode: 'capture' }>): Promise<void> {
+  const out = new AtomicWriter(job.file);
+  out.write(`${CLIENT_HEADER}\n`);
+  const interval = 1000 / job.pps;
+  const start = performance.now();
+  let prevLocal = -1;
+  let sent = 0;
+  let failedRows = 0;
+  let reused = 0;
+  for (let i = 0; i < job.packets; i++) {
+    const wait = start + i * interval - performance.now();
+    if (wait > 0) await sleep(wait);
+    const uuid = randomUUID();
+    const dest = randInt(job.ports[0], job.ports[1]);
+    let local: number;
+    let reuse = false;
+    // Like the simulator: sometimes the next send reuses the last local port towards another
+    // server port (a fresh socket bound to the same port): the endpoint-dependence evidence.
+    if (prevLocal > 1023 && Math.random() < job.reuseRate) {
+      local = prevLocal;
+      reuse = true;
+    } else {
+      do local = randInt(0, 65535);
+      while (local === prevLocal && local !== 0);
+    }
+    if (local >= 1 && local <= 1023) {
+      // The app cannot bind privileged ports; as root we could, so we refuse to, and log F.
+      out.write(`${uuid}, ${Date.now()}, ${local}, ${dest}, F\n`);
+      failedRows++;
+      prevLocal = -1;
+      continue;
+    }
+    const r = await sendFresh(local, job.server, dest, uuid);
+    out.write(`${uuid}, ${r.time}, ${local}, ${dest}, ${r.ok ? 'S' : 'F'}\n`);
+    if (r.ok) {
+      sent++;
+      if (reuse) reused++;
+      prevLocal = local;
+    } else {
+      failedRows++;
+      prevLocal = -1;
+    }
+  }
+  await sleep(200);
+  for (let k = 0; k < job.endMarkers; k++) await sendFresh(0, job.server, randInt(job.ports[0], job.ports[1]), END_OF_MESSAGE);
+  out.commit();
+  print({ rows: job.packets, sent, failed: failedRows, reused });
+}
+
+// ---------------------------------------------------------------- request/response helper
+function exchange(s: dgram.Socket, server: string, port: number, payload: string | null, expect: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onMsg = (msg: Buffer) => {
+      if (msg.toString('utf8') === expect) {
+        clearTimeout(timer);
+        s.off('message', onMsg);
+        resolve(true);
+      }
+    };
+    const timer = setTimeout(() => {
+      s.off('message', onMsg);
+      resolve(false);
+    }, timeoutMs);
+    s.on('message', onMsg);
+    if (payload !== null) s.send(payload, port, server);
+  });
+}
+
+async function openSocket(): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, () => r()));
+  return s;
+}
+
+// ---------------------------------------------------------------- rule check
+async function check(job: Extract<Job, { mode: 'check' }>): Promise<void> {
+  const s = await openSocket();
+  const id = randomUUID().slice(0, 8);
+  let answer: string | null = null;
+  s.on('message', (m) => {
+    const t = m.toString('utf8');
+    if (t.startsWith(`G ${id} `)) answer = t;
+  });
+  for (let i = 0; i < 10 && answer === null; i++) {
+    s.send(`G ${id}`, job.port, job.server);
+    await sleep(300);
+  }
+  s.close();
+  if (answer === null) return print({ seen: null });
+  const [, , ip, port] = (answer as string).split(' ');
+  print({ seen: { ip, port: Number(port) } });
+}
+
+// ---------------------------------------------------------------- timeouts (Algorithms 2 and 3)
+async function timeouts(job: Extract<Job, { mode: 'timeouts' }>): Promise<void> {
+  let seq = 0;
+  const probe = async (kind: TimeoutKind, seconds: number): Promise<boolean> => {
+    const ms = Math.round(seconds * 1000);
+    const id = `${process.pid}-${++seq}`;
+    const port = randInt(job.ports[0], job.ports[1]);
+    const s = await openSocket();
+    try {
+      if (kind === 'wait') return await exchange(s, job.server, port, `T wait ${id} ${ms}`, `R ${id}`, ms + 1500);
+      // idle: a completed exchange, still active after 2 s so the kernel moves it to the
+      // stream timeout, then silence for `seconds`, then the server sends.
+      if (!(await exchange(s, job.server, port, `T idle1 ${id}`, `R1 ${id}`, 1000))) throw new Error('idle probe: first exchange got no reply');
+      await sleep(2500);
+      const second = exchange(s, job.server, port, `T idle2 ${id} ${ms}`, `R2 ${id}`, 1000);
+      const late = exchange(s, job.server, port, null, `R ${id}`, ms + 1500);
+      if (!(await second)) throw new Error('idle probe: second exchange got no reply');
+      return await late;
+    } finally {
+      s.close();
+    }
+  };
+  const rows: Record<string, string[]> = {};
+  const results: Record<string, { l: number; r: number; probes: number }[]> = {};
+  await Promise.all(
+    job.kinds.map(async (kind) => {
+      rows[kind] = [];
+      results[kind] = [];
+      for (let rep = 1; rep <= job.repeats; rep++) {
+        const res = await searchAsync(searchTimeout, (d) => probe(kind, d * job.scale));
+        for (const p of res.probes) rows[kind]!.push(`${kind}-${rep}-${String(p.step).padStart(2, '0')},${kind},${+(p.delayS * job.scale).toFixed(3)},${p.replied}\n`);
+        results[kind]!.push({ l: +(res.l * job.scale).toFixed(3), r: +(res.r * job.scale).toFixed(3), probes: res.probes.length });
+      }
+    }),
+  );
+  const out = new AtomicWriter(job.file);
+  out.write(`${TIMEOUTS_HEADER}\n`);
+  for (const kind of job.kinds) for (const r of rows[kind]!) out.write(r);
+  out.commit();
+  print(results);
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as Job;
+process.stdin.resume();
+if (job.mode !== 'server') process.stdin.on('end', () => process.exit(3));
+const main = { server, check, capture, timeouts }[job.mode] as (j: Job) => Promise<void>;
+main(job).then(
+  () => {
+    if (job.mode !== 'server') process.exit(0);
+  },
+  (e: Error) => {
+    process.stderr.write(`${e.stack ?? e.message}\n`);
+    process.exit(1);
+  },
+);

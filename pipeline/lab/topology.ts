@@ -1,0 +1,166 @@
+/**
+ * The lab's network: namespaces it creates and owns, named `nl-<pid>-...`, torn down
+ * on exit, on error and on SIGINT/SIGTERM. Nothing is created in the root namespace:
+ * every veth is made with both ends already inside lab namespaces
+ * (`ip -n A link add X type veth peer name Y netns B`), every rule and sysctl is set
+ * with `ip netns exec`.
+ *
+ *   client ns nl-P-cI (10.77.I.2) -- lan/eth0 -- NAT ns nl-P-nI (10.77.I.1 | wan 203.0.113.(10+I))
+ *                                                   |
+ *                          public ns nl-P-pub: bridge br0 (no address)
+ *                                                   |
+ *                                    server ns nl-P-srv (203.0.113.1)
+ *
+ * A lab killed with SIGKILL cannot clean up; the next lab (or `cleanupStale`) removes
+ * every `nl-<pid>-*` namespace whose pid is dead, and kills the agents still in it.
+ */
+import { run, nsRun } from './sh.ts';
+import type { LabCarrierDef } from './carriers.ts';
+
+export const SERVER_IP = '203.0.113.1';
+export const PUBLIC_PREFIX = '203.0.113';
+const NS_RE = /^nl-(\d+)-/;
+
+export interface CarrierNet {
+  def: LabCarrierDef;
+  index: number;
+  clientNs: string;
+  natNs: string;
+  clientIp: string;
+  natLanIp: string;
+  publicIp: string;
+  /** The iptables commands installed in the NAT namespace, as typed. */
+  rules: string[];
+}
+
+function listNamespaces(): string[] {
+  return run('ip', ['netns', 'list'], { allowFail: true })
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Kill the processes still running inside a namespace (our agents), then delete it. */
+function removeNamespace(ns: string): void {
+  const pids = run('ip', ['netns', 'pids', ns], { allowFail: true }).split(/\s+/).filter(Boolean).map(Number);
+  for (const pid of pids) {
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  run('ip', ['netns', 'del', ns], { allowFail: true });
+}
+
+/** Remove lab namespaces left by labs whose process is gone (e.g. SIGKILLed). Returns their names. */
+export function cleanupStale(): string[] {
+  const stale = listNamespaces().filter((ns) => {
+    const m = NS_RE.exec(ns);
+    return m !== null && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]));
+  });
+  for (const ns of stale) removeNamespace(ns);
+  return stale;
+}
+
+/** Lab namespaces of any pid currently present (tests check this is empty afterwards). */
+export function labNamespaces(): string[] {
+  return listNamespaces().filter((ns) => NS_RE.test(ns));
+}
+
+export class Topology {
+  readonly prefix: string;
+  readonly pubNs: string;
+  readonly srvNs: string;
+  readonly carriers: CarrierNet[] = [];
+  private readonly created: string[] = [];
+  private torn = false;
+
+  constructor(tag = String(process.pid)) {
+    this.prefix = `nl-${tag}-`;
+    this.pubNs = `${this.prefix}pub`;
+    this.srvNs = `${this.prefix}srv`;
+  }
+
+  private addNs(name: string): void {
+    run('ip', ['netns', 'add', name]);
+    this.created.push(name);
+    run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  }
+
+  /** The public segment and the server. */
+  buildCore(): void {
+    this.addNs(this.pubNs);
+    this.addNs(this.srvNs);
+    run('ip', ['-n', this.pubNs, 'link', 'add', 'br0', 'type', 'bridge']);
+    run('ip', ['-n', this.pubNs, 'link', 'set', 'br0', 'up']);
+    run('ip', ['-n', this.srvNs, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'srv', 'netns', this.pubNs]);
+    run('ip', ['-n', this.pubNs, 'link', 'set', 'srv', 'master', 'br0', 'up']);
+    run('ip', ['-n', this.srvNs, 'addr', 'add', `${SERVER_IP}/24`, 'dev', 'eth0']);
+    run('ip', ['-n', this.srvNs, 'link', 'set', 'eth0', 'up']);
+  }
+
+  /** A phone behind its own NAT on the public segment; rules and timeouts from `def`. */
+  addCarrier(def: LabCarrierDef): CarrierNet {
+    const index = this.carriers.length + 1;
+    if (index > 200) throw new Error('lab: at most 200 carriers');
+    const clientNs = `${this.prefix}c${index}`;
+    const natNs = `${this.prefix}n${index}`;
+    const net: CarrierNet = {
+      def,
+      index,
+      clientNs,
+      natNs,
+      clientIp: `10.77.${index}.2`,
+      natLanIp: `10.77.${index}.1`,
+      publicIp: `${PUBLIC_PREFIX}.${10 + index}`,
+      rules: [],
+    };
+    this.addNs(natNs);
+    this.addNs(clientNs);
+    // NAT <-> public bridge
+    run('ip', ['-n', natNs, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', `n${index}`, 'netns', this.pubNs]);
+    run('ip', ['-n', this.pubNs, 'link', 'set', `n${index}`, 'master', 'br0', 'up']);
+    run('ip', ['-n', natNs, 'addr', 'add', `${net.publicIp}/24`, 'dev', 'wan']);
+    run('ip', ['-n', natNs, 'link', 'set', 'wan', 'up']);
+    // client <-> NAT
+    run('ip', ['-n', natNs, 'link', 'add', 'lan', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', clientNs]);
+    run('ip', ['-n', natNs, 'addr', 'add', `${net.natLanIp}/24`, 'dev', 'lan']);
+    run('ip', ['-n', natNs, 'link', 'set', 'lan', 'up']);
+    run('ip', ['-n', clientNs, 'addr', 'add', `${net.clientIp}/24`, 'dev', 'eth0']);
+    run('ip', ['-n', clientNs, 'link', 'set', 'eth0', 'up']);
+    run('ip', ['-n', clientNs, 'route', 'add', 'default', 'via', net.natLanIp]);
+    // forwarding, timeouts, rules: all inside the NAT namespace
+    nsRun(natNs, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    nsRun(natNs, ['sysctl', '-q', '-w', `net.netfilter.nf_conntrack_udp_timeout=${def.waitS}`]);
+    nsRun(natNs, ['sysctl', '-q', '-w', `net.netfilter.nf_conntrack_udp_timeout_stream=${def.idleS}`]);
+    for (const rule of [...def.rules(net.publicIp), ['-A', 'INPUT', '-i', 'wan', '-p', 'udp', '-j', 'DROP']]) {
+      nsRun(natNs, ['iptables', ...rule]);
+      net.rules.push(`iptables ${rule.join(' ')}`);
+    }
+    this.carriers.push(net);
+    return net;
+  }
+
+  /** Forget every conntrack entry in a NAT (between experiments). */
+  flushConntrack(net: CarrierNet): void {
+    nsRun(net.natNs, ['conntrack', '-F'], { allowFail: true });
+  }
+
+  /** Idempotent: kill agents inside, delete every namespace this lab created. */
+  teardown(): void {
+    if (this.torn) return;
+    this.torn = true;
+    for (const ns of [...this.created].reverse()) removeNamespace(ns);
+  }
+}
