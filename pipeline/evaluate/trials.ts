@@ -21,6 +21,13 @@ export interface MatrixCell {
   rate: number;
   wilson: [number, number];
   meanPackets: number | null;
+  /**
+   * What the evaluate stage predicts for this cell when both carriers have a fitted model
+   * (names must match carrier folders): success within the cell's budget (the most
+   * packets a trial of the cell used; a failed trial spends the whole budget), and
+   * whether that lies inside the observed Wilson interval.
+   */
+  predicted?: { budget: number; p: number; plan: string; inside: boolean } | null;
 }
 
 export interface SuccessMatrix {

@@ -121,9 +121,11 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     .map((c) => readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${c}.json`));
   const settings = simulatorSettings(ctx);
   const pairs: PairAttack[] = [];
+  const evaluations = new Map<string, PairEvaluation>();
   for (let i = 0; i < fits.length; i++) {
     for (let j = i; j < fits.length; j++) {
       const e = evaluatePair(peerOf(fits[i]!), peerOf(fits[j]!));
+      evaluations.set(`${e.a}\u0000${e.b}`, e);
       const pair = toAttack(e);
       if (settings && i === j) await addMonteCarlo(pair, e, peerOf(fits[i]!), fits[i]!.timeouts.wait?.seconds ?? null, settings);
       pairs.push(pair);
@@ -136,7 +138,19 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     pairs,
   };
   const trialsFile = path.join(ingestDir(ctx), 'trials.csv');
-  const matrix = buildMatrix(ctx.campaign, fs.existsSync(trialsFile) ? await readTrials(trialsFile) : []);
+  const rows = fs.existsSync(trialsFile) ? await readTrials(trialsFile) : [];
+  const matrix = buildMatrix(ctx.campaign, rows);
+  for (const cell of matrix.cells) {
+    const e = evaluations.get(`${cell.a}\u0000${cell.b}`) ?? evaluations.get(`${cell.b}\u0000${cell.a}`);
+    const budget = Math.max(0, ...rows.filter((r) => [r.a, r.b].sort().join('\u0000') === [cell.a, cell.b].sort().join('\u0000') && r.strategy === cell.strategy && r.packets !== null).map((r) => r.packets!));
+    if (!e || budget === 0) {
+      cell.predicted = null;
+      continue;
+    }
+    const plan = cell.strategy === 'naive' ? { name: 'naive', success: e.naiveSuccess } : { name: e.biased.strategy, success: e.biased.success };
+    const p = round6(plan.success(budget));
+    cell.predicted = { budget, p, plan: plan.name, inside: p >= cell.wilson[0] && p <= cell.wilson[1] };
+  }
   const dir = derivedPath(ctx, 'evaluate');
   await replaceDir(dir, async (tmp) => {
     await writeFileAtomic(path.join(tmp, 'attack.json'), stableStringify(attack));

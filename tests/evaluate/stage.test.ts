@@ -4,6 +4,7 @@ import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
 import type { AttackReport } from '../../pipeline/stages/evaluate.ts';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
+import { hardHardProbability } from '../../pipeline/evaluate/analytic.ts';
 import { FAST_RUN, recordingLogger, tempProject } from '../helpers/tmp.ts';
 
 const MC = { trials: 120, realisticTrials: 20, realisticBudget: 20_000, workers: 1 };
@@ -11,6 +12,8 @@ const MC = { trials: 120, realisticTrials: 20, realisticBudget: 20_000, workers:
 async function evaluated(): Promise<{ attack: AttackReport; derived: string; text: string }> {
   const p = tempProject();
   await simulateCampaign({ outDir: p.raw, campaign: 'e', carriers: [preset('Odido'), preset('VodafoneNL')], runs: 2, packets: 3000, seed: 'evaluate-test' });
+  // Trials between fitted carriers: the matrix cells get the stage's prediction beside them.
+  fs.writeFileSync(path.join(p.raw, 'e', 'trials-lab.csv'), 'carrier_a,carrier_b,strategy,trial,outcome,packets\nOdido,Odido,naive,1,F,50000\nOdido,Odido,naive,2,S,41000\nOdido,Odido,naive,3,F,50000\n');
   await runPipeline({ paths: p, ...FAST_RUN, settings: { montecarlo: MC } }, recordingLogger());
   const text = fs.readFileSync(path.join(p.derived, 'e', 'evaluate', 'attack.json'), 'utf8');
   return { attack: JSON.parse(text) as AttackReport, derived: p.derived, text };
@@ -47,6 +50,16 @@ describe('evaluate stage', () => {
     expect(odido.realistic.naive!).toBeLessThan(0.2);
     const at = odido.curve.packets.findIndex((k) => k >= 20_000);
     expect(odido.curve.realisticNaive![at]!).toBeLessThanOrEqual(odido.curve.naive[at]!);
+  });
+
+  it('predicts each trial cell between fitted carriers at the budget its trials spent', () => {
+    const m = JSON.parse(fs.readFileSync(path.join(run.derived, 'e', 'evaluate', 'matrix.json'), 'utf8'));
+    const cell = m.cells[0];
+    expect(cell).toMatchObject({ a: 'Odido', b: 'Odido', successes: 1, trials: 3 });
+    // Odido is uniform: the naive hard-vs-hard formula at 50,000 packets a side, ~45%.
+    expect(cell.predicted.budget).toBe(50000);
+    expect(cell.predicted.p).toBeCloseTo(hardHardProbability(50000, 50000), 5);
+    expect(cell.predicted.inside).toBe(cell.predicted.p >= cell.wilson[0] && cell.predicted.p <= cell.wilson[1]);
   });
 
   it('copies each same-carrier cost into the bias table', () => {

@@ -238,7 +238,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
             continue;
           }
           const letters = [...c.outcomes].map((ch) => (ch === 'S' ? html`<span class="s">S</span>` : html`${ch}`));
-          out += html`<td><div class="outcomes mono">${letters}</div><div><strong>${c.countText}</strong> · ${c.rateText}</div><div class="table-note">95% CI ${c.wilsonText}</div>${c.meanPackets === null ? '' : html`<div class="table-note">mean ${fmtInt(c.meanPackets)} packets</div>`}</td>`.value;
+          out += html`<td><div class="outcomes mono">${letters}</div><div><strong>${c.countText}</strong> · ${c.rateText}</div><div class="table-note">95% CI ${c.wilsonText}</div>${c.meanPackets === null ? '' : html`<div class="table-note">mean ${fmtInt(c.meanPackets)} packets</div>`}${c.predicted ? html`<div class="table-note">predicted ${fmtPct(c.predicted.p)} within ${fmtInt(c.predicted.budget)} packets (${c.predicted.plan})${c.predicted.inside ? '' : ': outside the interval'}</div>` : ''}</td>`.value;
         }
         out += '</tr>';
       });
