@@ -1,7 +1,8 @@
 /**
  * The lab's programs that run inside namespaces (`ip netns exec <ns> node --import tsx
  * agent.ts '<job json>'`): the capture server, the capture client (the Android app's
- * protocol), the timeout prober (the seed's Algorithms 2 and 3) and the rule check.
+ * protocol), the timeout prober (the seed's Algorithms 2 and 3), the rule check, and
+ * the RFC 5780 NAT-type discovery (its server answering on two addresses x two ports).
  * Each prints one JSON line as its result on stdout; the server prints `{"ready":true}`
  * and then takes JSON commands on stdin. Every agent exits when its stdin closes, so
  * a dead lab never leaves agents running.
@@ -21,7 +22,20 @@ export type Job =
   | { mode: 'server'; ports: [number, number] }
   | { mode: 'check'; server: string; port: number }
   | { mode: 'capture'; server: string; ports: [number, number]; packets: number; pps: number; reuseRate: number; endMarkers: number; file: string }
-  | { mode: 'timeouts'; server: string; ports: [number, number]; kinds: TimeoutKind[]; repeats: number; scale: number; file: string };
+  | { mode: 'timeouts'; server: string; ports: [number, number]; kinds: TimeoutKind[]; repeats: number; scale: number; file: string }
+  | { mode: 'nat-server'; addresses: [string, string]; ports: [number, number] }
+  | { mode: 'nat-type'; addresses: [string, string]; ports: [number, number]; attempts: number; timeoutMs: number };
+
+/** What the nat-type agent saw (pipeline/lab/nat-type.ts classifies it). `ip:port` strings, null: no answer. */
+export interface NatTypeObservation {
+  localPort: number;
+  /** RFC 5780 4.3: one socket to (IP1,P1), (IP2,P1), (IP2,P2); the source the server saw each time. */
+  mapping: { server: string; mapped: string | null }[];
+  /** RFC 5780 4.4 from a second, fresh socket: test I to (IP1,P1), then replies asked from (IP2,P2) and (IP1,P2). */
+  filtering: { localPort: number; mapped: string | null; tests: { test: 'II' | 'III'; replyFrom: string; arrived: boolean }[] };
+  /** A third socket sends to the first socket's mapped address (test I's): does the NAT loop it back? null: no mapping to aim at. */
+  hairpin: { target: string; arrived: boolean } | null;
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const randInt = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
@@ -246,13 +260,132 @@ async function timeouts(job: Extract<Job, { mode: 'timeouts' }>): Promise<void> 
   print(results);
 }
 
+// ---------------------------------------------------------------- RFC 5780 server
+/**
+ * One socket per (address, port) of the server's two addresses and two ports. Requests:
+ * `S <id> M`: answer from this socket with the source seen; `S <id> F <ip> <port>`: answer
+ * from the socket bound to ip:port instead (the filtering tests). Every answer is
+ * `S <id> <seen ip> <seen port> <answering ip> <answering port>`. `G <id>` is answered
+ * as the capture server does (the rule check).
+ */
+async function natServer(job: Extract<Job, { mode: 'nat-server' }>): Promise<void> {
+  const sockets = new Map<string, dgram.Socket>();
+  for (const address of job.addresses) {
+    for (const port of job.ports) {
+      const s = dgram.createSocket('udp4');
+      await new Promise<void>((res, rej) => {
+        s.once('error', rej);
+        s.bind(port, address, () => res());
+      });
+      sockets.set(`${address}:${port}`, s);
+      s.on('message', (msg, rinfo) => {
+        const parts = msg.toString('utf8').split(' ');
+        // The rule check's probe (index.ts checkNat), as the capture server answers it.
+        if (parts[0] === 'G') return void s.send(`G ${parts[1]} ${rinfo.address} ${rinfo.port}`, rinfo.port, rinfo.address);
+        if (parts[0] !== 'S' || parts.length < 3) return;
+        const from = parts[2] === 'F' ? sockets.get(`${parts[3]}:${parts[4]}`) : s;
+        if (!from) return;
+        const a = from.address();
+        from.send(`S ${parts[1]} ${rinfo.address} ${rinfo.port} ${a.address} ${a.port}`, rinfo.port, rinfo.address);
+      });
+    }
+  }
+  print({ ready: true });
+  const rl = readline.createInterface({ input: process.stdin });
+  rl.on('close', () => {
+    for (const s of sockets.values()) s.close();
+    process.exit(0);
+  });
+}
+
+// ---------------------------------------------------------------- RFC 5780 client
+async function natType(job: Extract<Job, { mode: 'nat-type' }>): Promise<void> {
+  const [ip1, ip2] = job.addresses;
+  const [p1, p2] = job.ports;
+  let seq = 0;
+  /** Ask (ip, port) with `body`; retry `attempts` times, `timeoutMs` each; the answer's fields or null. */
+  const ask = async (s: dgram.Socket, ip: string, port: number, body: string): Promise<{ seen: string; from: string } | null> => {
+    const id = `${process.pid}-${++seq}`;
+    let answer: string[] | null = null;
+    const onMsg = (m: Buffer) => {
+      const parts = m.toString('utf8').split(' ');
+      if (parts[0] === 'S' && parts[1] === id && parts.length === 6) answer = parts;
+    };
+    s.on('message', onMsg);
+    try {
+      for (let i = 0; i < job.attempts && answer === null; i++) {
+        s.send(`S ${id} ${body}`, port, ip);
+        const until = performance.now() + job.timeoutMs;
+        while (answer === null && performance.now() < until) await sleep(10);
+      }
+    } finally {
+      s.off('message', onMsg);
+    }
+    if (answer === null) return null;
+    const a = answer as string[];
+    return { seen: `${a[2]}:${a[3]}`, from: `${a[4]}:${a[5]}` };
+  };
+  const sockets: dgram.Socket[] = [];
+  const open = async () => {
+    const s = await openSocket();
+    sockets.push(s);
+    return s;
+  };
+  try {
+    // 4.3 mapping: one socket, three destinations.
+    const s1 = await open();
+    const mapping: NatTypeObservation['mapping'] = [];
+    for (const [ip, port] of [[ip1, p1], [ip2, p1], [ip2, p2]] as const) {
+      mapping.push({ server: `${ip}:${port}`, mapped: (await ask(s1, ip, port, 'M'))?.seen ?? null });
+    }
+    // 4.4 filtering: a fresh socket (s1 has talked to IP2, which would open an address filter).
+    const s2 = await open();
+    const first = await ask(s2, ip1, p1, 'M');
+    const tests: NatTypeObservation['filtering']['tests'] = [];
+    if (first) {
+      for (const [test, ip, port] of [['II', ip2, p2], ['III', ip1, p2]] as const) {
+        const r = await ask(s2, ip1, p1, `F ${ip} ${port}`);
+        tests.push({ test, replyFrom: `${ip}:${port}`, arrived: r !== null && r.from === `${ip}:${port}` });
+      }
+    }
+    // Hairpinning: a third socket sends to s1's mapped address; does s1 get it?
+    let hairpin: NatTypeObservation['hairpin'] = null;
+    const target = mapping[0]!.mapped;
+    if (target) {
+      const s3 = await open();
+      const [tip, tport] = target.split(':');
+      const token = `H ${process.pid}-hairpin`;
+      let arrived = false;
+      s1.on('message', (m) => {
+        if (m.toString('utf8') === token) arrived = true;
+      });
+      for (let i = 0; i < job.attempts && !arrived; i++) {
+        s3.send(token, Number(tport), tip);
+        const until = performance.now() + job.timeoutMs;
+        while (!arrived && performance.now() < until) await sleep(10);
+      }
+      hairpin = { target, arrived };
+    }
+    const result: NatTypeObservation = {
+      localPort: s1.address().port,
+      mapping,
+      filtering: { localPort: s2.address().port, mapped: first?.seen ?? null, tests },
+      hairpin,
+    };
+    print(result);
+  } finally {
+    for (const s of sockets) s.close();
+  }
+}
+
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
 process.stdin.resume();
-if (job.mode !== 'server') process.stdin.on('end', () => process.exit(3));
-const main = { server, check, capture, timeouts }[job.mode] as (j: Job) => Promise<void>;
+const longLived = job.mode === 'server' || job.mode === 'nat-server';
+if (!longLived) process.stdin.on('end', () => process.exit(3));
+const main = { server, check, capture, timeouts, 'nat-server': natServer, 'nat-type': natType }[job.mode] as (j: Job) => Promise<void>;
 main(job).then(
   () => {
-    if (job.mode !== 'server') process.exit(0);
+    if (!longLived) process.exit(0);
   },
   (e: Error) => {
     process.stderr.write(`${e.stack ?? e.message}\n`);

@@ -1,7 +1,8 @@
 /**
  * `natatlas lab`: build a netfilter lab (see topology.ts), capture a campaign through
  * each carrier's NAT with the Android app's protocol, probe its timeouts with the
- * seed's Algorithms 2 and 3, and write `raw/<campaign>/` in the raw formats, plus
+ * seed's Algorithms 2 and 3, classify each NAT with RFC 5780's mapping and filtering
+ * tests (nat-type.ts; `nat-type.json` per carrier), and write `raw/<campaign>/` in the raw formats, plus
  * `lab.json` (the truth: rules, timeouts, versions) and a README. The campaign
  * folder appears whole or not at all; the lab's namespaces are gone afterwards.
  */
@@ -15,6 +16,7 @@ import { stableJson, labReadme } from './readme.ts';
 import type { LabCarrierDef } from './carriers.ts';
 import { Topology, cleanupStale, SERVER_IP, type CarrierNet } from './topology.ts';
 import { agentResult, isRoot, run, sleep, spawnAgent, toolVersions } from './sh.ts';
+import { natTypes, writeNatType, type NatTypeResult } from './nat-type.ts';
 
 export interface LabOptions {
   /** Raw root (the campaign goes to outDir/campaign). */
@@ -33,6 +35,8 @@ export interface LabOptions {
   timeoutRepeats: number;
   /** Seconds per unit of the seed's search: 0.1 turns its 20 s sweep into 2 s steps and its 1 s binary search into 0.1 s. */
   timeoutScale: number;
+  /** Run the RFC 5780 NAT-type discovery and write `nat-type.json` per carrier. */
+  natType: boolean;
   /** Replace an existing campaign folder. */
   force: boolean;
   log: Logger;
@@ -40,7 +44,7 @@ export interface LabOptions {
   onReady?: (topo: Topology) => void;
 }
 
-export const LAB_DEFAULTS = { runs: 3, packets: 500, pps: 50, serverPorts: [10000, 10999] as [number, number], reuseRate: 0.05, endMarkers: 3, timeoutRepeats: 1, timeoutScale: 0.1 };
+export const LAB_DEFAULTS = { runs: 3, packets: 500, pps: 50, serverPorts: [10000, 10999] as [number, number], reuseRate: 0.05, endMarkers: 3, timeoutRepeats: 1, timeoutScale: 0.1, natType: true };
 
 export interface LabCarrierReport {
   carrier: string;
@@ -50,6 +54,8 @@ export interface LabCarrierReport {
   idleS: number;
   runs: { client: { rows: number; sent: number; failed: number; reused: number }; serverRows: number }[];
   timeouts: Record<string, { l: number; r: number; probes: number }[]> | null;
+  /** The RFC 5780 classification (the whole record is the carrier's nat-type.json); null: skipped. */
+  natType: Pick<NatTypeResult, 'mapping' | 'filtering' | 'portPreservation' | 'hairpinning'> | null;
 }
 
 export interface LabReport {
@@ -175,8 +181,10 @@ export async function runLab(opts: LabOptions): Promise<LabReport> {
           await server.ready();
           await Promise.all(topo.carriers.map((net) => checkNat(net, opts.serverPorts[0])));
           for (const net of topo.carriers) topo.flushConntrack(net);
+          // Before the capture: natTypes flushes conntrack after it, so runs start clean.
+          const types = opts.natType ? await natTypes(topo, opts.log) : new Map<string, NatTypeResult>();
           opts.log.info(`lab: every NAT rewrites the source address; capturing ${opts.runs} x ${opts.packets} packets per carrier`);
-          return await Promise.all(topo.carriers.map((net) => carrierCampaign(net, server, staging, opts)));
+          return await Promise.all(topo.carriers.map((net) => carrierCampaign(net, server, staging, opts, types.get(net.def.name) ?? null)));
         } finally {
           server.stop();
         }
@@ -217,9 +225,10 @@ function removeStaleStaging(final: string): void {
   }
 }
 
-async function carrierCampaign(net: CarrierNet, server: ServerAgent, staging: string, opts: LabOptions): Promise<LabCarrierReport> {
+async function carrierCampaign(net: CarrierNet, server: ServerAgent, staging: string, opts: LabOptions, natType: NatTypeResult | null): Promise<LabCarrierReport> {
   const dir = path.join(staging, net.def.name);
   fs.mkdirSync(dir, { recursive: true });
+  if (natType) await writeNatType(path.join(dir, 'nat-type.json'), natType);
   const timeoutsDone =
     opts.timeoutRepeats > 0
       ? agentResult<Record<string, { l: number; r: number; probes: number }[]>>(
@@ -243,5 +252,43 @@ async function carrierCampaign(net: CarrierNet, server: ServerAgent, staging: st
   }
   const timeouts = await timeoutsDone;
   if (timeouts) opts.log.info(`lab: ${net.def.name} timeouts: wait ${JSON.stringify(timeouts.wait)} idle ${JSON.stringify(timeouts.idle)} (set ${net.def.waitS}/${net.def.idleS} s)`);
-  return { carrier: net.def.name, publicIp: net.publicIp, rules: net.rules, waitS: net.def.waitS, idleS: net.def.idleS, runs, timeouts };
+  const natSummary = natType ? { mapping: natType.mapping, filtering: natType.filtering, portPreservation: natType.portPreservation, hairpinning: natType.hairpinning } : null;
+  return { carrier: net.def.name, publicIp: net.publicIp, rules: net.rules, waitS: net.def.waitS, idleS: net.def.idleS, runs, timeouts, natType: natSummary };
+}
+
+export interface NatTypeOnlyOptions {
+  outDir: string;
+  campaign: string;
+  carriers: LabCarrierDef[];
+  log: Logger;
+}
+
+/**
+ * `natatlas lab --nat-type-only`: build the carriers' NATs, run only the RFC 5780 discovery
+ * and write OUT/CAMPAIGN/<carrier>/nat-type.json, each atomically. Nothing else in the
+ * campaign folder is touched (captures, lab.json and README stay as they are).
+ */
+export async function runNatTypeOnly(opts: NatTypeOnlyOptions): Promise<Map<string, NatTypeResult>> {
+  const names = new Set<string>();
+  for (const c of opts.carriers) {
+    if (names.has(c.name)) throw new NatatlasError(`lab: carrier ${c.name} given twice`);
+    names.add(c.name);
+  }
+  const results = await withTopology(
+    opts.log,
+    (topo) => {
+      topo.buildCore();
+      for (const c of opts.carriers) topo.addCarrier(c);
+    },
+    async (topo) => {
+      opts.log.info(`lab: ${topo.prefix}* up: ${topo.carriers.map((c) => `${c.def.name} (${c.publicIp})`).join(', ')}`);
+      return natTypes(topo, opts.log, { checkFirst: checkNat });
+    },
+  );
+  for (const [carrier, result] of results) {
+    const file = path.resolve(opts.outDir, opts.campaign, carrier, 'nat-type.json');
+    await writeNatType(file, result);
+    opts.log.info(`lab: wrote ${path.relative(process.cwd(), file) || file}`);
+  }
+  return results;
 }

@@ -34,6 +34,15 @@ export function labReadme(opts: LabOptions, carriers: LabCarrierReport[], versio
     '  `wait`: one outbound packet, the server replies after delay_s. `idle`: an exchange, a second exchange',
     '  2.5 s later (a UDP conntrack entry only moves to the stream timeout when still active after 2 s),',
     '  silence for delay_s, then the server sends.',
+    ...(opts.natType
+      ? [
+          '- NAT type: `<carrier>/nat-type.json`, RFC 5780 sections 4.3 (mapping) and 4.4 (filtering) with the lab\'s own',
+          '  UDP request/response protocol (not STUN), before the capture. The server namespace has a second address,',
+          '  203.0.113.2, and answers on ports 3478 and 3479 of both. Mapping: one socket asks (IP1,P1), (IP2,P1),',
+          '  (IP2,P2) for the source it saw. Filtering: a fresh socket asks (IP1,P1) to answer from (IP2,P2) (test II),',
+          '  then from (IP1,P2) (test III); 4 tries of 0.4 s each. Also port preservation and hairpinning.',
+        ]
+      : []),
     '',
     '## Carriers (rules as installed in each NAT namespace)',
     '',
@@ -47,6 +56,7 @@ export function labReadme(opts: LabOptions, carriers: LabCarrierReport[], versio
     const sent = c.runs.reduce((a, r) => a + r.client.sent, 0);
     const seen = c.runs.reduce((a, r) => a + r.serverRows, 0);
     lines.push(`Public address ${c.publicIp}; ${sent} packets sent, ${seen} server rows (with end markers).`);
+    if (c.natType) lines.push(`NAT type (RFC 5780): mapping ${c.natType.mapping}, filtering ${c.natType.filtering}, port ${c.natType.portPreservation ? '' : 'not '}preserved, hairpinning ${c.natType.hairpinning === null ? 'not tested' : c.natType.hairpinning ? 'yes' : 'no'}.`);
     if (c.timeouts) {
       for (const [kind, res] of Object.entries(c.timeouts)) lines.push(`${kind}: set ${kind === 'wait' ? c.waitS : c.idleS} s; search ended at l=${res.map((x) => x.l).join(',')} r=${res.map((x) => x.r).join(',')} (${res.map((x) => x.probes).join(',')} probes).`);
     }

@@ -9,7 +9,8 @@
  *                                                   |
  *                          public ns nl-P-pub: bridge br0 (no address)
  *                                                   |
- *                                    server ns nl-P-srv (203.0.113.1)
+ *                                    server ns nl-P-srv (203.0.113.1, and 203.0.113.2 for
+ *                                                        the RFC 5780 NAT-type tests)
  *
  * A lab killed with SIGKILL cannot clean up; the next lab (or `cleanupStale`) removes
  * every `nl-<pid>-*` namespace whose pid is dead, and kills the agents still in it.
@@ -18,6 +19,8 @@ import { run, nsRun } from './sh.ts';
 import type { LabCarrierDef } from './carriers.ts';
 
 export const SERVER_IP = '203.0.113.1';
+/** The server's second public address (RFC 5780's alternate address), on the same interface. */
+export const SERVER_IP2 = '203.0.113.2';
 export const PUBLIC_PREFIX = '203.0.113';
 const NS_RE = /^nl-(\d+)-/;
 
@@ -107,6 +110,7 @@ export class Topology {
     run('ip', ['-n', this.srvNs, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'srv', 'netns', this.pubNs]);
     run('ip', ['-n', this.pubNs, 'link', 'set', 'srv', 'master', 'br0', 'up']);
     run('ip', ['-n', this.srvNs, 'addr', 'add', `${SERVER_IP}/24`, 'dev', 'eth0']);
+    run('ip', ['-n', this.srvNs, 'addr', 'add', `${SERVER_IP2}/24`, 'dev', 'eth0']);
     run('ip', ['-n', this.srvNs, 'link', 'set', 'eth0', 'up']);
   }
 

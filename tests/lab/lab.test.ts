@@ -3,7 +3,8 @@
  * lab campaign, ingested by the pipeline, must give back what the rules and sysctls
  * say; nothing may be left behind (namespaces, veths, rules, staging folders), also
  * after SIGTERM and SIGKILL mid-run; and on a narrowed --random-fully pair, punching
- * with the fitted table must beat naive guessing. Needs root and `ip netns add`;
+ * with the fitted table must beat naive guessing; RFC 5780 discovery must classify each
+ * NAT's mapping and filtering as netfilter behaves. Needs root and `ip netns add`;
  * skipped with a message otherwise.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -13,7 +14,11 @@ import path from 'node:path';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
 import { silentLogger } from '../../pipeline/context.ts';
 import { LAB_CARRIERS, labCarrier } from '../../pipeline/lab/carriers.ts';
-import { cleanupStale, labNamespaces } from '../../pipeline/lab/topology.ts';
+import { cleanupStale, labNamespaces, SERVER_IP, SERVER_IP2 } from '../../pipeline/lab/topology.ts';
+import { runNatTypeOnly, withTopology } from '../../pipeline/lab/index.ts';
+import { classifyNatType, NatServer, NAT_TYPE_METHOD, NAT_TYPE_PORTS, NAT_TYPE_RETRY } from '../../pipeline/lab/nat-type.ts';
+import type { NatTypeObservation } from '../../pipeline/lab/agent.ts';
+import { agentResult, spawnAgent } from '../../pipeline/lab/sh.ts';
 import { punch } from '../../pipeline/punch/index.ts';
 
 // jest runs from the repository root (jest.config.js's rootDir).
@@ -107,6 +112,9 @@ suite('netfilter lab', () => {
       const def = labCarrier(spec);
       const t = JSON.parse(fs.readFileSync(path.join(derived, 'lab', 'bias', `${def.name}.json`), 'utf8')) as BiasTable;
       tables[def.name] = t;
+      // The lab's RFC 5780 nat-type.json reaches the fit stage as measured.
+      const fit = JSON.parse(fs.readFileSync(path.join(derived, 'lab', 'fit', `${def.name}.json`), 'utf8')) as { natType: { source: string; value?: Record<string, unknown> } };
+      expect([def.name, fit.natType.source, fit.natType.value?.filtering]).toEqual([def.name, 'nat-type.json', 'address-and-port-dependent']);
       expect([def.name, t.mapping.behavior]).toEqual([def.name, def.expect.behavior]);
       if (def.expect.preservation === 1) expect(t.mapping.portPreservation).toBeGreaterThan(0.99);
       else expect(t.mapping.portPreservation).toBeLessThan(0.05);
@@ -145,6 +153,61 @@ suite('netfilter lab', () => {
     expect(labNamespaces()).toEqual([]);
     expect(rootState()).toEqual(before);
   }, 180000);
+
+  test('RFC 5780 discovery classifies the four lab NATs as netfilter behaves', async () => {
+    const started = performance.now();
+    const out = path.join(tmp, 'nat-type');
+    const results = await runNatTypeOnly({ outDir: out, campaign: 'lab', carriers: [...LAB_CARRIERS], log: silentLogger });
+    expect(labNamespaces()).toEqual([]);
+    expect(rootState()).toEqual(before);
+    // DESIGN.md "Real NATs": plain MASQUERADE / SNAT reuse the mapping of an inside ip:port
+    // (endpoint-independent), --random-fully gives every flow its own port; conntrack lets
+    // in only the exact reply tuple, so filtering is address-and-port-dependent everywhere.
+    const want: Record<string, [string, boolean]> = {
+      'masq-preserve': ['endpoint-independent', true],
+      'masq-random': ['address-and-port-dependent', false],
+      'masq-narrow': ['address-and-port-dependent', false],
+      'snat-pool': ['endpoint-independent', false],
+    };
+    for (const [name, [mapping, preserved]] of Object.entries(want)) {
+      const file = path.join(out, 'lab', name, 'nat-type.json');
+      const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      expect(json).toEqual(JSON.parse(JSON.stringify(results.get(name))));
+      expect(Object.keys(json)).toEqual(Object.keys(json).sort());
+      expect([name, json.method, json.mapping, json.filtering, json.portPreservation, json.hairpinning]).toEqual([name, NAT_TYPE_METHOD, mapping, 'address-and-port-dependent', preserved, false]);
+      const obs = json.observed as NatTypeObservation;
+      const pub = LAB_CARRIERS.findIndex((c) => c.name === name) + 11;
+      for (const m of obs.mapping) expect(m.mapped?.startsWith(`203.0.113.${pub}:`)).toBe(true);
+      if (name === 'masq-narrow') for (const m of obs.mapping) expect(Number(m.mapped!.split(':')[1])).toBeGreaterThanOrEqual(20000);
+      if (name === 'snat-pool') for (const m of obs.mapping) expect(Number(m.mapped!.split(':')[1])).toBeGreaterThanOrEqual(30000);
+    }
+    // Nothing but nat-type.json was written.
+    expect(fs.readdirSync(path.join(out, 'lab')).sort()).toEqual(Object.keys(want).sort());
+    for (const name of Object.keys(want)) expect(fs.readdirSync(path.join(out, 'lab', name))).toEqual(['nat-type.json']);
+    expect((performance.now() - started) / 1000).toBeLessThan(30);
+  }, 60000);
+
+  test('without a NAT in the path the same discovery sees replies arrive (positive control)', async () => {
+    // The client agent in the server namespace itself: no NAT, no filter, so tests II and
+    // III must get their replies and the mapped address is the local one.
+    const obs = await withTopology(
+      silentLogger,
+      (topo) => topo.buildCore(),
+      async (topo) => {
+        const server = NatServer.start(topo);
+        try {
+          await server.ready();
+          return await agentResult<NatTypeObservation>(spawnAgent(topo.srvNs, { mode: 'nat-type', addresses: [SERVER_IP, SERVER_IP2], ports: NAT_TYPE_PORTS, ...NAT_TYPE_RETRY }), 'control');
+        } finally {
+          server.stop();
+        }
+      },
+    );
+    const r = classifyNatType(obs);
+    expect([r.mapping, r.filtering, r.portPreservation, r.hairpinning]).toEqual(['endpoint-independent', 'endpoint-independent', true, true]);
+    expect(obs.filtering.tests.map((t) => t.arrived)).toEqual([true, true]);
+    expect(labNamespaces()).toEqual([]);
+  }, 30000);
 
   test('SIGTERM mid-run tears everything down', async () => {
     const child = lab(['--out', tmp, '--campaign', 'term', '--carriers', 'masq-narrow', '--runs', '5', '--packets', '2000', '--force']);

@@ -8,6 +8,8 @@ import { labCarrier, LAB_CARRIERS } from '../../pipeline/lab/carriers.ts';
 import { appendTrials, samplePorts, targetDistribution } from '../../pipeline/punch/index.ts';
 import { Rng } from '../../pipeline/random.ts';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
+import { classifyNatType } from '../../pipeline/lab/nat-type.ts';
+import type { NatTypeObservation } from '../../pipeline/lab/agent.ts';
 
 test('searchAsync asks the same delays as searchTimeout and ends in the same place', async () => {
   for (const T of [0.5, 7, 20, 33.3, 59.99, 120]) {
@@ -54,4 +56,32 @@ test('appendTrials writes the header once and numbers trials on', () => {
   appendTrials(file, [row('naive', 'F', 10), row('biased', 'S', 5)]);
   appendTrials(file, [row('biased', 'S', 7)]);
   expect(fs.readFileSync(file, 'utf8')).toBe('carrier_a,carrier_b,strategy,trial,outcome,packets\na,b,naive,1,F,10\na,b,biased,1,S,5\na,b,biased,2,S,7\n');
+});
+
+test('RFC 5780 decision rules (classifyNatType)', () => {
+  const obs = (mapped: (string | null)[], ii: boolean | null, iii: boolean | null, localPort = 40000): NatTypeObservation => ({
+    localPort,
+    mapping: mapped.map((m, i) => ({ server: ['203.0.113.1:3478', '203.0.113.2:3478', '203.0.113.2:3479'][i]!, mapped: m })),
+    filtering: {
+      localPort: 40001,
+      mapped: ii === null ? null : '198.51.100.1:50001',
+      tests: ii === null ? [] : [{ test: 'II', replyFrom: '203.0.113.2:3479', arrived: ii }, { test: 'III', replyFrom: '203.0.113.1:3479', arrived: iii! }],
+    },
+    hairpin: null,
+  });
+  const A = '198.51.100.1:40000';
+  const B = '198.51.100.1:40002';
+  const C = '198.51.100.1:40003';
+  const pick = (o: NatTypeObservation) => {
+    const r = classifyNatType(o);
+    return [r.mapping, r.filtering, r.portPreservation, r.hairpinning];
+  };
+  expect(pick(obs([A, A, A], true, true))).toEqual(['endpoint-independent', 'endpoint-independent', true, null]);
+  expect(pick(obs([A, B, B], false, true))).toEqual(['address-dependent', 'address-dependent', true, null]);
+  expect(pick(obs([A, B, C], false, false))).toEqual(['address-and-port-dependent', 'address-and-port-dependent', true, null]);
+  expect(pick(obs([B, B, B], false, false))).toEqual(['endpoint-independent', 'address-and-port-dependent', false, null]);
+  // No answer: unknown, never a guess.
+  expect(pick(obs([A, null, null], null, null))).toEqual(['unknown', 'unknown', true, null]);
+  expect(pick(obs([A, B, null], false, false))).toEqual(['unknown', 'address-and-port-dependent', true, null]);
+  expect(classifyNatType({ ...obs([A, A, A], false, false), hairpin: { target: A, arrived: true } }).hairpinning).toBe(true);
 });
