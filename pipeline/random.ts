@@ -14,6 +14,7 @@
  *   const kpn = rng.fork('KPN');        // same stream whatever else is simulated
  *   kpn.int(1024, 65535); kpn.uuid();
  */
+import { logGamma } from './fit/stats/special.ts';
 
 /** 128 bits of a string, as four 32-bit words (cyrb128). */
 function cyrb128(str: string): [number, number, number, number] {
@@ -49,21 +50,9 @@ function splitmix32(x: number): number {
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const TWO_32 = 4294967296;
-const LN_SQRT_2PI = 0.9189385332046727;
 
-/** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~1e-15 relative). */
-export function logGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  const z = x - 1;
-  let a = c[0]!;
-  const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
-  return LN_SQRT_2PI + (z + 0.5) * Math.log(t) - t + Math.log(a);
-}
+// One log-gamma for the project (the Beta fit's, accurate for tiny shapes too).
+export { logGamma };
 
 /**
  * The version-4 UUID text of four random 32-bit words: the version nibble and the
