@@ -145,6 +145,29 @@ export class ServerAgent {
 }
 
 /** Send one probe through the NAT and check the server saw the NAT's public address. */
+/**
+ * A topology with the core and one NAT per carrier (names must be distinct), logged
+ * once it is up; `body` runs inside it and everything is torn down after.
+ */
+async function withCarriers<T>(carriers: LabCarrierDef[], log: Logger, body: (topo: Topology) => Promise<T>): Promise<T> {
+  const names = new Set<string>();
+  for (const c of carriers) {
+    if (names.has(c.name)) throw new NatatlasError(`lab: carrier ${c.name} given twice`);
+    names.add(c.name);
+  }
+  return withTopology(
+    log,
+    (topo) => {
+      topo.buildCore();
+      for (const c of carriers) topo.addCarrier(c);
+    },
+    async (topo) => {
+      log.info(`lab: ${topo.prefix}* up: ${topo.carriers.map((c) => `${c.def.name} (${c.publicIp})`).join(', ')}`);
+      return body(topo);
+    },
+  );
+}
+
 export async function checkNat(net: CarrierNet, serverPort: number): Promise<void> {
   const res = await agentResult<{ seen: { ip: string; port: number } | null }>(spawnAgent(net.clientNs, { mode: 'check', server: SERVER_IP, port: serverPort }), `${net.def.name} rule check`);
   if (res.seen === null) throw new NatatlasError(`lab: ${net.def.name}: the check probe never reached the server through the NAT (rules: ${net.rules.join('; ')})`);
@@ -155,11 +178,6 @@ export async function runLab(opts: LabOptions): Promise<LabReport> {
   const started = performance.now();
   const final = path.resolve(opts.outDir, opts.campaign);
   if (fs.existsSync(final) && !opts.force) throw new NatatlasError(`lab: ${final} exists (use --force to replace it)`);
-  const names = new Set<string>();
-  for (const c of opts.carriers) {
-    if (names.has(c.name)) throw new NatatlasError(`lab: carrier ${c.name} given twice`);
-    names.add(c.name);
-  }
   // `*.tmp-*` is git-ignored; a staging folder of a dead lab is removed here, ours on exit.
   const staging = `${final}.tmp-lab-${process.pid}`;
   removeStaleStaging(final);
@@ -167,14 +185,10 @@ export async function runLab(opts: LabOptions): Promise<LabReport> {
   const dropStaging = () => fs.rmSync(staging, { recursive: true, force: true });
   process.on('exit', dropStaging);
   try {
-    const reports = await withTopology(
+    const reports = await withCarriers(
+      opts.carriers,
       opts.log,
-      (topo) => {
-        topo.buildCore();
-        for (const c of opts.carriers) topo.addCarrier(c);
-      },
       async (topo) => {
-        opts.log.info(`lab: ${topo.prefix}* up: ${topo.carriers.map((c) => `${c.def.name} (${c.publicIp})`).join(', ')}`);
         opts.onReady?.(topo);
         const server = new ServerAgent(spawnAgent(topo.srvNs, { mode: 'server', ports: opts.serverPorts }));
         try {
@@ -269,22 +283,7 @@ export interface NatTypeOnlyOptions {
  * campaign folder is touched (captures, lab.json and README stay as they are).
  */
 export async function runNatTypeOnly(opts: NatTypeOnlyOptions): Promise<Map<string, NatTypeResult>> {
-  const names = new Set<string>();
-  for (const c of opts.carriers) {
-    if (names.has(c.name)) throw new NatatlasError(`lab: carrier ${c.name} given twice`);
-    names.add(c.name);
-  }
-  const results = await withTopology(
-    opts.log,
-    (topo) => {
-      topo.buildCore();
-      for (const c of opts.carriers) topo.addCarrier(c);
-    },
-    async (topo) => {
-      opts.log.info(`lab: ${topo.prefix}* up: ${topo.carriers.map((c) => `${c.def.name} (${c.publicIp})`).join(', ')}`);
-      return natTypes(topo, opts.log, { checkFirst: checkNat });
-    },
-  );
+  const results = await withCarriers(opts.carriers, opts.log, (topo) => natTypes(topo, opts.log, { checkFirst: checkNat }));
   for (const [carrier, result] of results) {
     const file = path.resolve(opts.outDir, opts.campaign, carrier, 'nat-type.json');
     await writeNatType(file, result);
