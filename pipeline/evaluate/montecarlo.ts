@@ -37,7 +37,7 @@
  *   current block" is always where its next port comes from). Block NATs are exclusive
  *   per block, so `reuse` does not apply to them.
  * - Targeting: 'segments' draws i.i.d. destinations (naive: uniform 1024..65535; "aim at
- *   the marginal": the peer's marginal; "top K": K one-port segments, see evenOverPorts).
+ *   the marginal": the peer's marginal; "top K": equal mass on the K most likely ports, see topPorts in analytic.ts).
  *   'block-rounds' (peer must be a block NAT) runs rounds of 1 + roundPackets steps: the
  *   first step is the rendezvous exchange through which the sender learns the peer NAT's
  *   current block (read from the simulated peer NAT, i.e. perfect knowledge); it costs one
@@ -379,26 +379,6 @@ export function zScores(result: Curve, levels: readonly number[], exact: (packet
 /** Uniform over lo..hi (default the naive 1024..65535). */
 export function uniformPorts(lo = 1024, hi = 65535): PortSegment[] {
   return [[lo, hi, 1]];
-}
-
-/** Equal mass on each of the given ports (sorted, deduplicated): "spread evenly over the top K". */
-export function evenOverPorts(ports: readonly number[]): PortSegment[] {
-  const sorted = [...new Set(ports)].sort((x, y) => x - y);
-  return sorted.map((p) => [p, p, 1 / sorted.length]);
-}
-
-/** The k ports with the highest probability under a marginal (ties: lower port first), sorted. */
-export function topPorts(marginal: readonly PortSegment[], k: number): number[] {
-  const order = marginal
-    .map(([from, to, mass]) => ({ from, to, density: mass / (to - from + 1) }))
-    .filter((s) => s.density > 0)
-    .sort((x, y) => y.density - x.density || x.from - y.from);
-  const out: number[] = [];
-  for (const s of order) {
-    for (let p = s.from; p <= s.to && out.length < k; p++) out.push(p);
-    if (out.length >= k) break;
-  }
-  return out.sort((x, y) => x - y);
 }
 
 /** The naive side: uniform allocation over 1024..65535, uniform targeting, no timeout, no limit. */

@@ -41,6 +41,14 @@ function peer(carrier: string, marginal: PortSegment[], conditional: PeerModel['
   return { carrier, behavior: 'endpoint-dependent', marginal, conditional };
 }
 
+describe('topPorts', () => {
+  it('puts equal mass on the K most likely ports (ties: lower port first)', () => {
+    const marginal: PortSegment[] = [[1000, 1099, 0.2], [1100, 1101, 0.5], [1102, 2000, 0.3]];
+    // Densities 0.002, 0.25 and 0.00033 per port: 1100-1101 first, then 1000-1001.
+    expect(topPorts(marginal, 4)).toEqual([[1000, 1001, 0.5], [1100, 1101, 0.5]]);
+  });
+});
+
 describe('biased cost', () => {
   const b = SEED_BETA;
   const seedMarginal = compactSegments(binsFromCdf((x) => betaCdf(x + 1, b.alpha, b.beta, b.loc, b.scale), 4630, 18568));

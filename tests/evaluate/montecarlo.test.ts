@@ -7,13 +7,11 @@ import { FOREVER, SideSim, UNLIMITED } from '../../pipeline/evaluate/mc/kernel.t
 import { Rng } from '../../pipeline/random.ts';
 import {
   binomialStdErr,
-  evenOverPorts,
   naiveSide,
   packetsForSuccess,
   runMonteCarlo,
   runMonteCarloSync,
   successCurve,
-  topPorts,
   uniformPorts,
   zScores,
   type MonteCarloOptions,
@@ -361,12 +359,6 @@ describe('montecarlo: reading results and building sides', () => {
     expect(packetsForSuccess(r, 0)).toBe(0);
     expect(packetsForSuccess(fake([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...Array(90).fill(11)]), 0.07)).toBe(7);
     expect(binomialStdErr(0.5, 100)).toBeCloseTo(0.05, 12);
-  });
-
-  it('topPorts and evenOverPorts build "spread evenly over the top K" targeting', () => {
-    const marginal: [number, number, number][] = [[1000, 1099, 0.2], [1100, 1101, 0.5], [1102, 2000, 0.3]];
-    expect(topPorts(marginal, 4)).toEqual([1000, 1001, 1100, 1101]);
-    expect(evenOverPorts([1101, 1000, 1100, 1000])).toEqual([[1000, 1000, 1 / 3], [1100, 1100, 1 / 3], [1101, 1101, 1 / 3]]);
   });
 
   it('rejects bad options with a message naming the field', () => {
