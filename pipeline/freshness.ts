@@ -12,7 +12,8 @@ import { HashCache } from './io/hash.ts';
 import { stableStringify } from './io/json.ts';
 import { writeFileAtomic } from './io/atomic.ts';
 import { derivedPath, type StageContext } from './context.ts';
-import { listFiles, type Stage } from './stages/index.ts';
+import { listFiles } from './io/files.ts';
+import type { Stage } from './stages/index.ts';
 
 interface Stamp {
   version: number;

@@ -29,6 +29,7 @@ import { strategiesIn } from './tables/matrix.ts';
 import { fileStem } from './names.ts';
 import { parseNotebook, type Notebook } from './notebook/parse.ts';
 import { renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
+import { listFiles } from '../io/files.ts';
 
 /** Bump when the report's output for the same inputs changes meaning. */
 export const REPORT_VERSION = 1;
@@ -74,19 +75,13 @@ export function loadNotebooks(dir: string = NOTEBOOKS_DIR): Notebook[] {
   return notebooks.sort((a, b) => a.meta.order - b.meta.order || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function filesUnder(p: string): string[] {
-  if (!fs.existsSync(p)) return [];
-  if (fs.statSync(p).isFile()) return [p];
-  return fs.readdirSync(p).sort().filter((n) => !n.includes('.tmp-')).flatMap((n) => filesUnder(path.join(p, n)));
-}
-
 /**
  * What decides whether a report is current: the derived files it reads, the notebooks,
  * the inlined runtime, stylesheet and fonts, and package.json (its version is in every footer).
  */
 export function reportInputs(ctx: StageContext, options: ReportOptions = {}): string[] {
-  const derived = ['ingest/manifest.json', 'rejects.csv', 'summary', 'joined', 'fit', 'bias', 'evaluate'].flatMap((d) => filesUnder(derivedPath(ctx, ...d.split('/'))));
-  const notebooks = filesUnder(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md');
+  const derived = ['ingest/manifest.json', 'rejects.csv', 'summary', 'joined', 'fit', 'bias', 'evaluate'].flatMap((d) => listFiles(derivedPath(ctx, ...d.split('/'))));
+  const notebooks = listFiles(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md');
   // The stylesheet is not a .ts/.js/.json file, so natatlas's code hash does not cover it.
   const style = fileURLToPath(new URL('./html/style.css', import.meta.url));
   return [...derived, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(ROOT, 'package.json')];

@@ -4,9 +4,8 @@
  * work that is up to date (the idea of vega-lite's dataflow nodes and Observable
  * Framework's loaders).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { derivedPath, type StageContext } from '../context.ts';
+import { listFiles } from '../io/files.ts';
 import { readCampaign } from '../raw/layout.ts';
 import { ingest } from './ingest.ts';
 import { join } from './join.ts';
@@ -27,18 +26,6 @@ export interface Stage {
   inputs(ctx: StageContext): string[];
   /** Do the work; returns the files and folders written. */
   run(ctx: StageContext): Promise<{ outputs: string[] }>;
-}
-
-/** Every file under `dir`, sorted, skipping temp files of an interrupted write. */
-export function listFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  if (fs.statSync(dir).isFile()) return [dir];
-  const out: string[] = [];
-  for (const name of fs.readdirSync(dir).sort()) {
-    if (name.includes('.tmp-')) continue;
-    out.push(...listFiles(path.join(dir, name)));
-  }
-  return out;
 }
 
 export const STAGES: readonly Stage[] = [
