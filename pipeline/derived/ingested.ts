@@ -40,6 +40,7 @@ export interface CarrierIngest {
   failed: number;
   sent: number;
   serverRows: number;
+  /** End-marker rows of the carrier's client and server files, malformed ones included. */
   control: number;
   rejected: number;
   timeoutProbes: number;

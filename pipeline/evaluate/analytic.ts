@@ -29,11 +29,30 @@ export type LevelKey = (typeof LEVEL_KEYS)[number];
 export type Costs = Record<LevelKey, number>;
 export type MaybeCosts = Record<LevelKey, number | null>;
 
-/** Exact hard-vs-hard birthday success with a and b packets per side. */
+/**
+ * Below this log-probability of failure, success is exactly 1 in doubles: -expm1(x) rounds
+ * to 1 once e^x < 2^-54 (x < -37.4), and V8's fdlibm expm1 returns exactly -1 below -56 ln 2.
+ */
+const SATURATED_LOG_FAIL = -40;
+
+/**
+ * Exact hard-vs-hard birthday success with a and b packets per side. The work is bounded
+ * whatever a and b are (a trial's budget comes from a file): the product is symmetric in
+ * a and b (C(S-a, b) / C(S, b) = C(S-b, a) / C(S, a), S = n^2), so it runs over the
+ * smaller side, and it stops once the failure probability has underflowed success to
+ * exactly 1, after at most ~sqrt(40 S) (~410,000) terms for a = b.
+ */
 export function hardHardProbability(a: number, b: number, n = NAIVE_PORTS): number {
   const space = n * n;
+  // One factor of the product is then 0: every pair is taken.
+  if (a + b > space) return 1;
+  const big = max(a, b);
+  const small = min(a, b);
   let logFail = 0;
-  for (let i = 0; i < b; i++) logFail += log1p(-a / (space - i));
+  for (let i = 0; i < small; i++) {
+    logFail += log1p(-big / (space - i));
+    if (logFail < SATURATED_LOG_FAIL) return 1;
+  }
   return -expm1(logFail);
 }
 

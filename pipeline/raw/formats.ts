@@ -70,26 +70,100 @@ export function mapColumns(spec: FormatSpec, fields: string[]): ColumnMap | stri
 const INT_RE = /^-?\d+$/;
 const NUM_RE = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
-/** A port 0..65535, or a reason. */
-export function parsePort(s: string, what: string): number | string {
+/**
+ * The domains of the numbers in raw files, checked at ingest (a value outside its domain
+ * is a rejects row, never a silent clamp). README "What natatlas does with bad input"
+ * lists them.
+ */
+export const DOMAINS = {
+  /** Plausible capture times, epoch ms: 2000-01-01T00:00:00Z (inclusive) to 2100-01-01T00:00:00Z. */
+  epochMs: [946_684_800_000, 4_102_444_800_000],
+  /** Timeout probe delays, seconds: a NAT mapping that lives longer than a day is not measured by probes. */
+  maxDelayS: 86_400,
+  /** Packets per side in one punch trial: 1e9 is 116 days at 100 packets/s, far past any real trial. */
+  maxTrialPackets: 1_000_000_000,
+  /** Trial numbers: whole numbers a double holds exactly, so trial order is exact. */
+  maxTrial: Number.MAX_SAFE_INTEGER,
+} as const;
+
+/**
+ * A port, or a reason. Port 0 is only a value where the format gives it a meaning: the
+ * phone's local port, where 0 means "any" (the real port is unknown); a packet never
+ * travels from or to port 0, so every other port is 1..65535.
+ */
+export function parsePort(s: string, what: string, zeroMeansAny = false): number | string {
   if (!INT_RE.test(s)) return `${what} ${JSON.stringify(s)} is not an integer`;
   const v = Number(s);
-  if (v < 0 || v > 65535) return `${what} ${s} is outside 0..65535`;
+  const lo = zeroMeansAny ? 0 : 1;
+  if (v < lo || v > 65535) return `${what} ${s} is outside ${lo}..65535`;
   return v;
 }
 
-/** Epoch milliseconds, or a reason. */
-export function parseTime(s: string): number | string {
-  if (!NUM_RE.test(s)) return `time ${JSON.stringify(s)} is not a number`;
-  const v = Number(s);
-  if (!Number.isFinite(v) || v < 0) return `time ${s} is not a non-negative number`;
-  return v;
+/** How a time is written: epoch milliseconds, epoch seconds, or milliseconds since the capture started. */
+export type TimeUnit = 'ms' | 's' | 'relative-ms';
+
+const [EPOCH_MIN_MS, EPOCH_MAX_MS] = DOMAINS.epochMs;
+const EPOCH_MIN_S = EPOCH_MIN_MS / 1000;
+const EPOCH_MAX_S = EPOCH_MAX_MS / 1000;
+
+/** The unit a time's magnitude says it is in (the bands do not overlap), or null for none. */
+export function timeUnitOf(v: number): TimeUnit | null {
+  if (v >= EPOCH_MIN_MS && v < EPOCH_MAX_MS) return 'ms';
+  if (v >= EPOCH_MIN_S && v < EPOCH_MAX_S) return 's';
+  if (v >= 0 && v < EPOCH_MIN_S) return 'relative-ms';
+  return null;
 }
 
-export function parseNonNegative(s: string, what: string): number | string {
+/**
+ * The times of one capture file. The capture tools write epoch milliseconds; some write
+ * epoch seconds, and hand-made or relative captures write small numbers. The three bands
+ * do not overlap in magnitude, so each time says its own unit:
+ *
+ * - 946,684,800,000 to 4,102,444,800,000 (2000 to 2100 as epoch ms): milliseconds;
+ * - 946,684,800 to 4,102,444,800 (2000 to 2100 as epoch seconds): seconds, converted to
+ *   milliseconds (to the microsecond);
+ * - 0 to 946,684,800 (under 11 days as elapsed ms): milliseconds since the capture
+ *   started, kept as they are.
+ *
+ * Anything else (1e300, microseconds, negative, the gap between the bands) is rejected.
+ * Epoch and relative times cannot be compared, so the first readable time of a file says
+ * which of the two it holds, and a later time of the other kind is rejected. The counts
+ * per unit let ingest warn about files in seconds.
+ */
+export class FileTimes {
+  readonly counts: Record<TimeUnit, number> = { ms: 0, s: 0, 'relative-ms': 0 };
+  /** The first readable time: whether the file is epoch or relative, and where that was decided. */
+  first: { unit: TimeUnit; line: number; value: string } | null = null;
+
+  /** Epoch (or relative) milliseconds, or a reason. */
+  parse(s: string, lineNo: number): number | string {
+    if (!NUM_RE.test(s)) return `time ${JSON.stringify(s)} is not a number`;
+    const v = Number(s);
+    const unit = timeUnitOf(v);
+    if (unit === null) return `time ${s} is neither epoch milliseconds nor epoch seconds between 2000 and 2100 (nor elapsed milliseconds under ${EPOCH_MIN_S})`;
+    this.first ??= { unit, line: lineNo, value: s };
+    if ((unit === 'relative-ms') !== (this.first.unit === 'relative-ms')) {
+      const kind = this.first.unit === 'relative-ms' ? 'milliseconds since the capture started' : 'epoch times';
+      return `time ${s} does not fit this file's times (${kind}, from line ${this.first.line}: ${this.first.value})`;
+    }
+    this.counts[unit] += 1;
+    return unit === 's' ? Math.round(v * 1e6) / 1e3 : v;
+  }
+}
+
+/** A timeout probe delay: seconds, 0 to one day, or a reason. */
+export function parseDelay(s: string, what: string): number | string {
   if (!NUM_RE.test(s)) return `${what} ${JSON.stringify(s)} is not a number`;
   const v = Number(s);
-  if (!Number.isFinite(v) || v < 0) return `${what} ${s} is negative`;
+  if (!(v >= 0 && v <= DOMAINS.maxDelayS)) return `${what} ${s} is outside 0..${DOMAINS.maxDelayS} seconds (one day)`;
+  return v;
+}
+
+/** A whole number 0..max, or a reason. */
+export function parseCount(s: string, what: string, max: number): number | string {
+  if (!/^\d+$/.test(s)) return `${what} ${JSON.stringify(s)} is not a whole number`;
+  const v = Number(s);
+  if (v > max) return `${what} ${s} is over ${max.toLocaleString('en-US')}`;
   return v;
 }
 

@@ -142,7 +142,12 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
   const matrix = buildMatrix(ctx.campaign, rows);
   for (const cell of matrix.cells) {
     const e = evaluations.get(`${cell.a}\u0000${cell.b}`) ?? evaluations.get(`${cell.b}\u0000${cell.a}`);
-    const budget = Math.max(0, ...rows.filter((r) => [r.a, r.b].sort().join('\u0000') === [cell.a, cell.b].sort().join('\u0000') && r.strategy === cell.strategy && r.packets !== null).map((r) => r.packets!));
+    // A loop, not Math.max(...rows): a spread of a big trials file overflows the call stack.
+    const pairKey = [cell.a, cell.b].sort().join('\u0000');
+    let budget = 0;
+    for (const r of rows) {
+      if (r.packets !== null && r.packets > budget && r.strategy === cell.strategy && [r.a, r.b].sort().join('\u0000') === pairKey) budget = r.packets;
+    }
     if (!e || budget === 0) {
       cell.predicted = null;
       continue;

@@ -48,6 +48,16 @@ function timeoutFit(probes: Probe[]): TimeoutFit | null {
 export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: number): Promise<CarrierFit> {
   const probes = await readProbes(carrierIngestFile(ctx, carrier, 'timeouts.csv'));
   const timeouts = { wait: timeoutFit(probes.wait), idle: timeoutFit(probes.idle) };
+  for (const kind of ['wait', 'idle'] as const) {
+    const t = timeouts[kind];
+    // Replies and silences both present, yet no median: the probes contradict each other.
+    if (t && t.seconds === null && (t.method === 'normal' || t.method === 'npmle')) {
+      ctx.log.warn(
+        `fit ${ctx.campaign}/${carrier}: the ${kind} timeout probes contradict each other (${t.disagreeing} of ${t.probes} disagree with any single timeout: ` +
+          `replies after longer delays than silences); no ${kind} timeout published. Check the ${kind} rows of its timeouts*.csv (lost replies, swapped replied values) and rerun.`,
+      );
+    }
+  }
   // Two sends share a mapping only while it lives: stay well inside the measured wait timeout.
   const waitLow = timeouts.wait?.low ?? null;
   const windowS = waitLow !== null && waitLow > 0 ? Math.min(DEFAULT_MAPPING_WINDOW_S, waitLow / 2) : DEFAULT_MAPPING_WINDOW_S;

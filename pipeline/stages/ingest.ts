@@ -16,15 +16,18 @@ import { InputError } from '../errors.ts';
 import { derivedPath, formatCount, Throttle, type StageContext } from '../context.ts';
 import { readCampaign, type CarrierLayout, type RawFile } from '../raw/layout.ts';
 import {
-  FORMATS, END_MARKER, badMessageId, isUuid, mapColumns, parseBool, parseNonNegative, parsePort, parseTime,
+  FORMATS, DOMAINS, END_MARKER, FileTimes, badMessageId, isUuid, mapColumns, parseBool, parseCount, parseDelay, parsePort,
   type ColumnMap, type FileKind,
 } from '../raw/formats.ts';
+import { timeUnitWarnings, type CaptureTimes } from '../raw/time-units.ts';
 import {
   CLIENT_COLUMNS, INGEST_SCHEMA, REJECT_COLUMNS, SERVER_COLUMNS, TIMEOUT_COLUMNS, TRIAL_COLUMNS,
   type CarrierIngest, type FileRecord, type IngestManifest,
 } from '../derived/ingested.ts';
 
 const MAX_RAW_IN_REJECTS = 1000;
+/** Longest line read (characters): a longer one is one rejects row, never held whole. */
+export const MAX_LINE_LENGTH = 65_536;
 
 export interface IngestResult {
   manifest: IngestManifest;
@@ -77,6 +80,9 @@ async function ingestFile(
     record.rejected += 1;
     state.rejects.add(file.rel, line, reason, raw);
   };
+  const capture = kind === 'client' || kind === 'server';
+  const overlong = (head: string, length: number, lineNo: number) =>
+    reject(lineNo, `line is ${length} characters long, over the limit of ${MAX_LINE_LENGTH}; not read`, head);
   record.lines = await readLines(file.abs, (line, lineNo) => {
     if (line.trim().length === 0) {
       record.blank += 1;
@@ -85,6 +91,12 @@ async function ingestFile(
     const fields = splitFields(line);
     if (fields === null) {
       reject(lineNo, 'unterminated quote', line);
+      return;
+    }
+    // An end marker is a control row whatever its shape (README): a malformed one is kept nowhere.
+    const marker = capture && fields[0] === END_MARKER;
+    if (marker && (map === null ? fields.length < FORMATS[kind].columns.length : fields.length !== map.width)) {
+      record.control += 1;
       return;
     }
     if (map === null) {
@@ -99,9 +111,8 @@ async function ingestFile(
       }
     }
     if (fields.length !== map.width && !(kind === 'trials' && fields.length === map.width - 1 && map.known[5] === map.width - 1)) {
-      const capture = kind === 'client' || kind === 'server';
       const id = fields[0] ?? '';
-      reject(lineNo, capture && !isUuid(id) && id !== END_MARKER ? badMessageId(fields) : `expected ${map.width} columns, got ${fields.length}`, line);
+      reject(lineNo, capture && !isUuid(id) ? badMessageId(fields) : `expected ${map.width} columns, got ${fields.length}`, line);
       return;
     }
     const out = handle!(fields, lineNo);
@@ -115,13 +126,13 @@ async function ingestFile(
     if (state.throttle.due()) {
       state.ctx.log.progress(`ingest ${state.ctx.campaign}: ${formatCount(state.rowsDone)} rows (${state.throttle.rate(state.rowsDone)}), ${state.filesDone}/${state.filesTotal} files`);
     }
-  });
+  }, { maxLineLength: MAX_LINE_LENGTH, onOverlong: overlong });
   record.sha256 = await shaPromise;
   state.filesDone += 1;
   return record;
 }
 
-function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest): (map: ColumnMap) => RowHandler {
+function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iLocal, iDest, iStatus] = map.known as [number, number, number, number, number];
     const runField = csvField(run);
@@ -129,9 +140,9 @@ function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest): (
       const id = f[iId]!;
       if (id === END_MARKER) return { row: '', control: true };
       if (!isUuid(id)) return badMessageId(f);
-      const time = parseTime(f[iTime]!);
+      const time = times.parse(f[iTime]!, lineNo);
       if (typeof time === 'string') return time;
-      const local = parsePort(f[iLocal]!, 'sender port');
+      const local = parsePort(f[iLocal]!, 'sender port', true);
       if (typeof local === 'string') return local;
       const dest = parsePort(f[iDest]!, 'receiver port');
       if (typeof dest === 'string') return dest;
@@ -146,7 +157,7 @@ function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest): (
   };
 }
 
-function serverHandler(out: AtomicWriter, run: string, counts: CarrierIngest): (map: ColumnMap) => RowHandler {
+function serverHandler(out: AtomicWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iExt, iPort] = map.known as [number, number, number, number];
     const runField = csvField(run);
@@ -154,14 +165,13 @@ function serverHandler(out: AtomicWriter, run: string, counts: CarrierIngest): (
       const id = f[iId]!;
       const marker = id === END_MARKER;
       if (!marker && !isUuid(id)) return badMessageId(f);
-      const time = parseTime(f[iTime]!);
-      if (typeof time === 'string') return time;
+      const time = times.parse(f[iTime]!, lineNo);
       const ext = parsePort(f[iExt]!, 'sender port');
-      if (typeof ext === 'string') return ext;
       const port = parsePort(f[iPort]!, 'receiver port');
-      if (typeof port === 'string') return port;
-      if (marker) counts.control += 1;
-      else counts.serverRows += 1;
+      // A marker's ports are observations when readable; an unreadable marker is still a control row.
+      const bad = [time, ext, port].find((v) => typeof v === 'string') as string | undefined;
+      if (bad !== undefined) return marker ? { row: '', control: true } : bad;
+      if (!marker) counts.serverRows += 1;
       out.write(`${runField},${lineNo},${marker ? 'end-marker' : 'packet'},${marker ? '' : id.toLowerCase()},${time},${ext},${port},${extrasJson(map, f)}\n`);
       return { row: '', control: marker };
     };
@@ -176,7 +186,7 @@ function timeoutHandler(out: AtomicWriter, file: string, counts: CarrierIngest):
       if (id.length === 0) return 'probe_id is empty';
       const kind = f[iKind]!.toLowerCase();
       if (kind !== 'wait' && kind !== 'idle') return `kind ${JSON.stringify(f[iKind])} is not wait or idle`;
-      const delay = parseNonNegative(f[iDelay]!, 'delay_s');
+      const delay = parseDelay(f[iDelay]!, 'delay_s');
       if (typeof delay === 'string') return delay;
       const replied = parseBool(f[iReplied]!, 'replied');
       if (typeof replied === 'string') return replied;
@@ -196,12 +206,16 @@ function trialsHandler(out: AtomicWriter, file: string): (map: ColumnMap) => Row
       if (a.length === 0 || b.length === 0) return 'carrier_a and carrier_b must both be named';
       const strategy = f[iStrategy]!.toLowerCase();
       if (strategy !== 'naive' && strategy !== 'biased') return `strategy ${JSON.stringify(f[iStrategy])} is not naive or biased`;
-      if (!/^\d+$/.test(f[iTrial]!)) return `trial ${JSON.stringify(f[iTrial])} is not a whole number`;
+      const trial = parseCount(f[iTrial]!, 'trial', DOMAINS.maxTrial);
+      if (typeof trial === 'string') return trial;
       const outcome = f[iOutcome]!.toUpperCase();
       if (outcome !== 'S' && outcome !== 'F') return `outcome ${JSON.stringify(f[iOutcome])} is not S or F`;
       const packets = iPackets >= 0 ? (f[iPackets] ?? '') : '';
-      if (packets.length > 0 && !/^\d+$/.test(packets)) return `packets ${JSON.stringify(packets)} is not a whole number`;
-      out.write(`${csvRow([file, lineNo, a, b, strategy, Number(f[iTrial]), outcome, packets])}\n`);
+      if (packets.length > 0) {
+        const n = parseCount(packets, 'packets', DOMAINS.maxTrialPackets);
+        if (typeof n === 'string') return n;
+      }
+      out.write(`${csvRow([file, lineNo, a, b, strategy, trial, outcome, packets])}\n`);
       return { row: '' };
     };
   };
@@ -240,16 +254,24 @@ async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: st
   const cdir = path.join(dir, 'carriers', carrier.name);
   const client = outs.open(path.join(cdir, 'client.csv'), CLIENT_COLUMNS);
   const server = outs.open(path.join(cdir, 'server.csv'), SERVER_COLUMNS);
+  const captureTimes: CaptureTimes[] = [];
   for (const f of carrier.client) {
-    const rec = await ingestFile(state, f, 'client', carrier.name, f.run, clientHandler(client, f.run, counts));
+    const times = new FileTimes();
+    const rec = await ingestFile(state, f, 'client', carrier.name, f.run, clientHandler(client, f.run, counts, times));
     union(counts.clientExtraColumns, rec.extraColumns);
+    counts.control += rec.control;
+    captureTimes.push({ rel: f.rel, side: 'client', run: f.run, times });
     files.push(rec);
   }
   for (const f of carrier.server) {
-    const rec = await ingestFile(state, f, 'server', carrier.name, f.run, serverHandler(server, f.run, counts));
+    const times = new FileTimes();
+    const rec = await ingestFile(state, f, 'server', carrier.name, f.run, serverHandler(server, f.run, counts, times));
     union(counts.serverExtraColumns, rec.extraColumns);
+    counts.control += rec.control;
+    captureTimes.push({ rel: f.rel, side: 'server', run: f.run, times });
     files.push(rec);
   }
+  for (const w of timeUnitWarnings(captureTimes)) state.ctx.log.warn(w);
   counts.runs = [...new Set([...carrier.client, ...carrier.server].map((f) => f.run))];
   if (carrier.timeouts.length > 0) {
     const timeouts = outs.open(path.join(cdir, 'timeouts.csv'), TIMEOUT_COLUMNS);

@@ -53,7 +53,6 @@ class ClientTable {
 interface Tally {
   clientDuplicates: number;
   serverRows: number;
-  control: number;
   joined: number;
   strangers: number;
   failedSeen: number;
@@ -121,10 +120,7 @@ async function streamServer(ctx: StageContext, carrier: string, table: ClientTab
   await readLines(carrierIngestFile(ctx, carrier, 'server.csv'), (line, lineNo) => {
     if (lineNo === 1) return;
     const f = splitFields(line)!;
-    if (f[2] === 'end-marker') {
-      tally.control += 1;
-      return;
-    }
+    if (f[2] === 'end-marker') return;
     tally.serverRows += 1;
     if (f[0] !== currentRun) {
       currentRun = f[0]!;
@@ -183,7 +179,7 @@ function writeJoined(file: string, table: ClientTable, runs: string[], clientExt
 
 async function joinCarrier(ctx: StageContext, manifest: IngestManifest, carrier: string, joinedDir: string, summaryDir: string): Promise<CarrierSummary> {
   const counts = manifest.carriers[carrier]!;
-  const tally: Tally = { clientDuplicates: 0, serverRows: 0, control: 0, joined: 0, strangers: 0, failedSeen: 0, serverDuplicates: 0, reordered: 0 };
+  const tally: Tally = { clientDuplicates: 0, serverRows: 0, joined: 0, strangers: 0, failedSeen: 0, serverDuplicates: 0, reordered: 0 };
   const throttle = new Throttle();
   const { table, runs } = await loadClient(ctx, carrier, counts, tally, throttle);
   await streamServer(ctx, carrier, table, tally, throttle);
@@ -211,7 +207,8 @@ async function joinCarrier(ctx: StageContext, manifest: IngestManifest, carrier:
       strangers: tally.strangers,
       failedSeen: tally.failedSeen,
       serverDuplicates: tally.serverDuplicates,
-      controlRows: tally.control,
+      // End markers of both sides, malformed ones included: counted at ingest, kept nowhere else.
+      controlRows: counts.control,
       rejected: counts.rejected,
     },
     clockOffsetMs: offsets.length === 0 ? null : { median: quantile(offsets, 0.5), p05: quantile(offsets, 0.05), p95: quantile(offsets, 0.95) },

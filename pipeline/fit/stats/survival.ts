@@ -278,6 +278,27 @@ export function countDisagreeing(probes: readonly TimeoutProbe[], threshold: num
   return k;
 }
 
+/**
+ * The fewest probes that contradict one exact timeout, over every threshold: what no
+ * single timeout can explain. 0 for consistent probes.
+ */
+export function leastDisagreeing(probes: readonly TimeoutProbe[]): number {
+  const { delays, total, silent } = pool(probes);
+  let replies = 0;
+  for (let i = 0; i < delays.length; i++) replies += total[i]! - silent[i]!;
+  // Threshold at delays[i]: replies at or after it and silences before it disagree.
+  let repliesFrom = replies;
+  let silentBefore = 0;
+  let best = Infinity;
+  for (let i = 0; i < delays.length; i++) {
+    best = Math.min(best, repliesFrom + silentBefore);
+    repliesFrom -= total[i]! - silent[i]!;
+    silentBefore += silent[i]!;
+  }
+  // Above every delay: only the silences disagree.
+  return Math.min(best, silentBefore);
+}
+
 /** chi-square(1) 0.95 quantile / 2: the log-likelihood drop of a 95% likelihood-ratio interval. */
 const LR_DROP_95 = 3.841458820694124 / 2;
 /** Normal 0.975 quantile. */
@@ -360,6 +381,13 @@ export interface TimeoutEstimate {
  * - If replies do not depend on the delay at all (the fitted sigma runs to its ceiling),
  *   `method: 'npmle'`: seconds = the smallest delay where the NPMLE reaches 1/2, low /
  *   high = the last delay with F < 0.025 and the first with F >= 0.975 (null if none).
+ * - Contradictory probes (replies after silences) give no median to publish: a timeout
+ *   of 0, a negative one or one outside the delays probed would be an artefact of the fit,
+ *   not a measurement. So seconds is null when the probit median is not inside
+ *   (0, longest delay] and [shortest delay, longest delay], and when the NPMLE is already
+ *   at 1/2 or more at the shortest delay (it never crosses 1/2 inside the data);
+ *   `disagreeing` is then the fewest probes any single timeout contradicts
+ *   (`leastDisagreeing`), and the caller warns.
  * - All probes replied: `method: 'right-censored'`, seconds = null, low = the longest
  *   delay probed, high = null (the timeout is longer than anything tried).
  * - No probe replied: `method: 'left-censored'`, seconds = null, low = 0, high = the
@@ -394,7 +422,8 @@ export function estimateTimeout(probes: readonly TimeoutProbe[]): TimeoutEstimat
   const c = fitContext(probes);
   const fit = fitNormalIn(c);
   if (fit.sigmaAtCeiling) {
-    const median = delays.find((_, i) => cdf[i]! >= 0.5) ?? null;
+    // A median only where the NPMLE crosses 1/2 between two probed delays.
+    const median = cdf[0]! < 0.5 ? (delays.find((_, i) => cdf[i]! >= 0.5) ?? null) : null;
     let low: number | null = null;
     let high: number | null = null;
     for (let i = 0; i < delays.length; i++) {
@@ -406,7 +435,7 @@ export function estimateTimeout(probes: readonly TimeoutProbe[]): TimeoutEstimat
       seconds: median,
       low,
       high,
-      disagreeing: median === null ? 0 : countDisagreeing(probes, median),
+      disagreeing: median === null ? leastDisagreeing(probes) : countDisagreeing(probes, median),
       method: 'npmle',
       sigma: null,
     };
@@ -416,12 +445,13 @@ export function estimateTimeout(probes: readonly TimeoutProbe[]): TimeoutEstimat
   const lrLow = lrEnd(c, fit.mu, target, -1, step);
   const lrHigh = lrEnd(c, fit.mu, target, 1, step);
   const sigma = fit.sigmaAtFloor ? 0 : fit.sigma;
+  const inside = fit.mu > 0 && fit.mu >= delays[0]! && fit.mu <= delays[delays.length - 1]!;
   return {
     ...base,
-    seconds: fit.mu,
+    seconds: inside ? fit.mu : null,
     low: Math.max(0, Math.min(lrLow, fit.mu - Z_975 * sigma)),
     high: Math.max(lrHigh, fit.mu + Z_975 * sigma),
-    disagreeing: countDisagreeing(probes, fit.mu),
+    disagreeing: inside ? countDisagreeing(probes, fit.mu) : leastDisagreeing(probes),
     method: 'normal',
     sigma,
   };
