@@ -32,7 +32,7 @@ export function timeUnitWarnings(files: readonly CaptureTimes[]): string[] {
     if (s === 0) continue;
     const what = ms === 0
       ? `times are epoch seconds (line ${f.times.first!.line}: ${f.times.first!.value}), not milliseconds`
-      : `${s} times are epoch seconds and ${ms} epoch milliseconds`;
+      : `${s} of its ${s + ms} times are epoch seconds, the others epoch milliseconds`;
     out.push(`${f.rel}: ${what}; read as seconds by their size and converted to milliseconds. ${FIX}.`);
   }
   const runs = new Map<string, { client: CaptureTimes[]; server: CaptureTimes[] }>();
