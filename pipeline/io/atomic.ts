@@ -176,6 +176,16 @@ function checkReplaceable(target: string, opts: ReplaceOptions): boolean {
   return true;
 }
 
+/** A failure inside the temp folder `tmp`, named by the path it was for under `target`. */
+function namedInTarget(e: unknown, tmp: string, target: string): unknown {
+  if (e instanceof NatatlasError) {
+    e.message = e.message.split(displayPath(tmp)).join(displayPath(target));
+    return e;
+  }
+  const where = errnoOf(e)?.path;
+  return asUserError(e, where?.startsWith(tmp) ? target + where.slice(tmp.length) : target);
+}
+
 /**
  * Build a whole output directory beside `target` and swap it in, so a stage's
  * outputs for removed carriers disappear and readers never see a mix of old and new.
@@ -193,9 +203,7 @@ export async function replaceDir(target: string, build: (dir: string) => Promise
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true });
     active.delete(tmp);
-    // A failure inside the temp folder is named by the file it was for.
-    const where = errnoOf(e)?.path;
-    throw asUserError(e, where?.startsWith(tmp) ? target + where.slice(tmp.length) : target);
+    throw namedInTarget(e, tmp, target);
   }
   const old = tempName(target);
   movedAside.set(old, target);

@@ -5,6 +5,7 @@
  * its own, and a temp name would mean nothing to the user anyway.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { NatatlasError } from '../errors.ts';
 
@@ -61,6 +62,20 @@ export function asUserError(e: unknown, target: string, doing = 'writing'): unkn
   const errno = errnoOf(e);
   if (errno === null) return e;
   return new NatatlasError(`${displayPath(target)}: ${REASONS[errno.code!]} (${doing} it)`);
+}
+
+/**
+ * Write a whole file in place (inside a folder being built by replaceDir); a failure
+ * names the file, which a write on a full disk does not do by itself.
+ */
+export async function writeFileNamed(file: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await fsp.writeFile(file, data);
+  } catch (e) {
+    const errno = errnoOf(e);
+    if (errno && !errno.path) errno.path = file;
+    throw e;
+  }
 }
 
 /** Create `dir` and its parents; a failure names the folder and says why, not just "no such file". */

@@ -40,7 +40,7 @@ function clash(a: { label: string; path: string }, b: { label: string; path: str
   return null;
 }
 
-const WHY = 'natatlas replaces whole folders under --derived and --reports, so they must not share or nest with each other or with --raw: give each its own folder';
+const WHY = 'natatlas replaces whole folders under --derived and --reports, so the three must be separate folders';
 
 /** Refuse roots that are the same folder or nest (through symlinks too). */
 export function checkRoots(paths: Paths): void {

@@ -17,7 +17,7 @@ import * as vegaLite from 'vega-lite';
 import { campaignFolder, derivedPath, reportsPath, type StageContext } from '../context.ts';
 import { NatatlasError } from '../errors.ts';
 import { replaceDir } from '../io/atomic.ts';
-import { isEnvironmentError } from '../io/fs-errors.ts';
+import { isEnvironmentError, writeFileNamed } from '../io/fs-errors.ts';
 import { CampaignData, MissingInput, type ReadRecord } from './data/campaign.ts';
 import { html, type Html, type HtmlValue } from './html/escape.ts';
 import { renderPage, type NavLink } from './html/page.ts';
@@ -177,7 +177,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
         ? html`Campaign <strong>${ctx.campaign}</strong> · ${data.carriers.length} carrier${data.carriers.length === 1 ? '' : 's'}`
         : html`Carrier <strong>${plan.carrier}</strong> in campaign <strong>${ctx.campaign}</strong>`;
       const page = renderPage({ title: plan.title, subtitle, nav, body: body.body, footer: footer(plan, data, data.takeReads(), version) });
-      fs.writeFileSync(path.join(tmp, plan.file), page);
+      await writeFileNamed(path.join(tmp, plan.file), page);
       const ms = performance.now() - t;
       const failed = body.cells.filter((c) => c.status === 'error').length;
       pages.push({ file: plan.file, notebook: plan.notebook.name, carrier: plan.carrier, cells: body.cells, charts: body.charts, ms });
