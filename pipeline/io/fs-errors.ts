@@ -33,7 +33,8 @@ const ENVIRONMENT = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EIO', 'EACCE
 
 /** The errno error in `e` or its `cause` chain (wrappers such as stream or worker errors keep the original there). */
 export function errnoOf(e: unknown): NodeJS.ErrnoException | null {
-  for (let x = e, depth = 0; x instanceof Error && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
+  // Not `instanceof Error`: errors from another realm (a VM context, a worker) fail that test.
+  for (let x = e, depth = 0; typeof x === 'object' && x !== null && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
     const code = (x as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code in REASONS) return x as NodeJS.ErrnoException;
   }
