@@ -138,6 +138,21 @@ describe('kill -9 mid-ingest', () => {
   });
 });
 
+describe('Ctrl-C', () => {
+  it('SIGINT mid-ingest removes the run\'s temp files and its locks, and exits 130', async () => {
+    const root = project(temps, bigRaw);
+    const run = start(['run', '--no-montecarlo', '-q'], root);
+    let ended = false;
+    void run.done.then(() => (ended = true));
+    await waitFor(() => ended || tempsIn(path.join(root, 'derived')).length > 0, 'a temp file of the running ingest');
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(tempsIn(root)).toEqual([]);
+    expect(walk(root).filter((rel) => rel.endsWith('.natatlas.lock'))).toEqual([]);
+  });
+});
+
 describe('disk and permission failures are user errors naming the path', () => {
   it('a full disk: exit 1, one line naming the file and "no space left", no temp files left', async () => {
     const root = project(temps, bigRaw);
