@@ -131,11 +131,21 @@ export function acquireLock(root: string, what: string): Lock {
   const file = path.join(root, LOCK_FILE);
   const me: Holder = { pid: process.pid, boot: BOOT, start: startOf(process.pid), command: `natatlas ${process.argv.slice(2).join(' ')}`.trim().slice(0, 200) };
   if (held.has(file)) throw busy(root, file, me, what);
+  // Handlers first: a signal with none kills the process at once, lock file and all.
+  installHandlers();
+  try {
+    return takeLock(root, file, me, what);
+  } catch (e) {
+    if (held.size === 0) removeHandlers();
+    throw e;
+  }
+}
+
+function takeLock(root: string, file: string, me: Holder, what: string): Lock {
   let tookOverFrom: number | null = null;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (createExclusive(file, `${JSON.stringify(me)}\n`)) {
       held.add(file);
-      installHandlers();
       return { file, tookOverFrom, release: () => release(file) };
     }
     const holder = readHolder(file);

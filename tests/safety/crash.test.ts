@@ -30,6 +30,8 @@ beforeAll(async () => {
 afterAll(() => temps.cleanup());
 
 const tempsIn = (dir: string) => walk(dir).filter((rel) => path.basename(rel).includes('.tmp-'));
+/** Whether ingest is writing in `root`: its temp folder or its rejects temp file exists. */
+const ingestWriting = (root: string) => tempsIn(root).some((rel) => /^derived\/c\/(ingest|rejects\.csv)\.tmp-\d+-\d+$/.test(rel));
 const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
 /** Outputs that must match byte for byte between runs: all but the size/mtime hash cache. */
 const outputs = (root: string) => new Map([...filesOf(path.join(root, 'derived')), ...[...filesOf(path.join(root, 'reports'))].map(([k, v]) => [`reports/${k}`, v] as [string, string])]
@@ -120,12 +122,12 @@ describe('kill -9 mid-ingest', () => {
     const victim = start(['run', '--no-montecarlo', '-q'], root);
     let ended = false;
     void victim.done.then(() => (ended = true));
-    await waitFor(() => ended || tempsIn(path.join(root, 'derived')).length > 0, 'a temp file of the running ingest');
+    await waitFor(() => ended || ingestWriting(root), 'a temp file of the running ingest');
     victim.child.kill('SIGKILL');
     const killed = await victim.done;
     expect(killed.signal).toBe('SIGKILL');
     // Killed while ingest was writing: its temp folder or the rejects temp file is there.
-    expect(tempsIn(root).some((rel) => /^derived\/c\/(ingest|rejects\.csv)\.tmp-\d+-\d+$/.test(rel))).toBe(true);
+    expect(ingestWriting(root)).toBe(true);
     expect(fs.existsSync(path.join(root, 'derived', '.natatlas.lock'))).toBe(true);
 
     const rerun = await natatlas(['run', '--no-montecarlo'], root);
@@ -144,7 +146,7 @@ describe('Ctrl-C', () => {
     const run = start(['run', '--no-montecarlo', '-q'], root);
     let ended = false;
     void run.done.then(() => (ended = true));
-    await waitFor(() => ended || tempsIn(path.join(root, 'derived')).length > 0, 'a temp file of the running ingest');
+    await waitFor(() => ended || ingestWriting(root), 'a temp file of the running ingest');
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);
