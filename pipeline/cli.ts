@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NatatlasError } from './errors.ts';
+import { displayPath, errnoOf, reasonOf } from './io/fs-errors.ts';
+import { printable } from './io/names.ts';
 import type { Logger, Paths, Settings } from './context.ts';
 import { runPipeline } from './run.ts';
 import { STAGES, stageByName } from './stages/index.ts';
@@ -87,9 +89,9 @@ ${COMMON_HELP}`,
       const paths = pathsOf(values);
       const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, settings: settingsOf(values) }, log);
       // The product of a run is the report: print where to open it (stdout, so scripts can use it).
-      for (const campaign of new Set(report.map((r) => r.campaign))) {
-        const index = path.join(paths.reports, campaign, 'index.html');
-        if (fs.existsSync(index)) process.stdout.write(`${path.relative(process.cwd(), index)}\n`);
+      for (const folder of new Set(report.map((r) => r.folder))) {
+        const index = path.join(paths.reports, folder, 'index.html');
+        if (fs.existsSync(index)) process.stdout.write(`${printable(path.relative(process.cwd(), index))}\n`);
       }
     },
   },
@@ -148,7 +150,10 @@ ${Object.entries(COMMANDS)
 `;
 }
 
-/** A logger writing to stderr; progress lines only on a TTY and never with --quiet. */
+/**
+ * A logger writing to stderr; progress lines only on a TTY and never with --quiet.
+ * Messages carry names from the data, so control characters are shown escaped (printable).
+ */
 export function stderrLogger(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): Logger {
   const live = !quiet && stream.isTTY === true;
   let shown = false;
@@ -160,31 +165,21 @@ export function stderrLogger(quiet: boolean, stream: NodeJS.WriteStream = proces
     info(message) {
       if (quiet) return;
       clear();
-      stream.write(`${message}\n`);
+      stream.write(`${printable(message)}\n`);
     },
     warn(message) {
       clear();
-      stream.write(`warning: ${message}\n`);
+      stream.write(`warning: ${printable(message)}\n`);
     },
-    progress(message) {
+    progress(text) {
       if (!live) return;
+      const message = printable(text);
       const cols = stream.columns ?? 100;
       stream.write(`\r\x1b[K${message.length >= cols ? `${message.slice(0, cols - 2)}…` : message}`);
       shown = true;
     },
   };
 }
-
-/** File-system failures the user can fix, by errno code. */
-const FS_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or folder',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOSPC: 'no space left on the device',
-  EISDIR: 'is a folder, expected a file',
-  ENOTDIR: 'is a file, expected a folder',
-  EROFS: 'read-only file system',
-};
 
 /** Entry point; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -193,9 +188,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name === undefined ? 1 : 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    process.stderr.write(`natatlas: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    process.stderr.write(`natatlas: unknown command ${printable(JSON.stringify(name))}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 1;
   }
   let debug = rest.includes('--debug');
@@ -216,18 +211,21 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof NatatlasError) {
-      process.stderr.write(`natatlas ${name}: ${e.message}\n`);
+      process.stderr.write(`natatlas ${name}: ${printable(e.message)}\n`);
       if (debug) process.stderr.write(`${e.stack}\n`);
       return e.exitCode;
     }
-    const err = e as NodeJS.ErrnoException;
-    const fsReason = err.code ? FS_ERRORS[err.code] : undefined;
-    if (fsReason && err.path) {
-      process.stderr.write(`natatlas ${name}: ${path.relative(process.cwd(), err.path) || err.path}: ${fsReason}\n`);
+    // A file-system failure the user can fix, even when a library wrapped it or gave no path.
+    const errno = errnoOf(e);
+    if (errno) {
+      const where = errno.path ? `${displayPath(errno.path)}: ` : '';
+      process.stderr.write(`natatlas ${name}: ${printable(`${where}${reasonOf(errno.code!)}${where ? '' : ` (${errno.message})`}`)}\n`);
+      if (debug) process.stderr.write(`${(e as Error).stack}\n`);
       return 1;
     }
+    const err = e as Error;
     if (debug) process.stderr.write(`${err.stack ?? err}\n`);
-    else process.stderr.write(`natatlas ${name}: internal error: ${err.message} (rerun with --debug for the stack, and please report it)\n`);
+    else process.stderr.write(`natatlas ${name}: internal error: ${printable(String(err?.message ?? err))} (rerun with --debug for the stack, and please report it)\n`);
     return 2;
   }
 }

@@ -4,6 +4,7 @@
  * them with a silent or recording logger (as Observable Framework passes effects).
  */
 import path from 'node:path';
+import { fileStem } from './io/names.ts';
 
 export interface Logger {
   /** A status line (stderr); silenced by --quiet. */
@@ -30,14 +31,26 @@ export interface Settings {
 
 export interface StageContext {
   campaign: string;
+  /** The campaign's folder name under derived/ and reports/ (run.ts sets it; default fileStem(campaign)). */
+  folder?: string;
   paths: Paths;
   log: Logger;
   settings?: Settings;
 }
 
+/** The campaign's folder name under derived/ and reports/: the real name when it is a plain file name (io/names.ts). */
+export function campaignFolder(ctx: StageContext): string {
+  return ctx.folder ?? fileStem(ctx.campaign);
+}
+
 /** `derived/<campaign>/...` */
 export function derivedPath(ctx: StageContext, ...parts: string[]): string {
-  return path.join(ctx.paths.derived, ctx.campaign, ...parts);
+  return path.join(ctx.paths.derived, campaignFolder(ctx), ...parts);
+}
+
+/** `reports/<campaign>/...` */
+export function reportsPath(ctx: StageContext, ...parts: string[]): string {
+  return path.join(ctx.paths.reports, campaignFolder(ctx), ...parts);
 }
 
 export function rawPath(ctx: StageContext, ...parts: string[]): string {

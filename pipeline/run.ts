@@ -6,10 +6,18 @@
  * (fit, bias, evaluate and report join this list as they land.) A stage runs when it
  * is stale: never run, its version changed, an input's hash changed, or an output
  * was touched. A rerun with nothing changed reads no data and says so.
+ *
+ * Before anything is written: the roots must not overlap (io/roots.ts), the output
+ * roots are locked against a second run (io/lock.ts), and dead runs' temp files are
+ * removed; folders an older natatlas wrote are marked as its own (adopt.ts).
  */
-import { type Logger, type Paths, type Settings, type StageContext } from './context.ts';
+import { campaignFolder, type Logger, type Paths, type Settings, type StageContext } from './context.ts';
 import { StampStore } from './freshness.ts';
-import { findCampaigns } from './raw/layout.ts';
+import { adoptLegacyOutputs } from './adopt.ts';
+import { displayPath } from './io/fs-errors.ts';
+import { acquireLock, removeDeadTemps, type Lock } from './io/lock.ts';
+import { checkCampaignFolder, checkCampaignName, checkRoots } from './io/roots.ts';
+import { campaignFolders, findCampaigns } from './raw/layout.ts';
 import { STAGES, type Stage } from './stages/index.ts';
 
 export interface RunOptions {
@@ -24,33 +32,60 @@ export interface RunOptions {
 
 export interface StageRun {
   campaign: string;
+  /** The campaign's folder name under derived/ and reports/. */
+  folder: string;
   stage: string;
   ran: boolean;
   reason: string;
 }
 
 export async function runPipeline(opts: RunOptions, log: Logger): Promise<StageRun[]> {
-  const report: StageRun[] = [];
+  checkRoots(opts.paths);
+  if (opts.campaign !== undefined) checkCampaignName(opts.campaign);
   const stages = opts.stages ?? STAGES;
-  for (const campaign of findCampaigns(opts.paths.raw, opts.campaign)) {
-    const ctx: StageContext = { campaign, paths: opts.paths, log, settings: opts.settings ?? {} };
+  const campaigns = findCampaigns(opts.paths.raw, opts.campaign);
+  const folders = campaignFolders(opts.paths.raw, opts.campaign);
+  for (const campaign of campaigns) checkCampaignFolder(opts.paths, campaign);
+  const roots: [string, string][] = [[opts.paths.derived, 'derived folder']];
+  if (stages.some((s) => s.name === 'report')) roots.push([opts.paths.reports, 'reports folder']);
+  const locks: Lock[] = [];
+  try {
+    for (const [root, what] of roots) {
+      const lock = acquireLock(root, what);
+      locks.push(lock);
+      if (lock.tookOverFrom !== null) log.info(`${what} ${displayPath(root)}: took over the lock of natatlas pid ${lock.tookOverFrom}, which is no longer running`);
+      const removed = removeDeadTemps(root, campaigns.map((c) => folders.stem(c)));
+      if (removed > 0) log.info(`${what} ${displayPath(root)}: removed ${removed} temp file${removed === 1 ? '' : 's'} left by interrupted runs`);
+    }
+    return await runLocked(opts, campaigns, folders, stages, log);
+  } finally {
+    for (const lock of locks.reverse()) lock.release();
+  }
+}
+
+async function runLocked(opts: RunOptions, campaigns: string[], folders: { stem(name: string): string }, stages: readonly Stage[], log: Logger): Promise<StageRun[]> {
+  const report: StageRun[] = [];
+  for (const campaign of campaigns) {
+    const ctx: StageContext = { campaign, folder: folders.stem(campaign), paths: opts.paths, log, settings: opts.settings ?? {} };
+    for (const dir of adoptLegacyOutputs(ctx)) log.info(`${displayPath(dir)}: written by an earlier natatlas, now marked as its output folder`);
     const stamps = new StampStore(ctx);
     for (const stage of stages) {
       const state = opts.force ? { fresh: false as const, reason: 'forced' } : await stamps.check(stage);
+      const entry = { campaign, folder: campaignFolder(ctx), stage: stage.name };
       if (state.fresh) {
         log.info(`[fresh] ${campaign}: ${stage.name}`);
-        report.push({ campaign, stage: stage.name, ran: false, reason: 'fresh' });
+        report.push({ ...entry, ran: false, reason: 'fresh' });
         continue;
       }
       log.info(`[stale] ${campaign}: ${stage.name} (${state.reason})`);
       const { outputs } = await stage.run(ctx);
       await stamps.record(stage, outputs);
-      report.push({ campaign, stage: stage.name, ran: true, reason: state.reason });
+      report.push({ ...entry, ran: true, reason: state.reason });
     }
     await stamps.save();
   }
   const ran = report.filter((r) => r.ran).length;
-  const campaigns = new Set(report.map((r) => r.campaign)).size;
-  if (ran === 0) log.info(`nothing to do: all ${report.length} stage runs over ${campaigns} campaign${campaigns === 1 ? '' : 's'} are fresh`);
+  const n = new Set(report.map((r) => r.campaign)).size;
+  if (ran === 0) log.info(`nothing to do: all ${report.length} stage runs over ${n} campaign${n === 1 ? '' : 's'} are fresh`);
   return report;
 }

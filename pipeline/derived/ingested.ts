@@ -7,6 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { NatatlasError } from '../errors.ts';
 import { derivedPath, type StageContext } from '../context.ts';
+import { FileNames } from '../io/names.ts';
 
 export const INGEST_SCHEMA = 'natatlas.ingest/1';
 
@@ -62,8 +63,18 @@ export function ingestDir(ctx: StageContext): string {
   return derivedPath(ctx, 'ingest');
 }
 
-export function carrierIngestFile(ctx: StageContext, carrier: string, file: 'client.csv' | 'server.csv' | 'timeouts.csv' | 'nat-type.json'): string {
-  return path.join(ingestDir(ctx), 'carriers', carrier, file);
+/** The file names of a campaign's carriers (io/names.ts): decided over all of them, so `KPN` and `kpn` stay apart. */
+export function carrierNames(manifest: IngestManifest): FileNames {
+  return new FileNames(Object.keys(manifest.carriers), 'carrier');
+}
+
+/** `derived/<campaign>/<dir>/<carrier's file name><ext>`, e.g. `fit/KPN.json`. */
+export function carrierFile(ctx: StageContext, names: FileNames, dir: string, carrier: string, ext: string): string {
+  return derivedPath(ctx, dir, `${names.stem(carrier)}${ext}`);
+}
+
+export function carrierIngestFile(ctx: StageContext, carrier: string, file: 'client.csv' | 'server.csv' | 'timeouts.csv' | 'nat-type.json', names = carrierNames(readManifest(ctx))): string {
+  return path.join(ingestDir(ctx), 'carriers', names.stem(carrier), file);
 }
 
 export function readManifest(ctx: StageContext): IngestManifest {
@@ -78,9 +89,9 @@ export function readManifest(ctx: StageContext): IngestManifest {
   return manifest;
 }
 
-/** Parse the last field of a normalized row (a CSV-quoted JSON object, or empty). */
+/** Parse the last field of a normalized row (a CSV-quoted JSON object, or empty), keyed by column name (null prototype). */
 export function decodeExtra(field: string): Record<string, string> | null {
   if (field.length === 0) return null;
   const json = field.charCodeAt(0) === 34 ? field.slice(1, -1).replace(/""/g, '"') : field;
-  return JSON.parse(json) as Record<string, string>;
+  return Object.assign(Object.create(null) as Record<string, string>, JSON.parse(json) as Record<string, string>);
 }

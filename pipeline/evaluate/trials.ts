@@ -4,8 +4,7 @@
  * where the normal interval collapses), the outcomes in trial order, and the mean
  * packets where the trials recorded them.
  */
-import { readLines } from '../io/lines.ts';
-import { splitFields } from '../io/csv.ts';
+import { readRecords } from '../io/csv.ts';
 
 export const MATRIX_SCHEMA = 'natatlas.matrix/1';
 /** Two-sided 95% normal quantile. */
@@ -62,9 +61,8 @@ interface TrialRow {
 /** Read the ingest stage's normalized trials (`file,line,carrier_a,carrier_b,strategy,trial,outcome,packets`). */
 export async function readTrials(file: string): Promise<TrialRow[]> {
   const rows: TrialRow[] = [];
-  await readLines(file, (line, lineNo) => {
-    if (lineNo === 1) return;
-    const f = splitFields(line)!;
+  await readRecords(file, (f, recordNo) => {
+    if (recordNo === 1) return;
     rows.push({ a: f[2]!, b: f[3]!, strategy: f[4] as 'naive' | 'biased', trial: Number(f[5]), outcome: f[6]!, packets: f[7] ? Number(f[7]) : null });
   });
   return rows;

@@ -3,11 +3,10 @@
  * end-marker external ports (allocations too, though no client row describes them).
  * Fitting works on columns because carriers reach millions of packets.
  */
-import path from 'node:path';
-import { readLines } from '../io/lines.ts';
-import { splitFields } from '../io/csv.ts';
-import { derivedPath, type StageContext } from '../context.ts';
-import { carrierIngestFile } from '../derived/ingested.ts';
+import { readRecords } from '../io/csv.ts';
+import type { StageContext } from '../context.ts';
+import { carrierFile, carrierIngestFile, carrierNames, readManifest } from '../derived/ingested.ts';
+import type { FileNames } from '../io/names.ts';
 
 export interface Observations {
   n: number;
@@ -40,12 +39,12 @@ class Growable<T extends Uint16Array | Uint32Array | Float64Array> {
   }
 }
 
-export function joinedFile(ctx: StageContext, carrier: string): string {
-  return path.join(derivedPath(ctx, 'joined'), `${carrier}.csv`);
+export function joinedFile(ctx: StageContext, carrier: string, names: FileNames = carrierNames(readManifest(ctx))): string {
+  return carrierFile(ctx, names, 'joined', carrier, '.csv');
 }
 
 /** Read `joined/<carrier>.csv` and the carrier's end-marker rows. */
-export async function readObservations(ctx: StageContext, carrier: string): Promise<Observations> {
+export async function readObservations(ctx: StageContext, carrier: string, names: FileNames = carrierNames(readManifest(ctx))): Promise<Observations> {
   const run = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
   const sendTime = new Growable(new Float64Array(0), (n) => new Float64Array(n));
   const sendSeq = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
@@ -54,10 +53,9 @@ export async function readObservations(ctx: StageContext, carrier: string): Prom
   const external = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
   const runs: string[] = [];
   const runIds = new Map<string, number>();
-  await readLines(joinedFile(ctx, carrier), (line, lineNo) => {
-    if (lineNo === 1) return;
+  await readRecords(joinedFile(ctx, carrier, names), (f, recordNo) => {
+    if (recordNo === 1) return;
     // uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,...
-    const f = splitFields(line)!;
     let r = runIds.get(f[1]!);
     if (r === undefined) {
       r = runs.length;
@@ -72,9 +70,8 @@ export async function readObservations(ctx: StageContext, carrier: string): Prom
     external.push(Number(f[7]));
   });
   const markerPorts: number[] = [];
-  await readLines(carrierIngestFile(ctx, carrier, 'server.csv'), (line, lineNo) => {
-    if (lineNo === 1) return;
-    const f = splitFields(line)!;
+  await readRecords(carrierIngestFile(ctx, carrier, 'server.csv', names), (f, recordNo) => {
+    if (recordNo === 1) return;
     if (f[2] === 'end-marker') markerPorts.push(Number(f[5]));
   });
   return { n: run.length, run: run.done(), runs, sendTime: sendTime.done(), sendSeq: sendSeq.done(), local: local.done(), dest: dest.done(), external: external.done(), markerPorts };

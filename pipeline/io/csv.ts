@@ -3,6 +3,8 @@
  * after each comma, so the fast path is split-and-trim (6x csv-parse's speed here);
  * a line holding a quote goes through an RFC 4180 field parser instead.
  */
+import { NatatlasError } from '../errors.ts';
+import { readLines } from './lines.ts';
 
 /** Split one CSV line into trimmed fields; returns null on an unterminated quote. */
 export function splitFields(line: string): string[] | null {
@@ -68,4 +70,26 @@ export function csvRow(values: readonly (string | number)[]): string {
     out += csvField(values[i]!);
   }
   return out;
+}
+
+/**
+ * Read a CSV file natatlas wrote, record by record. A quoted field may hold a line
+ * break (a folder name, hence a file path or a carrier name, can), so a line that
+ * ends inside quotes is joined with the next before it is split.
+ */
+export async function readRecords(file: string, onRecord: (fields: string[], recordNo: number) => void): Promise<number> {
+  let pending: string | null = null;
+  let n = 0;
+  await readLines(file, (line) => {
+    const text: string = pending === null ? line : `${pending}\n${line}`;
+    const fields = splitFields(text);
+    if (fields === null) {
+      pending = text;
+      return;
+    }
+    pending = null;
+    onRecord(fields, ++n);
+  });
+  if (pending !== null) throw new NatatlasError(`${file}: ends inside a quoted field (cut short?): rerun the stage that writes it`);
+  return n;
 }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NatatlasError } from '../errors.ts';
+import { FileNames } from '../io/names.ts';
 
 export interface RawFile {
   /** Absolute path, for reading. */
@@ -128,4 +129,14 @@ export function findCampaigns(rawRoot: string, only?: string): string[] {
     });
   if (names.length === 0) throw new NatatlasError(`no campaigns under ${rawRoot}: expected ${rawRoot}/<campaign>/<carrier>/client-*.csv`);
   return names;
+}
+
+/**
+ * The folder names of the raw root's campaigns under derived/ and reports/ (io/names.ts),
+ * decided over every folder of the raw root (and `only`), so a campaign's output folder
+ * does not depend on which campaigns a run was asked for.
+ */
+export function campaignFolders(rawRoot: string, only?: string): FileNames {
+  const names = fs.readdirSync(rawRoot, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  return new FileNames(only === undefined ? names : [...names, only], 'campaign');
 }

@@ -14,9 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { derivedPath, type StageContext } from '../context.ts';
+import { campaignFolder, derivedPath, reportsPath, type StageContext } from '../context.ts';
 import { NatatlasError } from '../errors.ts';
 import { replaceDir } from '../io/atomic.ts';
+import { isEnvironmentError, writeFileNamed } from '../io/fs-errors.ts';
 import { CampaignData, MissingInput, type ReadRecord } from './data/campaign.ts';
 import { html, type Html, type HtmlValue } from './html/escape.ts';
 import { renderPage, type NavLink } from './html/page.ts';
@@ -26,7 +27,6 @@ import { fontFiles } from './charts/render.ts';
 import { FigureSet, type FigureEntry, type FigureTimings } from './figures/registry.ts';
 import { attackCostsTex, modelParamsTex, successMatrixGridTex, successMatrixTex } from './figures/latex.ts';
 import { strategiesIn } from './tables/matrix.ts';
-import { fileStem } from './names.ts';
 import { parseNotebook, type Notebook } from './notebook/parse.ts';
 import { renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
 import { listFiles } from '../io/files.ts';
@@ -99,7 +99,7 @@ function planPages(notebooks: Notebook[], data: CampaignData): PagePlan[] {
   for (const nb of notebooks) {
     const title = (c: string | null) => nb.meta.title.replaceAll('{campaign}', data.campaign).replaceAll('{carrier}', c ?? '');
     if (nb.meta.for === 'campaign') plans.push({ notebook: nb, carrier: null, file: nb.meta.output, title: title(null) });
-    else for (const c of data.carriers) plans.push({ notebook: nb, carrier: c, file: nb.meta.output.replaceAll('{carrier}', fileStem(c)), title: title(c) });
+    else for (const c of data.carriers) plans.push({ notebook: nb, carrier: c, file: nb.meta.output.replaceAll('{carrier}', data.stem(c)), title: title(c) });
   }
   const seen = new Map<string, PagePlan>();
   for (const p of plans) {
@@ -133,7 +133,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
   if (notebooks.length === 0) throw new NatatlasError(`no notebooks (*.md) in ${options.notebooksDir ?? NOTEBOOKS_DIR}`);
   const plans = planPages(notebooks, data);
   const version = natatlasVersion();
-  const outDir = path.join(ctx.paths.reports, ctx.campaign);
+  const outDir = reportsPath(ctx);
   const firstCarrierNotebook = notebooks.find((n) => n.meta.for === 'carrier');
   const carrierPage = new Map(plans.filter((p) => p.notebook === firstCarrierNotebook).map((p) => [p.carrier!, p.file]));
   const navPlans = plans.filter((p) => p.carrier === null || p.notebook === firstCarrierNotebook);
@@ -145,7 +145,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
     const said = new Set<string>();
     const redact = (message: string) => {
       let m = message;
-      for (const [abs, name] of [[tmp, `reports/${ctx.campaign}`], [ctx.paths.derived, 'derived'], [ctx.paths.raw, 'raw'], [ctx.paths.reports, 'reports'], [ROOT.replace(/[\\/]$/, ''), '.']] as const) {
+      for (const [abs, name] of [[tmp, `reports/${campaignFolder(ctx)}`], [ctx.paths.derived, 'derived'], [ctx.paths.raw, 'raw'], [ctx.paths.reports, 'reports'], [ROOT.replace(/[\\/]$/, ''), '.']] as const) {
         m = m.split(abs).join(name);
       }
       return m;
@@ -177,7 +177,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
         ? html`Campaign <strong>${ctx.campaign}</strong> · ${data.carriers.length} carrier${data.carriers.length === 1 ? '' : 's'}`
         : html`Carrier <strong>${plan.carrier}</strong> in campaign <strong>${ctx.campaign}</strong>`;
       const page = renderPage({ title: plan.title, subtitle, nav, body: body.body, footer: footer(plan, data, data.takeReads(), version) });
-      fs.writeFileSync(path.join(tmp, plan.file), page);
+      await writeFileNamed(path.join(tmp, plan.file), page);
       const ms = performance.now() - t;
       const failed = body.cells.filter((c) => c.status === 'error').length;
       pages.push({ file: plan.file, notebook: plan.notebook.name, carrier: plan.carrier, cells: body.cells, charts: body.charts, ms });
@@ -196,6 +196,7 @@ async function writeLatex(data: CampaignData, figures: FigureSet, version: strin
     try {
       await fn();
     } catch (e) {
+      if (isEnvironmentError(e)) throw e;
       if (e instanceof MissingInput) env.info(`report ${data.campaign}: ${what}: ${e.message}`);
       else env.warn(`report ${data.campaign}: ${what} not written: ${env.redact(e instanceof Error ? e.message : String(e))}`);
     }

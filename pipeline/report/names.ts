@@ -1,22 +1,11 @@
 /**
- * File names for things named by data. A carrier's folder name is used as is when it
- * is a plain file name (`KPN` -> `KPN.html`, `figures/KPN-port-histogram.svg`), so a
- * thesis can `\includegraphics` it across reruns; any other name gets a readable
- * slug plus a hash of the real name, which is just as stable and never collides.
+ * Names the report uses: content hashes for cell and figure ids and heading anchors.
+ * File names for data-given names (carriers) come from `io/names.ts`, like every
+ * other output's.
  */
 import crypto from 'node:crypto';
 
-const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/;
-/** Stems the report itself uses for other files. */
-const RESERVED = new Set(['index', 'figures', 'report']);
-
-/** A stable, portable file stem for a data-given name. */
-export function fileStem(name: string): string {
-  if (PLAIN.test(name) && !RESERVED.has(name.toLowerCase()) && !name.includes('..')) return name;
-  const slug = name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'x';
-  const hash = crypto.createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 8);
-  return `${slug}-${hash}`;
-}
+export { fileStem } from '../io/names.ts';
 
 /** Short content hash (hex) used for cell and figure ids. */
 export function shortHash(text: string, length = 8): string {

@@ -9,6 +9,7 @@
  * Every carrier and run draws from its own forked stream, so adding a carrier or a run
  * never changes another's bytes; the same options and seed give byte-identical files.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { AtomicWriter, replaceDir, writeFileAtomic } from '../io/atomic.ts';
 import { stableStringify } from '../io/json.ts';
@@ -176,6 +177,21 @@ async function simulateCarrier(opts: SimulateOptions, carrier: CarrierSim, root:
 }
 
 /**
+ * Whether `dir` is a carrier folder an earlier simulate wrote (before output folders
+ * were marked): the campaign's simulation.json names the carrier and the folder holds
+ * only the files simulate writes. A real capture is never replaced by a simulation.
+ */
+function simulatedBefore(campaignDir: string, carrier: string, dir: string): boolean {
+  try {
+    const truth = JSON.parse(fs.readFileSync(path.join(campaignDir, SIMULATION_FILE), 'utf8')) as { carriers?: Record<string, unknown> };
+    if (!truth.carriers || !Object.hasOwn(truth.carriers, carrier)) return false;
+    return fs.readdirSync(dir).every((f) => /^(client|server)-\d+\.csv$|^timeouts\.csv$/.test(f));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Simulate a campaign into `<outDir>/<campaign>/`: one folder per carrier (replaced
  * whole, so no stale runs survive) and `simulation.json` with the truth.
  *
@@ -197,7 +213,7 @@ export async function simulateCampaign(opts: SimulateOptions): Promise<Simulatio
   for (const carrier of opts.carriers) {
     await replaceDir(path.join(campaignDir, carrier.name), async (dir) => {
       carriers[carrier.name] = await simulateCarrier(opts, carrier, root, dir);
-    });
+    }, { adopt: (dir) => simulatedBefore(campaignDir, carrier.name, dir) });
   }
   const report: SimulationReport = {
     schema: SIMULATION_SCHEMA,

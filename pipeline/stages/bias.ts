@@ -11,7 +11,7 @@ import { sha256Text } from '../io/hash.ts';
 import { stableStringify } from '../io/json.ts';
 import { NatatlasError } from '../errors.ts';
 import { derivedPath, type StageContext } from '../context.ts';
-import { readManifest } from '../derived/ingested.ts';
+import { carrierNames, readManifest } from '../derived/ingested.ts';
 import { readStageJson } from '../derived/read.ts';
 import type { CarrierFit, TimeoutFit } from '../derived/fitted.ts';
 import type { CarrierSummary } from '../derived/joined.ts';
@@ -67,18 +67,20 @@ export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary, attack:
 
 export async function bias(ctx: StageContext): Promise<{ outputs: string[]; tables: BiasTable[] }> {
   const manifest = readManifest(ctx);
+  const names = carrierNames(manifest);
   const dir = derivedPath(ctx, 'bias');
   const tables: BiasTable[] = [];
   await replaceDir(dir, async (tmp) => {
     const index: BiasIndex = { schema: BIAS_INDEX_SCHEMA, campaign: ctx.campaign, tables: [], skipped: [] };
     const attack = readStageJson<AttackReport>(ctx, 'evaluate', 'evaluate', 'attack.json');
     for (const carrier of Object.keys(manifest.carriers).sort()) {
-      if (!fs.existsSync(derivedPath(ctx, 'fit', `${carrier}.json`))) {
+      const file = `${names.stem(carrier)}.json`;
+      if (!fs.existsSync(derivedPath(ctx, 'fit', file))) {
         index.skipped.push({ carrier, reason: 'no fit (too few packets joined; see the fit stage warning)' });
         continue;
       }
-      const fit = readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${carrier}.json`);
-      const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${carrier}.json`);
+      const fit = readStageJson<CarrierFit>(ctx, 'fit', 'fit', file);
+      const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', file);
       const self = attack.pairs.find((p) => p.a === carrier && p.b === carrier);
       if (!self) throw new NatatlasError(`${ctx.campaign}/${carrier}: evaluate/attack.json has no same-carrier pair: rerun \`natatlas evaluate\``);
       const table = buildBiasTable(fit, summary, self);
@@ -87,8 +89,8 @@ export async function bias(ctx: StageContext): Promise<{ outputs: string[]; tabl
         throw new NatatlasError(`bias table for ${ctx.campaign}/${carrier} fails the contract, not written: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
       }
       const text = stableStringify(table);
-      await writeFileAtomic(path.join(tmp, `${carrier}.json`), text);
-      index.tables.push({ carrier, file: `${carrier}.json`, sha256: sha256Text(text), family: table.model.family, behavior: table.mapping.behavior });
+      await writeFileAtomic(path.join(tmp, file), text);
+      index.tables.push({ carrier, file, sha256: sha256Text(text), family: table.model.family, behavior: table.mapping.behavior });
       tables.push(table);
       ctx.log.info(`bias ${ctx.campaign}/${carrier}: ${table.model.family}, ${table.mapping.behavior}, ${table.marginal.length} marginal segments`);
     }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
 import { stableStringify } from '../io/json.ts';
 import { derivedPath, type StageContext } from '../context.ts';
-import { ingestDir, readManifest } from '../derived/ingested.ts';
+import { carrierNames, ingestDir, readManifest } from '../derived/ingested.ts';
 import { readStageJson } from '../derived/read.ts';
 import type { CarrierFit } from '../derived/fitted.ts';
 import { LEVELS, NAIVE_PORTS, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
@@ -115,10 +115,11 @@ function peerOf(fit: CarrierFit): PeerModel {
 
 export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; attack: AttackReport; matrix: SuccessMatrix }> {
   const manifest = readManifest(ctx);
+  const names = carrierNames(manifest);
   const fits = Object.keys(manifest.carriers)
     .sort()
-    .filter((c) => fs.existsSync(derivedPath(ctx, 'fit', `${c}.json`)))
-    .map((c) => readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${c}.json`));
+    .filter((c) => fs.existsSync(derivedPath(ctx, 'fit', `${names.stem(c)}.json`)))
+    .map((c) => readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${names.stem(c)}.json`));
   const settings = simulatorSettings(ctx);
   const pairs: PairAttack[] = [];
   const evaluations = new Map<string, PairEvaluation>();

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
 import { stableStringify } from '../io/json.ts';
 import { derivedPath, formatCount, type StageContext } from '../context.ts';
-import { carrierIngestFile, readManifest } from '../derived/ingested.ts';
+import { carrierIngestFile, carrierNames, readManifest } from '../derived/ingested.ts';
+import type { FileNames } from '../io/names.ts';
 import { FIT_SCHEMA, type CarrierFit, type TimeoutFit } from '../derived/fitted.ts';
 import type { Conditional } from '../bias/types.ts';
 import { readObservations } from '../fit/observations.ts';
@@ -45,8 +46,8 @@ function timeoutFit(probes: Probe[]): TimeoutFit | null {
 }
 
 /** Fit one carrier (exported for tests and notebooks). */
-export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: number): Promise<CarrierFit> {
-  const probes = await readProbes(carrierIngestFile(ctx, carrier, 'timeouts.csv'));
+export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: number, names: FileNames = carrierNames(readManifest(ctx))): Promise<CarrierFit> {
+  const probes = await readProbes(carrierIngestFile(ctx, carrier, 'timeouts.csv', names));
   const timeouts = { wait: timeoutFit(probes.wait), idle: timeoutFit(probes.idle) };
   for (const kind of ['wait', 'idle'] as const) {
     const t = timeouts[kind];
@@ -61,7 +62,7 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
   // Two sends share a mapping only while it lives: stay well inside the measured wait timeout.
   const waitLow = timeouts.wait?.low ?? null;
   const windowS = waitLow !== null && waitLow > 0 ? Math.min(DEFAULT_MAPPING_WINDOW_S, waitLow / 2) : DEFAULT_MAPPING_WINDOW_S;
-  const obs = await readObservations(ctx, carrier);
+  const obs = await readObservations(ctx, carrier, names);
   const mapping = fitMapping(obs, windowS);
   const allocations = allocationsOf(obs, mapping.reused);
   if (allocations.n < MIN_ALLOCATIONS) {
@@ -97,7 +98,7 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
     marginalFamily: marginal.candidate.family,
     conditional,
     timeouts,
-    natType: natTypeOf(carrierIngestFile(ctx, carrier, 'nat-type.json'), mapping.behavior),
+    natType: natTypeOf(carrierIngestFile(ctx, carrier, 'nat-type.json', names), mapping.behavior),
   };
 }
 
@@ -106,21 +107,22 @@ export class TooLittleData extends NatatlasError {}
 
 export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
   const manifest = readManifest(ctx);
+  const names = carrierNames(manifest);
   const dir = derivedPath(ctx, 'fit');
   const fits: CarrierFit[] = [];
   await replaceDir(dir, async (tmp) => {
     for (const carrier of Object.keys(manifest.carriers).sort()) {
-      const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${carrier}.json`);
+      const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${names.stem(carrier)}.json`);
       const lossRate = summary.counts.sent === 0 ? 0 : summary.counts.lost / summary.counts.sent;
       let f: CarrierFit;
       try {
-        f = await fitCarrier(ctx, carrier, lossRate);
+        f = await fitCarrier(ctx, carrier, lossRate, names);
       } catch (e) {
         if (!(e instanceof TooLittleData)) throw e;
         ctx.log.warn(e.message);
         continue;
       }
-      await writeFileAtomic(path.join(tmp, `${carrier}.json`), stableStringify(f));
+      await writeFileAtomic(path.join(tmp, `${names.stem(carrier)}.json`), stableStringify(f));
       fits.push(f);
       ctx.log.info(`fit ${ctx.campaign}/${carrier}: ${f.model.family} (${formatCount(f.allocations.n)} allocations), ${f.mapping.behavior}, wait ${f.timeouts.wait?.seconds ?? '?'} s, idle ${f.timeouts.idle?.seconds ?? '?'} s`);
     }

@@ -14,6 +14,7 @@ import { stableStringify } from '../io/json.ts';
 import { readLines } from '../io/lines.ts';
 import { InputError } from '../errors.ts';
 import { derivedPath, formatCount, Throttle, type StageContext } from '../context.ts';
+import { FileNames } from '../io/names.ts';
 import { readCampaign, type CarrierLayout, type RawFile } from '../raw/layout.ts';
 import {
   FORMATS, DOMAINS, END_MARKER, FileTimes, badMessageId, isUuid, mapColumns, parseBool, parseCount, parseDelay, parsePort,
@@ -60,7 +61,8 @@ interface IngestState {
 
 function extrasJson(map: ColumnMap, fields: string[]): string {
   if (map.extras.length === 0) return '';
-  const obj: Record<string, string> = {};
+  // Column names are data: a column called __proto__ must stay a column.
+  const obj = Object.create(null) as Record<string, string>;
   for (const e of map.extras) obj[e.name] = fields[e.index]!;
   return csvField(JSON.stringify(obj));
 }
@@ -249,9 +251,9 @@ class Outputs {
   }
 }
 
-async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: string, files: FileRecord[], outs: Outputs): Promise<CarrierIngest> {
+async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: string, files: FileRecord[], outs: Outputs, names: FileNames): Promise<CarrierIngest> {
   const counts = emptyCounts();
-  const cdir = path.join(dir, 'carriers', carrier.name);
+  const cdir = path.join(dir, 'carriers', names.stem(carrier.name));
   const client = outs.open(path.join(cdir, 'client.csv'), CLIENT_COLUMNS);
   const server = outs.open(path.join(cdir, 'server.csv'), SERVER_COLUMNS);
   const captureTimes: CaptureTimes[] = [];
@@ -317,7 +319,9 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
   const dir = derivedPath(ctx, 'ingest');
   const rejectsFile = derivedPath(ctx, 'rejects.csv');
   const files: FileRecord[] = [];
-  const carriers: Record<string, CarrierIngest> = {};
+  // Carrier names are data: a carrier called __proto__ must stay a carrier.
+  const carriers = Object.create(null) as Record<string, CarrierIngest>;
+  const names = new FileNames(layout.carriers.map((c) => c.name), 'carrier');
   const filesTotal = layout.trials.length + layout.carriers.reduce((s, c) => s + c.client.length + c.server.length + c.timeouts.length + (c.natType ? 1 : 0), 0);
   const rejectsWriter = new AtomicWriter(rejectsFile);
   const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, filesDone: 0, filesTotal };
@@ -327,7 +331,7 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
     await replaceDir(dir, async (tmp) => {
       const outs = new Outputs();
       try {
-        for (const carrier of layout.carriers) carriers[carrier.name] = await ingestCarrier(state, carrier, tmp, files, outs);
+        for (const carrier of layout.carriers) carriers[carrier.name] = await ingestCarrier(state, carrier, tmp, files, outs, names);
         if (layout.trials.length > 0) {
           const out = outs.open(path.join(tmp, 'trials.csv'), TRIAL_COLUMNS);
           for (const f of layout.trials) {

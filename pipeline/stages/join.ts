@@ -9,11 +9,11 @@
  */
 import path from 'node:path';
 import { AtomicWriter, replaceDir, writeFileAtomic } from '../io/atomic.ts';
-import { csvField, csvRow, splitFields } from '../io/csv.ts';
+import { csvField, csvRow, readRecords } from '../io/csv.ts';
 import { stableStringify } from '../io/json.ts';
-import { readLines } from '../io/lines.ts';
+import type { FileNames } from '../io/names.ts';
 import { derivedPath, formatCount, Throttle, type StageContext } from '../context.ts';
-import { carrierIngestFile, decodeExtra, readManifest, type CarrierIngest, type IngestManifest } from '../derived/ingested.ts';
+import { carrierIngestFile, carrierNames, decodeExtra, readManifest, type CarrierIngest, type IngestManifest } from '../derived/ingested.ts';
 import { UuidIndex } from './uuid-index.ts';
 import { JOIN_COLUMNS, SUMMARY_SCHEMA, type CarrierSummary } from '../derived/joined.ts';
 
@@ -78,15 +78,14 @@ function extraNames(clientExtra: string[], serverExtra: string[]): { client: str
   };
 }
 
-async function loadClient(ctx: StageContext, carrier: string, counts: CarrierIngest, tally: Tally, throttle: Throttle): Promise<{ table: ClientTable; runs: string[] }> {
+async function loadClient(ctx: StageContext, carrier: string, names: FileNames, counts: CarrierIngest, tally: Tally, throttle: Throttle): Promise<{ table: ClientTable; runs: string[] }> {
   const table = new ClientTable(counts.clientRows);
   const runs: string[] = [];
   const runIds = new Map<string, number>();
   const sentInRun: number[] = [];
   let done = 0;
-  await readLines(carrierIngestFile(ctx, carrier, 'client.csv'), (line, lineNo) => {
-    if (lineNo === 1) return;
-    const f = splitFields(line)!;
+  await readRecords(carrierIngestFile(ctx, carrier, 'client.csv', names), (f, recordNo) => {
+    if (recordNo === 1) return;
     const { row, added } = table.index.add(f[2]!);
     if (!added) {
       tally.clientDuplicates += 1;
@@ -112,14 +111,13 @@ async function loadClient(ctx: StageContext, carrier: string, counts: CarrierIng
   return { table, runs };
 }
 
-async function streamServer(ctx: StageContext, carrier: string, table: ClientTable, tally: Tally, throttle: Throttle): Promise<void> {
+async function streamServer(ctx: StageContext, carrier: string, names: FileNames, table: ClientTable, tally: Tally, throttle: Throttle): Promise<void> {
   // RFC 4737: a packet is reordered when it arrives after one sent later than it.
   let currentRun = '';
   let maxSeq = -1;
   let done = 0;
-  await readLines(carrierIngestFile(ctx, carrier, 'server.csv'), (line, lineNo) => {
-    if (lineNo === 1) return;
-    const f = splitFields(line)!;
+  await readRecords(carrierIngestFile(ctx, carrier, 'server.csv', names), (f, recordNo) => {
+    if (recordNo === 1) return;
     if (f[2] === 'end-marker') return;
     tally.serverRows += 1;
     if (f[0] !== currentRun) {
@@ -177,13 +175,13 @@ function writeJoined(file: string, table: ClientTable, runs: string[], clientExt
   return Float64Array.from(offsets).sort();
 }
 
-async function joinCarrier(ctx: StageContext, manifest: IngestManifest, carrier: string, joinedDir: string, summaryDir: string): Promise<CarrierSummary> {
+async function joinCarrier(ctx: StageContext, manifest: IngestManifest, names: FileNames, carrier: string, joinedDir: string, summaryDir: string): Promise<CarrierSummary> {
   const counts = manifest.carriers[carrier]!;
   const tally: Tally = { clientDuplicates: 0, serverRows: 0, joined: 0, strangers: 0, failedSeen: 0, serverDuplicates: 0, reordered: 0 };
   const throttle = new Throttle();
-  const { table, runs } = await loadClient(ctx, carrier, counts, tally, throttle);
-  await streamServer(ctx, carrier, table, tally, throttle);
-  const offsets = writeJoined(path.join(joinedDir, `${carrier}.csv`), table, runs, counts.clientExtraColumns, counts.serverExtraColumns);
+  const { table, runs } = await loadClient(ctx, carrier, names, counts, tally, throttle);
+  await streamServer(ctx, carrier, names, table, tally, throttle);
+  const offsets = writeJoined(path.join(joinedDir, `${names.stem(carrier)}.csv`), table, runs, counts.clientExtraColumns, counts.serverExtraColumns);
   let failed = 0;
   let sent = 0;
   for (let i = 0; i < table.index.size; i++) {
@@ -214,7 +212,7 @@ async function joinCarrier(ctx: StageContext, manifest: IngestManifest, carrier:
     clockOffsetMs: offsets.length === 0 ? null : { median: quantile(offsets, 0.5), p05: quantile(offsets, 0.05), p95: quantile(offsets, 0.95) },
     outOfOrder: { rows: tally.reordered, fraction: tally.joined === 0 ? 0 : tally.reordered / tally.joined },
   };
-  await writeFileAtomic(path.join(summaryDir, `${carrier}.json`), stableStringify(summary));
+  await writeFileAtomic(path.join(summaryDir, `${names.stem(carrier)}.json`), stableStringify(summary));
   ctx.log.info(`join ${ctx.campaign}/${carrier}: ${formatCount(tally.joined)} joined of ${formatCount(sent)} sent, ${formatCount(summary.counts.lost)} lost, ${formatCount(tally.strangers)} strangers`);
   return summary;
 }
@@ -222,12 +220,13 @@ async function joinCarrier(ctx: StageContext, manifest: IngestManifest, carrier:
 /** Run the join stage for one campaign; needs the ingest stage's output. */
 export async function join(ctx: StageContext): Promise<{ summaries: CarrierSummary[]; outputs: string[] }> {
   const manifest = readManifest(ctx);
+  const names = carrierNames(manifest);
   const joinedDir = derivedPath(ctx, 'joined');
   const summaryDir = derivedPath(ctx, 'summary');
   const summaries: CarrierSummary[] = [];
   await replaceDir(joinedDir, (jtmp) =>
     replaceDir(summaryDir, async (stmp) => {
-      for (const carrier of Object.keys(manifest.carriers).sort()) summaries.push(await joinCarrier(ctx, manifest, carrier, jtmp, stmp));
+      for (const carrier of Object.keys(manifest.carriers).sort()) summaries.push(await joinCarrier(ctx, manifest, names, carrier, jtmp, stmp));
     }),
   );
   return { summaries, outputs: [joinedDir, summaryDir] };

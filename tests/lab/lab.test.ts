@@ -94,7 +94,7 @@ suite('netfilter lab', () => {
   const tables: Record<string, BiasTable> = {};
 
   test('a short campaign through real NATs is recovered by the pipeline', async () => {
-    const child = lab(['--out', tmp, '--campaign', 'lab', '--carriers', carriers.join(','), '--runs', '2', '--packets', '300', '--force']);
+    const child = lab(['--out', path.join(tmp, 'raw'), '--campaign', 'lab', '--carriers', carriers.join(','), '--runs', '2', '--packets', '300', '--force']);
     let log = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
     const { code } = await exited(child);
@@ -103,7 +103,7 @@ suite('netfilter lab', () => {
     expect(rootState()).toEqual(before);
 
     const derived = path.join(tmp, 'derived');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'pipeline/bin/natatlas.js'), 'run', '--raw', tmp, '--derived', derived, '--reports', path.join(tmp, 'reports'), '--campaign', 'lab', '--no-montecarlo', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'pipeline/bin/natatlas.js'), 'run', '--raw', path.join(tmp, 'raw'), '--derived', derived, '--reports', path.join(tmp, 'reports'), '--campaign', 'lab', '--no-montecarlo', '-q'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stderr.split('\n').filter((l) => /error|rejected/i.test(l))).toEqual([]);
     expect(r.status).toBe(0);
     expect(fs.readFileSync(path.join(derived, 'lab', 'rejects.csv'), 'utf8').trim().split('\n')).toHaveLength(1);

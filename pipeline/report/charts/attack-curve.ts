@@ -106,11 +106,11 @@ export function attackCurvesSpec(a: AttackCurves): ReturnType<typeof topLevel> {
   });
 }
 
-export function attackCurvesChart(a: AttackCurves, carrier?: string): Chart {
+export function attackCurvesChart(a: AttackCurves, carrier?: string, stem = carrier === undefined ? undefined : fileStem(carrier)): Chart {
   const mc = a.points.some((p) => p.source === 'Monte Carlo');
   return {
     kind: 'chart',
-    name: carrier === undefined ? 'attack-success' : `${fileStem(carrier)}-attack-success`,
+    name: stem === undefined ? 'attack-success' : `${stem}-attack-success`,
     title: 'Success probability against packets per side',
     caption: `Dashed: naive (uniform) guessing; solid: biased guessing from the bias tables${mc ? `; marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''} under the same assumptions as the lines${a.points.some((p) => p.source === 'realistic') ? '; dotted: Monte Carlo with the carrier\'s mapping timeout, a per-subscriber mapping limit and a finite send rate' : ''}` : ''}. Packets per side on a log scale.`,
     spec: attackCurvesSpec(a),

@@ -64,11 +64,11 @@ export function localExternalSpec(l: LocalExternal): ReturnType<typeof topLevel>
   return topLevel({ width: 300, height: 300, layer: [body, diagonal] });
 }
 
-export function localExternalChart(l: LocalExternal): Chart {
+export function localExternalChart(l: LocalExternal, stem = fileStem(l.carrier)): Chart {
   const rate = l.n > 0 ? l.preserved / l.n : 0;
   return {
     kind: 'chart',
-    name: `${fileStem(l.carrier)}-local-vs-external`,
+    name: `${stem}-local-vs-external`,
     title: 'Local port against external port',
     caption: `${l.mode === 'points' ? `All ${fmtInt(l.n)} joined packets` : `${fmtInt(l.n)} joined packets in ${l.binSize}-port cells`}; the dashed diagonal is port preservation (external = local): ${fmtInt(l.preserved)} packets (${fmtPct(rate, 1)}) kept their port.`,
     spec: localExternalSpec(l),

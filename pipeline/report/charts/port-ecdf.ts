@@ -104,10 +104,10 @@ export function portEcdfSpec(e: PortEcdf): ReturnType<typeof topLevel> {
   return topLevel({ width: WIDTH, height: HEIGHT, layer: layers });
 }
 
-export function portEcdfChart(e: PortEcdf): Chart {
+export function portEcdfChart(e: PortEcdf, stem = fileStem(e.carrier)): Chart {
   return {
     kind: 'chart',
-    name: `${fileStem(e.carrier)}-port-ecdf`,
+    name: `${stem}-port-ecdf`,
     title: 'External ports: empirical CDF against the model',
     caption: e.ks
       ? `Solid: fraction of packets at or below each external port; dashed: the fitted marginal (${e.modelFamily}). Kolmogorov–Smirnov distance D = ${fmtSig(e.ks.d, 3)} (exact over all ports).`

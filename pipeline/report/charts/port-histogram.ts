@@ -108,10 +108,10 @@ export function portHistogramSpec(h: PortHistogram): ReturnType<typeof topLevel>
 }
 
 /** Step 3: the chart with its figure name and CSV rows. */
-export function portHistogramChart(h: PortHistogram): Chart {
+export function portHistogramChart(h: PortHistogram, stem = fileStem(h.carrier)): Chart {
   return {
     kind: 'chart',
-    name: `${fileStem(h.carrier)}-port-histogram`,
+    name: `${stem}-port-histogram`,
     title: 'External ports: histogram and fitted model',
     caption: `${fmtInt(h.n)} joined packets in ${h.binWidth}-port bins (bars); the dashed line is the packets per bin the fitted marginal${h.modelFamily ? ` (${h.modelFamily})` : ''} expects.`,
     spec: portHistogramSpec(h),

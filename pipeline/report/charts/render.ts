@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
+import { printable } from '../../io/names.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -57,9 +58,17 @@ export function trimSvgNumbers(svg: string): string {
   return svg.replace(/\s(transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g, (_all, attr: string, value: string) => ` ${attr}="${value.replace(/(\d\.\d\d)\d+/g, '$1')}"`);
 }
 
+/**
+ * Characters XML 1.0 forbids (control codes, which a carrier's folder name can hold) shown
+ * as escapes, so the SVG stays well-formed and resvg can read it.
+ */
+export function xmlSafe(svg: string): string {
+  return svg.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (c) => printable(c));
+}
+
 export async function renderSpec(spec: TopLevelSpec, warn?: (message: string) => void): Promise<RenderedSpec> {
   const compiled = compileSpec(spec, warn);
-  return { vega: compiled, svg: trimSvgNumbers(await toSvg(compiled)) };
+  return { vega: compiled, svg: xmlSafe(trimSvgNumbers(await toSvg(compiled))) };
 }
 
 /**

@@ -49,11 +49,11 @@ export function sendOrderSpec(s: SendOrder): ReturnType<typeof topLevel> {
   });
 }
 
-export function sendOrderChart(s: SendOrder): Chart {
+export function sendOrderChart(s: SendOrder, stem = fileStem(s.carrier)): Chart {
   const shown = s.runs.length < s.totalRuns ? `the first ${s.runs.length} of ${s.totalRuns} runs` : `all ${s.totalRuns} run${s.totalRuns === 1 ? '' : 's'}`;
   return {
     kind: 'chart',
-    name: `${fileStem(s.carrier)}-send-order`,
+    name: `${stem}-send-order`,
     title: 'External port against send order',
     caption: `Each dot is a joined packet: its position among the run's sent packets (lost ones counted) and the external port the NAT gave it; ${s.stride > 1 ? `every ${ordinal(s.stride)} of ` : ''}the first ${fmtInt(s.perRun)} sends of ${shown}.`,
     spec: sendOrderSpec(s),

@@ -115,7 +115,7 @@ export function timeoutProbesSpec(t: TimeoutProbes): ReturnType<typeof topLevel>
   });
 }
 
-export function timeoutProbesChart(t: TimeoutProbes): Chart {
+export function timeoutProbesChart(t: TimeoutProbes, stem = fileStem(t.carrier)): Chart {
   const rows: Row[] = [];
   for (const p of t.panels) {
     for (const q of p.probes) rows.push({ carrier: t.carrier, kind: p.kind, part: 'probe', delay_s: q.delay, replied: q.replied, probes: q.count, alive: null, timeout_s: p.seconds, low_s: p.low, high_s: p.high });
@@ -124,7 +124,7 @@ export function timeoutProbesChart(t: TimeoutProbes): Chart {
   const methods = t.panels.map((p) => `${p.kind}: ${p.method}`).join('; ');
   return {
     kind: 'chart',
-    name: `${fileStem(t.carrier)}-timeouts`,
+    name: `${stem}-timeouts`,
     title: 'NAT mapping timeouts',
     caption: `Probes at 1 (circle: the reply got in) or 0 (cross: it did not), larger marks for more probes at one delay, the survival of a mapping against delay (step line), and the fitted timeout (dashed) with its interval (grey band). Fit: ${methods}.`,
     spec: timeoutProbesSpec(t),

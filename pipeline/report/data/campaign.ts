@@ -6,9 +6,10 @@
  * as an error.
  */
 import fs from 'node:fs';
-import { derivedPath, type StageContext } from '../../context.ts';
+import { campaignFolder, derivedPath, type StageContext } from '../../context.ts';
 import { sha256File, sha256Text } from '../../io/hash.ts';
-import { readManifest, type IngestManifest } from '../../derived/ingested.ts';
+import type { FileNames } from '../../io/names.ts';
+import { carrierNames, readManifest, type IngestManifest } from '../../derived/ingested.ts';
 import type { CarrierSummary } from '../../derived/joined.ts';
 import type { CarrierFit } from '../../derived/fitted.ts';
 import type { BiasTable } from '../../bias/types.ts';
@@ -36,6 +37,8 @@ export class CampaignData {
   readonly manifest: IngestManifest;
   /** Carrier folder names, sorted. */
   readonly carriers: string[];
+  /** Each carrier's file stem (io/names.ts): `summary/<stem>.json`, `<stem>.html`, `figures/<stem>-...`. */
+  readonly names: FileNames;
   private readonly cache = new Map<string, { value: unknown; sha256: string }>();
   private readonly scans = new Map<string, Promise<{ scan: JoinedScan; sha256: string }>>();
   private rejectsSummary: Promise<{ value: RejectsSummary; sha256: string }> | null = null;
@@ -47,11 +50,22 @@ export class CampaignData {
     this.manifest = readManifest(ctx);
     this.note('ingest/manifest.json', sha256Text(fs.readFileSync(derivedPath(ctx, 'ingest', 'manifest.json'), 'utf8')));
     this.carriers = Object.keys(this.manifest.carriers).sort();
+    this.names = carrierNames(this.manifest);
+  }
+
+  /** A carrier's file name without extension. */
+  stem(carrier: string): string {
+    return this.names.stem(carrier);
+  }
+
+  /** `<dir>/<carrier's stem><ext>` under the campaign's derived folder, e.g. `fit/KPN.json`. */
+  carrierRel(dir: string, carrier: string, ext: string): string {
+    return `${dir}/${this.stem(carrier)}${ext}`;
   }
 
   /** `derived/<campaign>/<rel>` as shown to readers. */
   label(rel: string): string {
-    return `derived/${this.campaign}/${rel}`;
+    return `derived/${campaignFolder(this.ctx)}/${rel}`;
   }
 
   private note(rel: string, sha256: string): void {
@@ -90,25 +104,33 @@ export class CampaignData {
   }
 
   summary(carrier: string): CarrierSummary {
-    return this.json(`summary/${carrier}.json`, 'join', `${carrier}: capture summary`);
+    return this.json(this.carrierRel('summary', carrier, '.json'), 'join', `${carrier}: capture summary`);
+  }
+
+  hasSummary(carrier: string): boolean {
+    return this.has(this.carrierRel('summary', carrier, '.json'));
   }
 
   /** Summaries of every carrier that has one, in carrier order. */
   summaries(): CarrierSummary[] {
-    return this.carriers.filter((c) => this.has(`summary/${c}.json`)).map((c) => this.summary(c));
+    return this.carriers.filter((c) => this.hasSummary(c)).map((c) => this.summary(c));
   }
 
   fit(carrier: string): CarrierFit {
-    return this.json(`fit/${carrier}.json`, 'fit', `${carrier}: fitted model`);
+    return this.json(this.carrierRel('fit', carrier, '.json'), 'fit', `${carrier}: fitted model`);
+  }
+
+  hasFit(carrier: string): boolean {
+    return this.has(this.carrierRel('fit', carrier, '.json'));
   }
 
   /** Fits of every carrier that has one (carriers with too few packets have none). */
   fits(): CarrierFit[] {
-    return this.carriers.filter((c) => this.has(`fit/${c}.json`)).map((c) => this.fit(c));
+    return this.carriers.filter((c) => this.hasFit(c)).map((c) => this.fit(c));
   }
 
   bias(carrier: string): BiasTable {
-    return this.json(`bias/${carrier}.json`, 'bias', `${carrier}: bias table`);
+    return this.json(this.carrierRel('bias', carrier, '.json'), 'bias', `${carrier}: bias table`);
   }
 
   biasIndex(): BiasIndex {
@@ -125,8 +147,8 @@ export class CampaignData {
 
   /** The one-pass aggregate of `joined/<carrier>.csv` (scanned once per report run). */
   async joined(carrier: string): Promise<JoinedScan> {
-    const rel = `joined/${carrier}.csv`;
-    const file = derivedPath(this.ctx, 'joined', `${carrier}.csv`);
+    const rel = this.carrierRel('joined', carrier, '.csv');
+    const file = derivedPath(this.ctx, ...rel.split('/'));
     if (!fs.existsSync(file)) throw new MissingInput(this.label(rel), 'join', `${carrier}: joined packets`);
     let p = this.scans.get(carrier);
     if (!p) {

@@ -5,8 +5,7 @@
  * of bad rows still gives a table of a few lines.
  */
 import fs from 'node:fs';
-import { splitFields } from '../../io/csv.ts';
-import { readLines } from '../../io/lines.ts';
+import { readRecords } from '../../io/csv.ts';
 
 /** Kinds of reason kept before the rest is counted as "other". */
 const KIND_CAP = 500;
@@ -40,9 +39,9 @@ export async function summariseRejects(file: string): Promise<RejectsSummary> {
   if (!fs.existsSync(file)) return out;
   const kinds = new Map<string, RejectKind>();
   const carriers = new Map<string, number>();
-  await readLines(file, (line, lineNo) => {
-    if (lineNo === 1 || line.length === 0) return;
-    const f = splitFields(line) ?? [line];
+  // A file path may hold a line break (it names folders): read records, not lines.
+  await readRecords(file, (f, recordNo) => {
+    if (recordNo === 1 || (f.length === 1 && f[0] === '')) return;
     const [path = '', lineField = '', reason = '', rawText = ''] = f;
     const carrier = carrierOfFile(path);
     out.total++;

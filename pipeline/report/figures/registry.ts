@@ -10,6 +10,7 @@ import type { Chart } from '../charts/chart.ts';
 import { svgToPngAsync } from '../charts/render.ts';
 import { sha256Text } from '../../io/hash.ts';
 import { rowsToCsv } from './csv.ts';
+import { writeFileNamed } from '../../io/fs-errors.ts';
 
 export interface FigureEntry {
   name: string;
@@ -48,12 +49,12 @@ export class FigureSet {
     const dir = path.join(this.reportDir, 'figures');
     await fsp.mkdir(dir, { recursive: true });
     const rel = (ext: string) => `figures/${chart.name}.${ext}`;
-    await fsp.writeFile(path.join(this.reportDir, rel('svg')), svg.endsWith('\n') ? svg : `${svg}\n`);
-    await fsp.writeFile(path.join(this.reportDir, rel('csv')), rowsToCsv(chart.rows, chart.columns));
+    await writeFileNamed(path.join(this.reportDir, rel('svg')), svg.endsWith('\n') ? svg : `${svg}\n`);
+    await writeFileNamed(path.join(this.reportDir, rel('csv')), rowsToCsv(chart.rows, chart.columns));
     const t = performance.now();
     const job = svgToPngAsync(svg).then(async (png) => {
       this.timings.pngMs += performance.now() - t;
-      await fsp.writeFile(path.join(this.reportDir, rel('png')), png);
+      await writeFileNamed(path.join(this.reportDir, rel('png')), png);
     });
     job.catch(() => {}); // reported by finish()
     this.pending.push(job);
@@ -71,7 +72,7 @@ export class FigureSet {
   async addTex(name: string, tex: string, description: string): Promise<void> {
     const dir = path.join(this.reportDir, 'figures');
     await fsp.mkdir(dir, { recursive: true });
-    await fsp.writeFile(path.join(dir, `${name}.tex`), tex);
+    await writeFileNamed(path.join(dir, `${name}.tex`), tex);
     this.texFiles.push({ name, file: `figures/${name}.tex`, description });
   }
 

@@ -44,7 +44,7 @@ export function carrierLink(links: PageLinks, carrier: string): Html {
 }
 
 function marginalOf(data: CampaignData, carrier: string): { marginal: PortSegment[] | null; family: string | null } {
-  if (!data.has(`fit/${carrier}.json`)) return { marginal: null, family: null };
+  if (!data.hasFit(carrier)) return { marginal: null, family: null };
   const fit = data.fit(carrier);
   return { marginal: fit.marginal, family: fit.marginalFamily };
 }
@@ -55,26 +55,26 @@ export function chartLibrary(data: CampaignData) {
     async portHistogram(carrier: string): Promise<Chart> {
       const scan = await data.joined(carrier);
       const m = marginalOf(data, carrier);
-      return portHistogramChart(portHistogram(scan, m.marginal, m.family));
+      return portHistogramChart(portHistogram(scan, m.marginal, m.family), data.stem(carrier));
     },
     /** Empirical CDF of external ports against the model CDF, with the KS gap. */
     async portEcdf(carrier: string): Promise<Chart> {
       const scan = await data.joined(carrier);
       const m = marginalOf(data, carrier);
-      return portEcdfChart(portEcdf(scan, m.marginal, m.family));
+      return portEcdfChart(portEcdf(scan, m.marginal, m.family), data.stem(carrier));
     },
     /** External port against send order within the first runs. */
     async sendOrder(carrier: string): Promise<Chart> {
-      return sendOrderChart(sendOrder(await data.joined(carrier)));
+      return sendOrderChart(sendOrder(await data.joined(carrier)), data.stem(carrier));
     },
     /** Local against external port (port preservation shows on the diagonal). */
     async localExternal(carrier: string): Promise<Chart> {
-      return localExternalChart(localExternal(await data.joined(carrier)));
+      return localExternalChart(localExternal(await data.joined(carrier)), data.stem(carrier));
     },
     /** Timeout probes, survival curve and fitted timeout (wait and idle), or null without probes. */
     timeouts(carrier: string): Chart | Html {
       const t = timeoutProbes(data.fit(carrier));
-      return t.panels.length === 0 ? note(`${carrier}: no timeout probes (timeouts*.csv) in this campaign.`) : timeoutProbesChart(t);
+      return t.panels.length === 0 ? note(`${carrier}: no timeout probes (timeouts*.csv) in this campaign.`) : timeoutProbesChart(t, data.stem(carrier));
     },
     /** Success probability against packets per side, naive vs biased; all pairs, or those with `carrier`. */
     attack(carrier?: string): Chart | Html {
@@ -82,7 +82,7 @@ export function chartLibrary(data: CampaignData) {
       const keep = carrier === undefined ? () => true : (p: { a: string; b: string }) => p.a === carrier || p.b === carrier;
       const curves = attackCurves(file, keep);
       if (curves.pairs.length === 0) return note(`No carrier pair with ${carrier ?? 'any carrier'} in ${data.label('evaluate/attack.json')}.`);
-      return attackCurvesChart(curves, carrier);
+      return attackCurvesChart(curves, carrier, carrier === undefined ? undefined : data.stem(carrier));
     },
     /** The carrier-pair success matrix as a heat map (Table I layout). */
     successMatrix(strategies?: Strategy[]): Chart {
@@ -270,7 +270,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
     /** One carrier's facts: counts, mapping, model, timeouts, as a definition list. */
     facts(carrier: string): Html {
       const items: [string, HtmlValue][] = [];
-      if (data.has(`summary/${carrier}.json`)) {
+      if (data.hasSummary(carrier)) {
         const s = data.summary(carrier);
         const c = s.counts;
         items.push(
@@ -283,7 +283,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
           ['out of order', `${fmtInt(s.outOfOrder.rows)} packets (${fmtPct(s.outOfOrder.fraction, 1)})`],
         );
       }
-      if (data.has(`fit/${carrier}.json`)) {
+      if (data.hasFit(carrier)) {
         const f = data.fit(carrier);
         const e = f.mapping.evidence;
         items.push(

@@ -17,6 +17,7 @@ import { fileStem, shortHash } from '../names.ts';
 import { carrierLink, chartLibrary, note, tableLibrary, type PageLinks } from './library.ts';
 import type { CellBlock, Notebook } from './parse.ts';
 import { runCell } from './run.ts';
+import { isEnvironmentError } from '../../io/fs-errors.ts';
 
 export interface PageEnv {
   data: CampaignData;
@@ -133,6 +134,8 @@ async function renderCell(cell: CellBlock, nb: Notebook, scope: Record<string, u
   const open = `<section class="cell" id="${cell.id}" data-source="${escapeHtml(`${nb.file}:${cell.line}`)}">${toHtml(echo)}`;
   if (failure === null) return { markup: `${open}${out}</section>`, report: { id: cell.id, line: cell.line, status: 'ok' } };
   const { error } = failure;
+  // A full disk or a permission problem stops the report; it is not the cell's fault.
+  if (isEnvironmentError(error)) throw error;
   const line = failure.line ?? cell.line;
   if (error instanceof MissingInput) {
     const message = env.redact(error.message);
