@@ -20,6 +20,8 @@ export interface RunOptions {
   /** Restrict to these stages (default: all, in order). */
   stages?: readonly Stage[];
   settings?: Settings;
+  /** Hash every input and output again instead of trusting cached hashes (--verify). */
+  verify?: boolean;
 }
 
 export interface StageRun {
@@ -34,7 +36,7 @@ export async function runPipeline(opts: RunOptions, log: Logger): Promise<StageR
   const stages = opts.stages ?? STAGES;
   for (const campaign of findCampaigns(opts.paths.raw, opts.campaign)) {
     const ctx: StageContext = { campaign, paths: opts.paths, log, settings: opts.settings ?? {} };
-    const stamps = new StampStore(ctx);
+    const stamps = new StampStore(ctx, { verify: opts.verify });
     for (const stage of stages) {
       const state = opts.force ? { fresh: false as const, reason: 'forced' } : await stamps.check(stage);
       if (state.fresh) {
