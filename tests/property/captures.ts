@@ -332,8 +332,18 @@ export interface CarrierExpectation {
     controlRows: number; rejected: number;
   };
   timeoutProbes: number;
-  /** UUIDs (lower case) of the joined packets. */
-  joined: Set<string>;
+  runs: number;
+  /** The joined file's rows in send order: uuid, run, send_seq, send_time, recv_time, local_port, dest_port, external_port, server_port. */
+  joinedRows: string[][];
+  clockOffsetMs: { median: number; p05: number; p95: number } | null;
+  outOfOrder: { rows: number; fraction: number };
+}
+
+/** Quantile with linear interpolation between order statistics (numpy's default). */
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  return sorted[lo]! + (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!) * (pos - lo);
 }
 
 export interface Expectation {
@@ -354,40 +364,60 @@ export function expectedCounts(c: Campaign, campaign = 'camp', runName: (run: nu
   const carriers = new Map<string, CarrierExpectation>();
   for (const carrier of c.carriers) {
     const runs = [...carrier.runs].sort((a, b) => a.run - b.run);
-    const status = new Map<string, 'S' | 'F'>();
     const counts = { clientRows: 0, failed: 0, sent: 0, clientDuplicates: 0, serverRows: 0, joined: 0, lost: 0, strangers: 0, failedSeen: 0, serverDuplicates: 0, controlRows: 0, rejected: 0 };
+    // The first client row of each UUID, in reading order; `seq` numbers a run's sent packets.
+    const entries = new Map<string, { send: Send; status: 'S' | 'F'; run: number; seq: number; order: number }>();
     for (const r of runs) {
       if (!r.client) continue;
+      let seq = 0;
       for (const l of r.client.lines) {
         if (l.kind === 'end') counts.controlRows += 1;
         if (l.kind !== 'send') continue;
         counts.clientRows += 1;
         const u = uuidOf(l.uuid);
-        if (status.has(u)) counts.clientDuplicates += 1;
-        else status.set(u, l.status.toUpperCase() as 'S' | 'F');
+        if (entries.has(u)) {
+          counts.clientDuplicates += 1;
+          continue;
+        }
+        const status = l.status.toUpperCase() as 'S' | 'F';
+        entries.set(u, { send: l, status, run: r.run, seq: status === 'S' ? seq++ : -1, order: entries.size });
+        if (status === 'S') counts.sent += 1;
+        else counts.failed += 1;
       }
     }
-    for (const s of status.values()) {
-      if (s === 'S') counts.sent += 1;
-      else counts.failed += 1;
-    }
-    const joined = new Set<string>();
+    // The first server row of each sent UUID joins it; RFC 4737: reordered when it arrives after one sent later.
+    const joined = new Map<string, Recv>();
+    let reordered = 0;
     for (const r of runs) {
       if (!r.server) continue;
+      let latest = -1;
       for (const l of r.server.lines) {
         if (l.kind === 'end') counts.controlRows += 1;
         if (l.kind !== 'recv') continue;
         counts.serverRows += 1;
         const u = uuidOf(l.uuid);
-        const s = status.get(u);
-        if (s === undefined) counts.strangers += 1;
-        else if (s === 'F') counts.failedSeen += 1;
+        const e = entries.get(u);
+        if (e === undefined) counts.strangers += 1;
+        else if (e.status === 'F') counts.failedSeen += 1;
         else if (joined.has(u)) counts.serverDuplicates += 1;
-        else joined.add(u);
+        else {
+          joined.set(u, l);
+          if (e.order < latest) reordered += 1;
+          else latest = e.order;
+        }
       }
     }
     counts.joined = joined.size;
     counts.lost = counts.sent - counts.joined;
+    const joinedRows: string[][] = [];
+    const offsets: number[] = [];
+    for (const [u, e] of entries) {
+      const recv = joined.get(u);
+      if (!recv) continue;
+      joinedRows.push([u, runName(e.run), String(e.seq), String(e.send.time), String(recv.time), String(e.send.local), String(e.send.dest), String(recv.ext), String(recv.port)]);
+      offsets.push(recv.time - e.send.time);
+    }
+    offsets.sort((a, b) => a - b);
     let timeoutProbes = 0;
     for (const r of runs) {
       for (const [side, f] of [['client', r.client], ['server', r.server]] as const) {
@@ -403,7 +433,11 @@ export function expectedCounts(c: Campaign, campaign = 'camp', runName: (run: nu
       counts.rejected += fc.rejected;
       timeoutProbes = fc.rows;
     }
-    carriers.set(carrier.name, { counts, timeoutProbes, joined });
+    carriers.set(carrier.name, {
+      counts, timeoutProbes, joinedRows, runs: runs.length,
+      clockOffsetMs: offsets.length === 0 ? null : { median: quantile(offsets, 0.5), p05: quantile(offsets, 0.05), p95: quantile(offsets, 0.95) },
+      outOfOrder: { rows: reordered, fraction: joined.size === 0 ? 0 : reordered / joined.size },
+    });
   }
   let trials = { rows: 0, rejected: 0 };
   if (c.trials) {
