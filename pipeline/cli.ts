@@ -75,7 +75,7 @@ function pathsOf(values: Record<string, unknown>): Paths {
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: `run every out-of-date stage (${STAGES.map((s) => s.name).join(' -> ')}) for every campaign`,
-    help: `usage: natatlas run [--raw raw] [--derived derived] [--reports reports] [--campaign NAME] [--force]
+    help: `usage: natatlas run [--raw raw] [--derived derived] [--reports reports] [--campaign NAME] [--force] [--verify]
 
 Runs each stage whose inputs (sha256), version or outputs changed since it last ran.
 With nothing changed it does no work and says so.
@@ -83,11 +83,12 @@ With nothing changed it does no work and says so.
 ${PATH_HELP}
 ${MC_HELP}
   --force          run every stage even when fresh
+  --verify         re-read and hash every file instead of trusting cached hashes
 ${COMMON_HELP}`,
-    options: { ...PATH_OPTIONS, ...MC_OPTIONS, force: { type: 'boolean' } },
+    options: { ...PATH_OPTIONS, ...MC_OPTIONS, force: { type: 'boolean' }, verify: { type: 'boolean' } },
     async run(values, log) {
       const paths = pathsOf(values);
-      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, settings: settingsOf(values) }, log);
+      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, verify: values.verify === true, settings: settingsOf(values) }, log);
       // The product of a run is the report: print where to open it (stdout, so scripts can use it).
       for (const folder of new Set(report.map((r) => r.folder))) {
         const index = path.join(paths.reports, folder, 'index.html');

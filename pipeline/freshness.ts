@@ -1,14 +1,15 @@
 /**
  * Stage stamps: after a stage succeeds, `derived/<campaign>/.natatlas/stamps.json`
  * records its version, the sha256 of every input and of every output. A stage is
- * fresh while all three still match; hashes are cached by size and mtime so a no-op
- * rerun reads no data.
+ * fresh while all three still match. Hashes are cached while a file's size, mtime, ctime
+ * and inode are unchanged (io/hash.ts), so a no-op rerun reads no data; `verify` ignores
+ * that cache and reads every file again.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { HashCache } from './io/hash.ts';
+import { HashCache, type CacheEntry } from './io/hash.ts';
 import { stableStringify } from './io/json.ts';
 import { writeFileAtomic } from './io/atomic.ts';
 import { derivedPath, type StageContext } from './context.ts';
@@ -59,11 +60,11 @@ export class StampStore {
   private stamps: Stamps;
   private readonly cache: HashCache;
 
-  constructor(private readonly ctx: StageContext) {
+  constructor(private readonly ctx: StageContext, opts: { verify?: boolean } = {}) {
     this.dir = derivedPath(ctx, '.natatlas');
     this.stamps = readJson<Stamps>(path.join(this.dir, 'stamps.json')) ?? {};
-    const cached = readJson<Record<string, { size: number; mtimeMs: number; sha256: string }>>(path.join(this.dir, 'hashes.json')) ?? {};
-    this.cache = new HashCache(cached, (f) => keyOf(ctx, f));
+    const cached = readJson<Record<string, CacheEntry>>(path.join(this.dir, 'hashes.json')) ?? {};
+    this.cache = new HashCache(cached, (f) => keyOf(ctx, f), { verify: opts.verify });
   }
 
   private async hashAll(files: string[]): Promise<Record<string, string>> {

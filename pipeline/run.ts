@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Restrict to these stages (default: all, in order). */
   stages?: readonly Stage[];
   settings?: Settings;
+  /** Hash every input and output again instead of trusting cached hashes (--verify). */
+  verify?: boolean;
 }
 
 export interface StageRun {
@@ -68,7 +70,7 @@ async function runLocked(opts: RunOptions, campaigns: string[], folders: { stem(
   for (const campaign of campaigns) {
     const ctx: StageContext = { campaign, folder: folders.stem(campaign), paths: opts.paths, log, settings: opts.settings ?? {} };
     for (const dir of adoptLegacyOutputs(ctx)) log.info(`${displayPath(dir)}: written by an earlier natatlas, now marked as its output folder`);
-    const stamps = new StampStore(ctx);
+    const stamps = new StampStore(ctx, { verify: opts.verify });
     for (const stage of stages) {
       const state = opts.force ? { fresh: false as const, reason: 'forced' } : await stamps.check(stage);
       const entry = { campaign, folder: campaignFolder(ctx), stage: stage.name };

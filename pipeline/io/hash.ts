@@ -1,6 +1,12 @@
 /**
- * sha256 of files, streamed, with a cache keyed by path, size and mtime so that
- * `natatlas run` can tell a fresh stage from a stale one without rereading gigabytes.
+ * sha256 of files, streamed, with a cache so that `natatlas run` can tell a fresh stage
+ * from a stale one without rereading gigabytes. A cached hash is reused only while the
+ * file's size, mtime, ctime and inode all match what they were when it was hashed: an
+ * edit can keep the size and have its mtime set back (`touch -r`, utimes), but the
+ * kernel stamps every change with a new ctime that no tool can set back, and a file
+ * replaced by a copy has a new inode. Like git's "racily clean" index entries, a hash
+ * taken within a timestamp tick of the file's last change is not trusted next time,
+ * since an edit in that same tick would leave ctime unchanged.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,34 +22,85 @@ export function sha256Text(text: string): string {
   return crypto.createHash('sha256').update(text).digest('hex');
 }
 
-interface CacheEntry {
+/** What a cached hash was taken against; nanosecond times and inode as decimal strings (they exceed 2^53). */
+export interface CacheEntry {
   size: number;
-  mtimeMs: number;
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
   sha256: string;
+  /** The file changed within a timestamp tick of being hashed: rehash on next use. */
+  racy?: true;
+}
+
+/**
+ * Whether a file last changed (ctime) long enough before `nowNs` that any later edit
+ * must get a different ctime. Linux stamps files from a coarse clock (one tick, 1-10 ms);
+ * file systems that keep whole seconds (FAT: two) need a wider margin.
+ */
+export function settled(st: fs.BigIntStats, nowNs: bigint): boolean {
+  const whole = st.ctimeNs % 1_000_000_000n === 0n && st.mtimeNs % 1_000_000_000n === 0n;
+  return st.ctimeNs < nowNs - (whole ? 2_000_000_000n : 50_000_000n);
+}
+
+/** Wall-clock nanoseconds, on the same scale as file times. */
+export function wallClockNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+function sameFile(a: fs.BigIntStats, b: fs.BigIntStats): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
+}
+
+function entryMatches(e: CacheEntry, st: fs.BigIntStats): boolean {
+  return e.size === Number(st.size) && e.mtimeNs === String(st.mtimeNs) && e.ctimeNs === String(st.ctimeNs) && e.ino === String(st.ino);
+}
+
+async function statOf(file: string): Promise<fs.BigIntStats | null> {
+  try {
+    return await fsp.stat(file, { bigint: true });
+  } catch {
+    return null;
+  }
+}
+
+export interface HashCacheOptions {
+  /** Ignore every hash cached before this run and read each file again (`natatlas run --verify`). */
+  verify?: boolean;
+  /** The wall clock in nanoseconds (tests pin it); default Date.now. */
+  now?: () => bigint;
 }
 
 export class HashCache {
   private entries: Record<string, CacheEntry>;
   private dirty = false;
+  private readonly now: () => bigint;
 
   /** `keyOf` names a file in the cache, so the cache can hold relative names rather than machine paths. */
-  constructor(entries: Record<string, CacheEntry> = {}, private readonly keyOf: (file: string) => string = (f) => f) {
-    this.entries = entries;
+  constructor(entries: Record<string, CacheEntry> = {}, private readonly keyOf: (file: string) => string = (f) => f, opts: HashCacheOptions = {}) {
+    this.entries = opts.verify ? {} : entries;
+    this.dirty = opts.verify === true;
+    this.now = opts.now ?? wallClockNs;
   }
 
-  /** Hash of `file`, reusing the cached value while size and mtime are unchanged; null if missing. */
+  /** Hash of `file`, reusing the cached value while size, mtime, ctime and inode match a settled entry; null if missing. */
   async hash(file: string): Promise<string | null> {
-    let st: fs.Stats;
-    try {
-      st = await fsp.stat(file);
-    } catch {
-      return null;
-    }
+    const seenNs = this.now();
+    const st = await statOf(file);
+    if (st === null) return null;
     const key = this.keyOf(file);
     const hit = this.entries[key];
-    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.sha256;
+    if (hit && !hit.racy && entryMatches(hit, st)) return hit.sha256;
     const sha = await sha256File(file);
-    this.entries[key] = { size: st.size, mtimeMs: st.mtimeMs, sha256: sha };
+    const after = await statOf(file);
+    if (after === null || !sameFile(st, after)) {
+      // Changed while being read: the hash matches no stable state of the file, so cache nothing.
+      delete this.entries[key];
+    } else {
+      const entry: CacheEntry = { size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: String(st.ino), sha256: sha };
+      if (!settled(st, seenNs)) entry.racy = true;
+      this.entries[key] = entry;
+    }
     this.dirty = true;
     return sha;
   }
