@@ -23,10 +23,11 @@ export function kotlinString(s: string): string {
 
 /**
  * Text safe inside a comment of either language, line or block: a quoted, escaped string
- * on one line, with `/` written `\/` so no name can close a block comment.
+ * on one line, with `/` written `\u002f` so no name can open or close a block comment
+ * (Kotlin's nest).
  */
 export function commentText(s: string): string {
-  return JSON.stringify(s).replace(/\//g, '\\/').replace(/[^\x20-\x7e]/g, escapeUnit);
+  return JSON.stringify(s).replace(/\//g, '\\u002f').replace(/[^\x20-\x7e]/g, escapeUnit);
 }
 
 /** A TypeScript number literal: JavaScript's shortest round-trip form. */
