@@ -53,10 +53,10 @@ function checkVersion(value: unknown, source: string): void {
 }
 
 /** The 1-based line of a JSON syntax error, when the engine's message gives a position. */
-function syntaxErrorLine(text: string, error: SyntaxError): number | undefined {
-  const line = /\(line (\d+) column \d+\)/.exec(error.message);
+function syntaxErrorLine(text: string, message: string): number | undefined {
+  const line = /\(line (\d+) column \d+\)/.exec(message);
   if (line) return Number(line[1]);
-  const at = /at position (\d+)/.exec(error.message);
+  const at = /at position (\d+)/.exec(message);
   if (!at) return undefined;
   const pos = Number(at[1]);
   let n = 1;
@@ -68,8 +68,9 @@ function parseJsonText(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    if (!(e instanceof SyntaxError)) throw e;
-    throw new BiasTableError(source, `not valid JSON (${e.message.split('\n')[0]})`, syntaxErrorLine(text, e));
+    // JSON.parse throws only SyntaxError (checked by message, not instanceof: it may come from another realm).
+    const message = e instanceof Error || (typeof e === 'object' && e !== null && 'message' in e) ? String(e.message) : String(e);
+    throw new BiasTableError(source, `not valid JSON (${message.split('\n')[0]})`, syntaxErrorLine(text, message));
   }
 }
 
@@ -96,7 +97,8 @@ export function readBiasTable(file: string): BiasTable {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    const code = e instanceof Error && 'code' in e ? e.code : undefined;
+    // By errno code, not instanceof Error: fs errors may come from another realm (vm contexts, test runners).
+    const code = typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, expected a bias table file' : code === 'EACCES' ? 'permission denied' : undefined;
     if (reason) throw new BiasTableError(file, reason);
     throw e;
