@@ -33,11 +33,11 @@ names the contract version and the sha256 of each table. Same tables, same bytes
 export async function exportCommand(values: Record<string, unknown>, log: Logger): Promise<void> {
   const campaign = values.campaign;
   const out = values.out;
-  if (typeof campaign !== 'string' || campaign === '') throw new NatatlasError('export: --campaign NAME is required (see natatlas export --help)');
-  if (typeof out !== 'string' || out === '') throw new NatatlasError('export: --out DIR is required (see natatlas export --help)');
+  if (typeof campaign !== 'string' || campaign === '') throw new NatatlasError('--campaign NAME is required (see natatlas export --help)');
+  if (typeof out !== 'string' || out === '') throw new NatatlasError('--out DIR is required (see natatlas export --help)');
   const kotlinPackage = String(values['kotlin-package']);
   const problem = kotlinPackageProblem(kotlinPackage);
-  if (problem) throw new NatatlasError(`export: --kotlin-package ${JSON.stringify(kotlinPackage)}: ${problem}`);
+  if (problem) throw new NatatlasError(`--kotlin-package ${JSON.stringify(kotlinPackage)}: ${problem}`);
   const only = values.ts === true || values.kotlin === true;
   const written = await exportCampaign(
     {

@@ -58,7 +58,7 @@ export function identifiersFor(names: readonly string[]): string[] {
   const seen = new Map<string, string>();
   ids.forEach((id, i) => {
     const other = seen.get(id.toLowerCase());
-    if (other !== undefined) throw new NatatlasError(`export: carriers ${JSON.stringify(other)} and ${JSON.stringify(names[i])} map to the same identifier ${id}; rename one`);
+    if (other !== undefined) throw new NatatlasError(`carriers ${JSON.stringify(other)} and ${JSON.stringify(names[i])} map to the same identifier ${id}; rename one`);
     seen.set(id.toLowerCase(), names[i]!);
   });
   return ids;
