@@ -129,7 +129,7 @@ function segments(segs: readonly (PortSegment | DeltaSegment)[], indent: string)
 function conditional(c: BiasTable['conditional']): string {
   if (c === null) return 'null';
   if (c.kind === 'block') return `{ kind: 'block', blockSize: ${tsNumber(c.blockSize)}, pSameBlock: ${tsNumber(c.pSameBlock)}, perBlock: ${tsNumber(c.perBlock)} }`;
-  return `{ kind: 'delta', segments: ${segments(c.segments, '      ')} }`;
+  return `{\n    kind: 'delta',\n    segments: ${segments(c.segments, '      ')},\n  }`;
 }
 
 function nullable(x: number | null): string {
