@@ -16,6 +16,7 @@ import { STAGES, stageByName } from './stages/index.ts';
 import { simulateCommand, SIMULATE_HELP, SIMULATE_OPTIONS } from './commands/simulate.ts';
 import { labCommand, LAB_HELP, LAB_OPTIONS } from './lab/command.ts';
 import { punchCommand, PUNCH_HELP, PUNCH_OPTIONS } from './punch/command.ts';
+import { exportCommand, EXPORT_HELP, EXPORT_OPTIONS } from './export/command.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -135,6 +136,13 @@ ${COMMON_HELP}`,
 ${COMMON_HELP}`,
     options: PUNCH_OPTIONS,
     run: punchCommand,
+  },
+  export: {
+    summary: 'generate engine sources (TypeScript module, Kotlin file) from a campaign\'s bias tables',
+    help: `${EXPORT_HELP}
+${COMMON_HELP}`,
+    options: EXPORT_OPTIONS,
+    run: exportCommand,
   },
 };
 

@@ -42,7 +42,7 @@ describe('bias stage', () => {
   });
 
   it('ships a schema generated from the BiasTable type (run `npm run schema` after changing the type)', () => {
-    const generated = createGenerator({ path: 'pipeline/bias/types.ts', tsconfig: 'tsconfig.json', type: 'BiasTable' }).createSchema('BiasTable');
+    const generated = createGenerator({ path: 'pipeline/bias/src/types.ts', tsconfig: 'tsconfig.json', type: 'BiasTable' }).createSchema('BiasTable');
     expect(JSON.parse(fs.readFileSync(BIAS_SCHEMA_FILE, 'utf8'))).toEqual(JSON.parse(JSON.stringify(generated)));
   });
 
