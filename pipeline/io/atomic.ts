@@ -153,8 +153,10 @@ export function markOutputFolder(dir: string): void {
 }
 
 export interface ReplaceOptions {
-  /** Whether an existing folder without the marker is one natatlas wrote anyway (then it is marked and replaced). */
+  /** Whether an existing folder without the marker is one natatlas wrote anyway (then it is replaced). */
   adopt?: (dir: string) => boolean;
+  /** Mark the new folder (default true). Off for inputs natatlas writes (simulate's raw folders), which `adopt` vouches for instead. */
+  mark?: boolean;
 }
 
 /** Refuse `target` unless it is absent or a folder natatlas made. */
@@ -167,11 +169,8 @@ function checkReplaceable(target: string, opts: ReplaceOptions): boolean {
   }
   if (st.isSymbolicLink()) throw new NatatlasError(`${displayPath(target)} is a symbolic link, not a folder natatlas made: natatlas will not replace it; remove the link or pass other folders`);
   if (!st.isDirectory()) throw new NatatlasError(`${displayPath(target)} is a file, not a folder natatlas made: natatlas will not replace it; move it away`);
-  if (!isOutputFolder(target)) {
-    if (!opts.adopt?.(target)) {
-      throw new NatatlasError(`${displayPath(target)} exists but natatlas did not make it (no ${OUTPUT_MARKER} in it): natatlas replaces only folders it made; move it away or pass other folders`);
-    }
-    markOutputFolder(target);
+  if (!isOutputFolder(target) && !opts.adopt?.(target)) {
+    throw new NatatlasError(`${displayPath(target)} exists but natatlas did not make it (no ${OUTPUT_MARKER} in it): natatlas replaces only folders it made; move it away or pass other folders`);
   }
   return true;
 }
@@ -198,7 +197,7 @@ export async function replaceDir(target: string, build: (dir: string) => Promise
   try {
     await fsp.rm(tmp, { recursive: true, force: true });
     ensureDir(tmp);
-    markOutputFolder(tmp);
+    if (opts.mark !== false) markOutputFolder(tmp);
     await build(tmp);
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true });

@@ -177,9 +177,10 @@ async function simulateCarrier(opts: SimulateOptions, carrier: CarrierSim, root:
 }
 
 /**
- * Whether `dir` is a carrier folder an earlier simulate wrote (before output folders
- * were marked): the campaign's simulation.json names the carrier and the folder holds
- * only the files simulate writes. A real capture is never replaced by a simulation.
+ * Whether `dir` is a carrier folder an earlier simulate wrote: the campaign's
+ * simulation.json names the carrier and the folder holds only the files simulate
+ * writes. A real capture is never replaced by a simulation. (Raw folders carry no
+ * output marker: they are inputs, byte for byte what the capture formats say.)
  */
 function simulatedBefore(campaignDir: string, carrier: string, dir: string): boolean {
   try {
@@ -213,7 +214,7 @@ export async function simulateCampaign(opts: SimulateOptions): Promise<Simulatio
   for (const carrier of opts.carriers) {
     await replaceDir(path.join(campaignDir, carrier.name), async (dir) => {
       carriers[carrier.name] = await simulateCarrier(opts, carrier, root, dir);
-    }, { adopt: (dir) => simulatedBefore(campaignDir, carrier.name, dir) });
+    }, { mark: false, adopt: (dir) => simulatedBefore(campaignDir, carrier.name, dir) });
   }
   const report: SimulationReport = {
     schema: SIMULATION_SCHEMA,

@@ -134,6 +134,17 @@ describe('natatlas replaces only folders it made', () => {
     expect(fs.readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('simulate replaces a carrier folder it simulated, never a capture of the same name', async () => {
+    const root = temps.make();
+    await simulateCampaign({ outDir: root, campaign: 'sim', carriers: [preset('KPN')], runs: 1, packets: 100, seed: 1 });
+    await simulateCampaign({ outDir: root, campaign: 'sim', carriers: [preset('KPN')], runs: 1, packets: 100, seed: 2 });
+    fs.cpSync(path.join(rawSource, 'c'), path.join(root, 'field'), { recursive: true });
+    fs.rmSync(path.join(root, 'field', 'simulation.json'));
+    const before = filesOf(path.join(root, 'field'));
+    await expect(simulateCampaign({ outDir: root, campaign: 'field', carriers: [preset('KPN')], runs: 1, packets: 100, seed: 1 })).rejects.toThrow(/field\/KPN exists but natatlas did not make it/);
+    expect(filesOf(path.join(root, 'field'))).toEqual(before);
+  });
+
   it('refuses a stage folder holding files natatlas did not write; adopts one an older natatlas wrote', async () => {
     const root = project(temps, rawSource);
     const paths = { raw: path.join(root, 'raw'), derived: path.join(root, 'derived'), reports: path.join(root, 'reports') };

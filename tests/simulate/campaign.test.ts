@@ -61,7 +61,7 @@ describe('simulateCampaign', () => {
     const names = ['EimUni', 'KPN', 'Odido', 'PreserveCarrier'];
     expect(fs.readdirSync(path.join(root, 'c1')).sort()).toEqual([...names, 'simulation.json']);
     for (const name of names) {
-      const expected = ['.natatlas-output', 'timeouts.csv'];
+      const expected = ['timeouts.csv'];
       for (let r = 1; r <= RUNS; r++) expected.push(`client-0${r}.csv`, `server-0${r}.csv`);
       expect(fs.readdirSync(path.join(root, 'c1', name)).sort()).toEqual(expected.sort());
       expect(report.carriers[name]!.files.client[0]).toBe(`${name}/client-01.csv`);
@@ -314,7 +314,7 @@ describe('simulateCampaign', () => {
     try {
       await simulateCampaign({ outDir: dir, campaign: 'c', carriers: [preset('Odido')], runs: 5, packets: 500, seed: 1 });
       const r = await simulateCampaign({ outDir: dir, campaign: 'c', carriers: [preset('Odido')], runs: 2, packets: 200, seed: 1 });
-      expect(fs.readdirSync(path.join(dir, 'c', 'Odido')).sort()).toEqual(['.natatlas-output', 'client-01.csv', 'client-02.csv', 'server-01.csv', 'server-02.csv', 'timeouts.csv']);
+      expect(fs.readdirSync(path.join(dir, 'c', 'Odido')).sort()).toEqual(['client-01.csv', 'client-02.csv', 'server-01.csv', 'server-02.csv', 'timeouts.csv']);
       expect(fs.readdirSync(path.join(dir, 'c')).sort()).toEqual(['Odido', 'simulation.json']);
       expect(recount(readCarrier(path.join(dir, 'c', 'Odido'))).clientRows).toBe(r.carriers.Odido!.clientRows);
     } finally {
