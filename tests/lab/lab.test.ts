@@ -155,9 +155,9 @@ function lab(args: string[]): Lab {
   return { child, pid: child.pid!, closed, log: () => log, waitFor };
 }
 
-/** Kill every lab this file started, with its agents, and delete this run's namespaces. */
-async function killEverything(): Promise<void> {
-  const left = [...running];
+/** SIGKILL labs still running, with their agents (their process group); resolves once they are gone. */
+async function kill(labs: ChildProcess[]): Promise<void> {
+  const left = labs.filter((c) => running.has(c));
   for (const c of left) {
     try {
       process.kill(-c.pid!, 'SIGKILL');
@@ -166,6 +166,24 @@ async function killEverything(): Promise<void> {
     }
   }
   await Promise.all(left.map((c) => new Promise((r) => (running.has(c) ? c.once('close', r) : r(null)))));
+}
+
+/** Run `body` with a lab; if the test fails midway, the lab and its namespaces go with it. */
+async function withLab(args: string[], body: (l: Lab) => Promise<void>): Promise<void> {
+  const l = lab(args);
+  try {
+    await body(l);
+  } finally {
+    if (running.has(l.child)) {
+      await kill([l.child]);
+      for (const ns of namespacesOf(l.pid)) removeNamespace(ns);
+    }
+  }
+}
+
+/** Kill every lab this file started, with its agents, and delete this run's namespaces. */
+async function killEverything(): Promise<void> {
+  await kill([...running]);
   for (const ns of labNamespaces(FAMILY)) removeNamespace(ns);
 }
 
@@ -278,31 +296,31 @@ suite('netfilter lab', () => {
     expect(namespacesOf(process.pid)).toEqual([]);
   }, 120_000);
 
-  test('SIGTERM mid-run tears everything down', async () => {
-    const l = lab(['--out', tmp, '--campaign', 'term', '--carriers', 'masq-narrow', '--runs', '5', '--packets', '2000', '--no-nat-type', '--force']);
-    await l.waitFor(/capturing/);
-    expect(namespacesOf(l.pid).length).toBeGreaterThan(0);
-    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('term.tmp-lab-'))).toHaveLength(1);
-    l.child.kill('SIGTERM');
-    const { code } = await l.closed;
-    expect(code).toBe(143);
-    expect(namespacesOf(l.pid)).toEqual([]);
-    expect(rootState()).toEqual(before);
-    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('term'))).toEqual([]);
-  }, READY_DEADLINE_MS + 60_000);
+  test('SIGTERM mid-run tears everything down', () =>
+    withLab(['--out', tmp, '--campaign', 'term', '--carriers', 'masq-narrow', '--runs', '5', '--packets', '2000', '--no-nat-type', '--force'], async (l) => {
+      await l.waitFor(/capturing/);
+      expect(namespacesOf(l.pid).length).toBeGreaterThan(0);
+      expect(fs.readdirSync(tmp).filter((n) => n.startsWith('term.tmp-lab-'))).toHaveLength(1);
+      l.child.kill('SIGTERM');
+      const { code } = await l.closed;
+      expect(code).toBe(143);
+      expect(namespacesOf(l.pid)).toEqual([]);
+      expect(rootState()).toEqual(before);
+      expect(fs.readdirSync(tmp).filter((n) => n.startsWith('term'))).toEqual([]);
+    }), READY_DEADLINE_MS + 60_000);
 
-  test('after SIGKILL the next start removes the dead lab\'s namespaces', async () => {
-    const l = lab(['--out', tmp, '--campaign', 'kill', '--carriers', 'masq-narrow', '--runs', '5', '--packets', '2000', '--no-nat-type', '--force']);
-    await l.waitFor(/capturing/);
-    l.child.kill('SIGKILL');
-    await l.closed;
-    const left = namespacesOf(l.pid);
-    expect(left.length).toBeGreaterThan(0);
-    // The family's other labs (the background campaign, this process) are alive: only the dead one's go.
-    expect(cleanupStale(FAMILY).sort()).toEqual(left.sort());
-    expect(namespacesOf(l.pid)).toEqual([]);
-    expect(rootState()).toEqual(before);
-  }, READY_DEADLINE_MS + 60_000);
+  test('after SIGKILL the next start removes the dead lab\'s namespaces', () =>
+    withLab(['--out', tmp, '--campaign', 'kill', '--carriers', 'masq-narrow', '--runs', '5', '--packets', '2000', '--no-nat-type', '--force'], async (l) => {
+      await l.waitFor(/capturing/);
+      l.child.kill('SIGKILL');
+      await l.closed;
+      const left = namespacesOf(l.pid);
+      expect(left.length).toBeGreaterThan(0);
+      // The family's other labs (the background campaign, this process) are alive: only the dead one's go.
+      expect(cleanupStale(FAMILY).sort()).toEqual(left.sort());
+      expect(namespacesOf(l.pid)).toEqual([]);
+      expect(rootState()).toEqual(before);
+    }), READY_DEADLINE_MS + 60_000);
 
   test('a short campaign through real NATs is recovered by the pipeline', async () => {
     const run = await campaign;
