@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 // ESM TypeScript through @swc/jest: the fastest transform measured here (DESIGN.md).
 export default {
   testEnvironment: 'node',
@@ -10,5 +12,11 @@ export default {
       module: { type: 'es6' },
     }],
   },
-  testTimeout: 120000,
+  // Jest's default (cores - 1) is one worker on a 2-core machine, which ran every file
+  // in a row while the lab test (~2 minutes, mostly waiting on timers) kept its worker
+  // idle. One worker per core plus one for the waiting files.
+  maxWorkers: Math.max(2, os.availableParallelism()) + 1,
+  testSequencer: '<rootDir>/tests/helpers/sequencer.js',
+  // Generous for a loaded machine (beside another run): a hang still fails, a slow box does not.
+  testTimeout: 300_000,
 };

@@ -1,11 +1,16 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
-import { tempProject, writeFiles } from './helpers/tmp.ts';
+import { tempDir, tempProject, writeFiles } from './helpers/tmp.ts';
 
 const BIN = path.resolve('pipeline/bin/natatlas.js');
 
-function natatlas(args: string[], cwd = process.cwd()) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+// Every run starts in an empty temp folder: a default path (raw/, derived/, reports/)
+// a test forgot to pass lands there, never in the checkout, and the last test checks it.
+const CWD = tempDir('cli-cwd');
+
+function natatlas(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: CWD, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,7 +39,7 @@ describe('natatlas CLI', () => {
   it('names file, line and reason for unreadable input, without a stack trace', () => {
     const p = tempProject();
     writeFiles(p.raw, { 'c/K/client-1.csv': 'id, when\n', 'c/K/server-1.csv': 'Message id, Time, Sender Port, Receiver Port\n' });
-    const r = natatlas(['run', '--raw', p.raw, '--derived', p.derived, '--quiet']);
+    const r = natatlas(['run', '--raw', p.raw, '--derived', p.derived, '--reports', p.reports, '--quiet']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('natatlas run: c/K/client-1.csv:1: header does not name the columns "Message id", "Time", "Sender Port", "Receiver Port", "Success"; expected Message id, Time, Sender Port, Receiver Port, Success');
   });
@@ -53,12 +58,18 @@ describe('natatlas CLI', () => {
       'c/K/client-1.csv': 'Message id, Time, Sender Port, Receiver Port, Success\n00000000-0000-4000-8000-000000000001, 1, 40000, 5000, S\n',
       'c/K/server-1.csv': 'Message id, Time, Sender Port, Receiver Port\n00000000-0000-4000-8000-000000000001, 5, 50000, 5000\n',
     });
-    const first = natatlas(['run', '--raw', p.raw, '--derived', p.derived]);
+    const paths = ['--raw', p.raw, '--derived', p.derived, '--reports', p.reports];
+    const first = natatlas(['run', ...paths]);
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/\[stale\] c: ingest/);
     expect(first.stderr).not.toMatch(/\r/);
-    const second = natatlas(['run', '--raw', p.raw, '--derived', p.derived]);
+    expect(fs.existsSync(path.join(p.reports, 'c', 'index.html'))).toBe(true);
+    const second = natatlas(['run', ...paths]);
     expect(second.stderr).toMatch(/nothing to do/);
-    expect(natatlas(['run', '--raw', p.raw, '--derived', p.derived, '--quiet']).stderr).toBe('');
+    expect(natatlas(['run', ...paths, '--quiet']).stderr).toBe('');
+  });
+
+  it('wrote nothing outside the folders it was given', () => {
+    expect(fs.readdirSync(CWD)).toEqual([]);
   });
 });

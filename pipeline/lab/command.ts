@@ -28,7 +28,8 @@ steps), classifies each NAT with RFC 5780's mapping and filtering tests (a secon
 address, 203.0.113.2, and ports 3478/3479), and writes OUT/CAMPAIGN/<carrier>/client-NN.csv,
 server-NN.csv, timeouts.csv, nat-type.json, plus lab.json and README.md. Everything is
 torn down afterwards (also on error, SIGINT, SIGTERM; namespaces of a SIGKILLed lab are
-removed by the next one).
+removed by the next one). NATATLAS_LAB_NETNS=NAME names them NAME-<pid>-* instead, and
+then only those are listed and cleaned up (the tests use one family per run).
 
   --out DIR          raw root (default raw)
   --campaign NAME    campaign folder (default netfilter-lab)

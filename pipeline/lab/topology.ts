@@ -1,6 +1,8 @@
 /**
  * The lab's network: namespaces it creates and owns, named `nl-<pid>-...`, torn down
- * on exit, on error and on SIGINT/SIGTERM. Nothing is created in the root namespace:
+ * on exit, on error and on SIGINT/SIGTERM. `NATATLAS_LAB_NETNS=<family>` replaces the
+ * leading `nl` (tests give each run its own family, so two runs on one machine never
+ * see, count or clean up each other's namespaces). Nothing is created in the root namespace:
  * every veth is made with both ends already inside lab namespaces
  * (`ip -n A link add X type veth peer name Y netns B`), every rule and sysctl is set
  * with `ip netns exec`.
@@ -13,8 +15,10 @@
  *                                                        the RFC 5780 NAT-type tests)
  *
  * A lab killed with SIGKILL cannot clean up; the next lab (or `cleanupStale`) removes
- * every `nl-<pid>-*` namespace whose pid is dead, and kills the agents still in it.
+ * every `nl-<pid>-*` namespace (of its own family) whose pid is dead, and kills the agents
+ * still in it.
  */
+import { NatatlasError } from '../errors.ts';
 import { run, nsRun } from './sh.ts';
 import type { LabCarrierDef } from './carriers.ts';
 
@@ -22,7 +26,25 @@ export const SERVER_IP = '203.0.113.1';
 /** The server's second public address (RFC 5780's alternate address), on the same interface. */
 export const SERVER_IP2 = '203.0.113.2';
 export const PUBLIC_PREFIX = '203.0.113';
-const NS_RE = /^nl-(\d+)-/;
+/** The default family: `nl-<pid>-*`. */
+export const DEFAULT_NS_FAMILY = 'nl';
+export const NS_FAMILY_ENV = 'NATATLAS_LAB_NETNS';
+
+/** The first part of every namespace name this lab makes, cleans up and lists. */
+export function labFamily(): string {
+  return checkFamily(process.env[NS_FAMILY_ENV] || DEFAULT_NS_FAMILY);
+}
+
+function checkFamily(family: string): string {
+  // Letters and digits only: the family is matched as a literal prefix up to the first '-'.
+  if (!/^[a-z][a-z0-9]{0,31}$/.test(family)) throw new NatatlasError(`lab: ${NS_FAMILY_ENV} must be 1-32 lowercase letters and digits, starting with a letter; got ${JSON.stringify(family)}`);
+  return family;
+}
+
+/** `<family>-<pid>-...`: the pid of the lab process that made the namespace. */
+function familyRe(family: string): RegExp {
+  return new RegExp(`^${checkFamily(family)}-(\\d+)-`);
+}
 
 export interface CarrierNet {
   def: LabCarrierDef;
@@ -53,7 +75,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** Kill the processes still running inside a namespace (our agents), then delete it. */
-function removeNamespace(ns: string): void {
+export function removeNamespace(ns: string): void {
   const pids = run('ip', ['netns', 'pids', ns], { allowFail: true }).split(/\s+/).filter(Boolean).map(Number);
   for (const pid of pids) {
     if (pid === process.pid) continue;
@@ -66,19 +88,21 @@ function removeNamespace(ns: string): void {
   run('ip', ['netns', 'del', ns], { allowFail: true });
 }
 
-/** Remove lab namespaces left by labs whose process is gone (e.g. SIGKILLed). Returns their names. */
-export function cleanupStale(): string[] {
+/** Remove this family's namespaces left by labs whose process is gone (e.g. SIGKILLed). Returns their names. */
+export function cleanupStale(family = labFamily()): string[] {
+  const re = familyRe(family);
   const stale = listNamespaces().filter((ns) => {
-    const m = NS_RE.exec(ns);
+    const m = re.exec(ns);
     return m !== null && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]));
   });
   for (const ns of stale) removeNamespace(ns);
   return stale;
 }
 
-/** Lab namespaces of any pid currently present (tests check this is empty afterwards). */
-export function labNamespaces(): string[] {
-  return listNamespaces().filter((ns) => NS_RE.test(ns));
+/** This family's lab namespaces, of any pid, currently present (tests check theirs are gone afterwards). */
+export function labNamespaces(family = labFamily()): string[] {
+  const re = familyRe(family);
+  return listNamespaces().filter((ns) => re.test(ns));
 }
 
 export class Topology {
@@ -89,8 +113,8 @@ export class Topology {
   private readonly created: string[] = [];
   private torn = false;
 
-  constructor(tag = String(process.pid)) {
-    this.prefix = `nl-${tag}-`;
+  constructor(tag = String(process.pid), family = labFamily()) {
+    this.prefix = `${family}-${tag}-`;
     this.pubNs = `${this.prefix}pub`;
     this.srvNs = `${this.prefix}srv`;
   }

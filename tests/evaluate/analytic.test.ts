@@ -1,5 +1,5 @@
 import {
-  NAIVE_PORTS, biasedProbability, easyHardProbability, hardHardProbability, naiveCosts, packetsFor, roundsPackets, topPorts, UNIFORM_TARGET,
+  NAIVE_PORTS, biasedProbability, hardHardProbability, naiveCosts, packetsFor, roundsPackets, topPorts, UNIFORM_TARGET,
 } from '../../pipeline/evaluate/analytic.ts';
 import { evaluatePair, type PeerModel } from '../../pipeline/evaluate/strategies.ts';
 import { binsFromCdf, compactSegments } from '../../pipeline/fit/marginal.ts';
@@ -9,14 +9,25 @@ import type { PortSegment } from '../../pipeline/bias/types.ts';
 
 const N = NAIVE_PORTS;
 
+/*
+ * Independent values: P(a, b) = 1 - prod_{i<b} (S - a - i)/(S - i) written as
+ * 1 - Gamma(S-a+1) Gamma(S-b+1) / (Gamma(S-a-b+1) Gamma(S+1)) and evaluated with mpmath's
+ * loggamma at 60 digits (no loop, no float64), S = N^2 hard vs hard, S = N easy vs hard;
+ * the smallest k with P(k, k) >= p found by bisection in Python. At the hard-vs-hard p50,
+ * P(53,708) = 0.4999925 and P(53,709) = 0.5000054, so the answer does not hang on rounding.
+ */
 describe('naive birthday cost', () => {
-  it('gives the paper figures: ~54,000 packets for 50% and ~170,000 for 99.9%', () => {
-    const { hardHard } = naiveCosts();
-    // k^2/N^2 = ln(1/(1-p)) to first order: N sqrt(ln 2) = 53,708.3 and N sqrt(ln 1000) = 169,551.6.
-    expect(Math.abs(hardHard.p50 - N * Math.sqrt(Math.LN2))).toBeLessThan(3);
-    expect(Math.abs(hardHard.p999 - N * Math.sqrt(Math.log(1000)))).toBeLessThan(3);
-    expect(hardHardProbability(hardHard.p50, hardHard.p50)).toBeGreaterThanOrEqual(0.5);
-    expect(hardHardProbability(hardHard.p50 - 1, hardHard.p50 - 1)).toBeLessThan(0.5);
+  it("gives README's figures exactly: 53,709 packets for 50%, 138,437 for 99%, 169,549 for 99.9%", () => {
+    expect(naiveCosts().hardHard).toEqual({ p50: 53_709, p90: 97_890, p99: 138_437, p999: 169_549 });
+    // The first-order form k = N sqrt(ln(1/(1-p))) lands within a few packets: 53,708.3 and 169,551.6.
+    expect(Math.abs(53_709 - N * Math.sqrt(Math.LN2))).toBeLessThan(3);
+  });
+
+  it('matches the closed form at 20k, 54k and 120k packets per side', () => {
+    // mpmath as above.
+    for (const [k, want] of [[20_000, 0.0916411267608954], [50_000, 0.451587604266214], [54_000, 0.503756971544552], [120_000, 0.96857809183001]] as const) {
+      expect(Math.abs(hardHardProbability(k, k) - want)).toBeLessThan(1e-9);
+    }
   });
 
   it('matches the product formula on a space small enough to enumerate', () => {
@@ -24,15 +35,26 @@ describe('naive birthday cost', () => {
     expect(hardHardProbability(2, 3, 4)).toBeCloseTo(1 - 364 / 560, 12);
   });
 
-  it('prices easy vs hard on N, not N^2 (about 210 packets a side for 50%)', () => {
-    expect(naiveCosts().easyHard.p50).toBe(packetsFor((k) => easyHardProbability(k, k), 0.5));
-    expect(Math.abs(naiveCosts().easyHard.p50 - Math.sqrt(N * Math.LN2))).toBeLessThan(3);
+  it('prices easy vs hard on N, not N^2 (212 packets a side for 50%)', () => {
+    // mpmath as above with S = N: P(211, 211) = 0.49962, P(212, 212) = 0.50291.
+    expect(naiveCosts().easyHard).toEqual({ p50: 212, p90: 385, p99: 543, p999: 665 });
+    expect(Math.abs(212 - Math.sqrt(N * Math.LN2))).toBeLessThan(3);
+  });
+
+  it('finds the smallest budget reaching a level, by bisection over any increasing success curve', () => {
+    // A curve whose answer is known: success(k) = k / 1000 reaches 0.5 at exactly 500.
+    expect(packetsFor((k) => k / 1000, 0.5)).toBe(500);
+    expect(packetsFor((k) => k / 1000, 0.5001)).toBe(501);
+    expect(packetsFor((k) => (k >= 7 ? 1 : 0), 0.99)).toBe(7);
+    expect(packetsFor(() => 0.4, 0.5, 1000)).toBeNull();
   });
 
   it('the Poisson cell model agrees with the exact formula on uniform NATs', () => {
-    for (const k of [20000, 54000, 120000]) {
+    // The exact hard-vs-hard values (mpmath, above); the Poisson model (over the 64,512
+    // ports 1024-65535) stays within 1e-3 of them.
+    for (const [k, exact] of [[20_000, 0.0916411267608954], [54_000, 0.503756971544552], [120_000, 0.96857809183001]] as const) {
       const cell = biasedProbability({ allocation: UNIFORM_TARGET, targeting: UNIFORM_TARGET }, { allocation: UNIFORM_TARGET, targeting: UNIFORM_TARGET }, k);
-      expect(Math.abs(cell - hardHardProbability(k, k))).toBeLessThan(1e-3);
+      expect(Math.abs(cell - exact)).toBeLessThan(1e-3);
     }
   });
 });
@@ -88,8 +110,9 @@ describe('biased cost', () => {
     const e = evaluatePair(block(256), block(256));
     expect(e.biased.strategy).toBe('block-rounds');
     expect(e.gain.p99!).toBeGreaterThanOrEqual(100);
-    // One round of 256 distinct ports a side fails with (1 - 1/256)^256 ~ e^-1.
-    expect(e.biased.params.roundSuccess).toBeCloseTo(1 - (1 - 1 / 256) ** 256, 12);
+    // One round of 256 distinct ports a side fails with (1 - 1/256)^256 ~ e^-1:
+    // success 0.632840245108464 (mpmath, 60 digits).
+    expect(Math.abs(Number(e.biased.params.roundSuccess) - 0.632840245108464)).toBeLessThan(1e-12);
   });
 
   it('caps the gain by the per-block limit: 200 ports per block stays near 92x at 99%', () => {
@@ -97,7 +120,8 @@ describe('biased cost', () => {
     // One round of 200 a side succeeds with 1 - (1 - 200/256^2)^200 ~ 1 - exp(-200^2/256^2) ~ 46%;
     // 99% needs ~7.5 rounds (~1,550 packets with re-learning): ~89x, not the unbounded
     // figure a block that lasts forever would give (549 packets in one block: 252x).
-    expect(e.biased.params.roundSuccess).toBeCloseTo(0.4573, 3);
+    // mpmath: 1 - (1 - 200/65536)^200 = 0.457346771283973.
+    expect(Math.abs(Number(e.biased.params.roundSuccess) - 0.457346771283973)).toBeLessThan(1e-12);
     expect(e.gain.p99!).toBeGreaterThan(85);
     expect(e.gain.p99!).toBeLessThan(95);
     const r = roundsPackets(200, 256, 0.99);

@@ -4,7 +4,6 @@ import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
 import type { AttackReport } from '../../pipeline/stages/evaluate.ts';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
-import { hardHardProbability } from '../../pipeline/evaluate/analytic.ts';
 import { FAST_RUN, recordingLogger, tempProject } from '../helpers/tmp.ts';
 
 const MC = { trials: 120, realisticTrials: 20, realisticBudget: 20_000, workers: 1 };
@@ -56,10 +55,16 @@ describe('evaluate stage', () => {
     const m = JSON.parse(fs.readFileSync(path.join(run.derived, 'e', 'evaluate', 'matrix.json'), 'utf8'));
     const cell = m.cells[0];
     expect(cell).toMatchObject({ a: 'Odido', b: 'Odido', successes: 1, trials: 3 });
-    // Odido is uniform: the naive hard-vs-hard formula at 50,000 packets a side, ~45%.
+    // Odido is uniform: the naive hard-vs-hard formula at 50,000 packets a side,
+    // 1 - Gamma(S-a+1)^2 / (Gamma(S-2a+1) Gamma(S+1)), S = 64,511^2, a = 50,000:
+    // 0.451587604266214 (mpmath loggamma, 60 digits).
+    // matrix.json keeps 6 digits.
     expect(cell.predicted.budget).toBe(50000);
-    expect(cell.predicted.p).toBeCloseTo(hardHardProbability(50000, 50000), 5);
-    expect(cell.predicted.inside).toBe(cell.predicted.p >= cell.wilson[0] && cell.predicted.p <= cell.wilson[1]);
+    expect(cell.predicted.p).toBeCloseTo(0.451587604266214, 6);
+    // 1 of 3: Wilson 95% [0.0615, 0.7923] (scipy binomtest(1, 3).proportion_ci(method='wilson')).
+    expect(cell.wilson[0]).toBeCloseTo(0.06149194472039626, 6);
+    expect(cell.wilson[1]).toBeCloseTo(0.7923403991979523, 6);
+    expect(cell.predicted.inside).toBe(true);
   });
 
   it('copies each same-carrier cost into the bias table', () => {

@@ -5,18 +5,29 @@ import { runPipeline } from '../../pipeline/run.ts';
 import type { SuccessMatrix } from '../../pipeline/evaluate/trials.ts';
 import { recordingLogger, tempProject, FAST_RUN } from '../helpers/tmp.ts';
 
+/**
+ * Wilson 95% intervals from scipy 1.10 (Debian's python3-scipy):
+ * scipy.stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method='wilson').
+ */
+const SCIPY_WILSON: [number, number, number, number][] = [
+  [4, 10, 0.16818032970623614, 0.6873262302663417],
+  [0, 11, 0, 0.2588329669680317],
+  [10, 10, 0.7224672001371109, 1],
+  [1, 2, 0.09453120573423074, 0.9054687942657693],
+  [1, 1, 0.20654931437723745, 1],
+  [1, 3, 0.06149194472039626, 0.7923403991979523],
+];
+
 describe('Wilson interval', () => {
-  it('matches hand-computed values', () => {
-    // 4/10: centre (0.4 + 1.96^2/20) / (1 + 1.96^2/10) = 0.42776, half-width 0.25958.
-    const [lo, hi] = wilson(4, 10);
-    expect(lo).toBeCloseTo(0.16818, 4);
-    expect(hi).toBeCloseTo(0.68734, 4);
-    // 0/11: upper = z^2 / (n + z^2) = 3.84146 / 14.84146.
+  it('matches scipy, with exact 0 and 1 at 0 and n successes', () => {
+    for (const [k, n, lo, hi] of SCIPY_WILSON) {
+      const [gotLo, gotHi] = wilson(k, n);
+      expect([k, n, Math.abs(gotLo - lo) < 1e-12, Math.abs(gotHi - hi) < 1e-12]).toEqual([k, n, true, true]);
+    }
     expect(wilson(0, 11)[0]).toBe(0);
-    expect(wilson(0, 11)[1]).toBeCloseTo(3.841459 / 14.841459, 6);
-    // 10/10: lower = n / (n + z^2).
-    expect(wilson(10, 10)[0]).toBeCloseTo(10 / 13.841459, 6);
     expect(wilson(10, 10)[1]).toBe(1);
+    // By hand for 0/11: the upper end is z^2 / (n + z^2) = 3.841459 / 14.841459.
+    expect(wilson(0, 11)[1]).toBeCloseTo(3.841459 / 14.841459, 6);
   });
 });
 
@@ -27,9 +38,11 @@ describe('success matrix', () => {
       { a: 'Y', b: 'X', strategy: 'naive', trial: 1, outcome: 'F', packets: null },
       { a: 'X', b: 'Y', strategy: 'biased', trial: 1, outcome: 'S', packets: 10 },
     ]);
+    // Wilson intervals: scipy's values above, to 12 digits.
+    const close = (v: number) => expect.closeTo(v, 12);
     expect(m.cells).toEqual([
-      { a: 'X', b: 'Y', strategy: 'naive', trials: 2, successes: 1, outcomes: 'FS', rate: 0.5, wilson: wilson(1, 2), meanPackets: 100 },
-      { a: 'X', b: 'Y', strategy: 'biased', trials: 1, successes: 1, outcomes: 'S', rate: 1, wilson: wilson(1, 1), meanPackets: 10 },
+      { a: 'X', b: 'Y', strategy: 'naive', trials: 2, successes: 1, outcomes: 'FS', rate: 0.5, wilson: [close(0.09453120573423074), close(0.9054687942657693)], meanPackets: 100 },
+      { a: 'X', b: 'Y', strategy: 'biased', trials: 1, successes: 1, outcomes: 'S', rate: 1, wilson: [close(0.20654931437723745), 1], meanPackets: 10 },
     ]);
   });
 

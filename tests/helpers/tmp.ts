@@ -1,12 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger, Paths, StageContext } from '../../pipeline/context.ts';
 import { STAGES } from '../../pipeline/stages/index.ts';
+import { tempDir } from './tempdir.ts';
 
-/** A fresh temp folder with raw/, derived/, reports/ inside. */
+export { tempDir };
+
+/** A fresh temp folder with raw/, derived/, reports/ inside (removed after the test file). */
 export function tempProject(): Paths & { root: string } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-test-'));
+  const root = tempDir('test');
   const paths = { root, raw: path.join(root, 'raw'), derived: path.join(root, 'derived'), reports: path.join(root, 'reports') };
   fs.mkdirSync(paths.raw);
   return paths;

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../helpers/tempdir.ts';
 import path from 'node:path';
 import { readLines } from '../../pipeline/io/lines.ts';
 
 async function linesOf(text: string | Buffer): Promise<[string, number][]> {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-lines-')), 'f.csv');
+  const file = path.join(tempDir('lines'), 'f.csv');
   fs.writeFileSync(file, text);
   const out: [string, number][] = [];
   await readLines(file, (line, n) => out.push([line, n]));

@@ -1,6 +1,6 @@
 /** The lab's pure pieces (no root needed): async replay of the seed's search, target draws, trial numbering. */
 import fs from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../helpers/tempdir.ts';
 import path from 'node:path';
 import { searchTimeout } from '../../pipeline/simulate/timeouts.ts';
 import { searchAsync } from '../../pipeline/lab/search.ts';
@@ -51,7 +51,7 @@ test('targets: naive is uniform over 1024-65535, biased follows the table', () =
 });
 
 test('appendTrials writes the header once and numbers trials on', () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-trials-')), 'trials-lab.csv');
+  const file = path.join(tempDir('trials'), 'trials-lab.csv');
   const row = (strategy: 'naive' | 'biased', outcome: 'S' | 'F', packets: number) => ({ carrierA: 'a', carrierB: 'b', strategy, trial: 0, outcome, packets, seconds: 0 });
   appendTrials(file, [row('naive', 'F', 10), row('biased', 'S', 5)]);
   appendTrials(file, [row('biased', 'S', 7)]);

@@ -3,13 +3,16 @@
  * (Debian's /usr/bin/chromium, driven by playwright-core). Fails on any console error
  * (a CSP violation is one), failed request or dialog; checks every chart drew and went
  * live, tooltips and sorting work, and a carrier named like an XSS payload is text.
- * Skips with a message when Chromium or playwright-core is not installed.
+ * Skips with a message when Chromium or playwright-core is not installed; in CI that is
+ * a failure (.ci/run installs Debian's chromium).
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { report } from '../../pipeline/report/index.ts';
 import { fileStem } from '../../pipeline/report/names.ts';
+import { needs } from '../helpers/requirements.ts';
 import { recordingLogger } from '../helpers/tmp.ts';
 import { buildFixture, CAMPAIGN, HOSTILE, type Fixture } from './fixture.ts';
 
@@ -18,30 +21,30 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 
 type Playwright = typeof import('playwright-core');
 
-async function loadPlaywright(): Promise<Playwright | null> {
+function missing(): string | null {
+  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install -y chromium)`;
   try {
-    return await import('playwright-core');
+    createRequire(import.meta.url).resolve('playwright-core');
   } catch {
-    return null;
+    return 'playwright-core is not installed (npm install)';
   }
+  return null;
 }
 
-const hasChromium = fs.existsSync(CHROMIUM);
-let pw: Playwright | null = null;
+const why = missing();
+const it = needs('Chromium and playwright-core (the report in a browser)', why).it;
+let pw: Playwright;
 let fx: Fixture;
 
 beforeAll(async () => {
-  pw = hasChromium ? await loadPlaywright() : null;
-  if (!pw) {
-    console.warn(`browser test skipped: ${hasChromium ? 'playwright-core is not installed (npm install)' : `${CHROMIUM} is missing (apt-get install -y chromium)`}`);
-    return;
-  }
+  if (why) return;
+  pw = await import('playwright-core');
   fx = await buildFixture({ packets: 800 });
   await report({ campaign: CAMPAIGN, paths: fx, log: recordingLogger() });
 });
 
 async function open(file: string) {
-  const browser = await pw!.chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];
   const dialogs: string[] = [];
@@ -57,7 +60,6 @@ async function open(file: string) {
 
 describe('report in a browser', () => {
   it('draws every chart live with tooltips and no console error, failed request or dialog', async () => {
-    if (!pw) return;
     const { browser, page, problems, dialogs } = await open('index.html');
     try {
       const figures = await page.$$eval('figure.chart', (fs) => fs.map((f) => ({ id: f.id, live: f.getAttribute('data-live'), svgs: f.querySelectorAll('.chart-live svg').length, marks: f.querySelectorAll('.chart-live svg path, .chart-live svg rect').length })));
@@ -84,7 +86,6 @@ describe('report in a browser', () => {
   });
 
   it('shows a carrier named <img src=x onerror=alert(1)> as text and runs nothing from it', async () => {
-    if (!pw) return;
     const { browser, page, problems, dialogs } = await open(`${fileStem(HOSTILE)}.html`);
     try {
       expect(await page.textContent('h1')).toBe(`Carrier ${HOSTILE}`);
@@ -103,7 +104,6 @@ describe('report in a browser', () => {
   });
 
   it('reads with scripts off: every chart is there as a static SVG', async () => {
-    if (!pw) return;
     const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     try {
       const context = await browser.newContext({ javaScriptEnabled: false });

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../helpers/tempdir.ts';
 import path from 'node:path';
 import { handAttack, handMatrix } from './fixture.ts';
 import { cellView, matrixGrid, matrixOrder, strategiesIn } from '../../pipeline/report/tables/matrix.ts';
@@ -194,7 +194,7 @@ describe('escaping and names', () => {
 
 describe('scanning a joined file', () => {
   it('keeps exact port counts but a bounded sample, whatever the size', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-scan-')), 'C.csv');
+    const file = path.join(tempDir('scan'), 'C.csv');
     const lines = ['uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,Sender IP'];
     const n = 3 * 3500;
     for (let i = 0; i < n; i++) {

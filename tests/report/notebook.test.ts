@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../helpers/tempdir.ts';
 import path from 'node:path';
 import { parseNotebook, cellHash, type CellBlock } from '../../pipeline/report/notebook/parse.ts';
 import { runCell } from '../../pipeline/report/notebook/run.ts';
@@ -100,7 +100,7 @@ describe('running a cell', () => {
 describe('a notebook with a failing cell', () => {
   it('renders the error in place, builds the rest of the page and warns', async () => {
     const fx = await buildFixture({ evaluate: false, packets: 600 });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-nb-'));
+    const dir = tempDir('nb');
     fs.writeFileSync(path.join(dir, 'probe.md'), `---
 title: Probe
 output: index.html

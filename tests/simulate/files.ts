@@ -3,8 +3,8 @@
  * the simulator so tests can recount every truth field from the bytes on disk.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir as ownedTempDir } from '../helpers/tempdir.ts';
 
 export const CLIENT_ROW = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}), (\d+), (\d+), (\d+), ([SF])$/;
 export const SERVER_ROW = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|END OF MESSAGE), (\d+), (\d+), (\d+)(?:, (\d+\.\d+\.\d+\.\d+))?$/;
@@ -45,9 +45,8 @@ export interface RunFiles {
   rawServer: string;
 }
 
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `natatlas-${prefix}-`));
-}
+/** A temp folder removed after the test file (helpers/tempdir.ts). */
+export const tempDir = (prefix: string): string => ownedTempDir(prefix);
 
 export function readRun(dir: string, run: string): RunFiles {
   const rawClient = fs.readFileSync(path.join(dir, `client-${run}.csv`), 'utf8');

@@ -17,8 +17,13 @@ async function sampleProject() {
 }
 
 describe('bias stage', () => {
+  // One pipeline run for the first two tests: the first breaks only Odido's fit, the second reads KPN's table.
+  let p: Awaited<ReturnType<typeof sampleProject>>;
+  beforeAll(async () => {
+    p = await sampleProject();
+  });
+
   it('never writes a table that fails the contract, and names the carrier and field', async () => {
-    const p = await sampleProject();
     const fitFile = path.join(p.derived, 'b', 'fit', 'Odido.json');
     const fit = JSON.parse(fs.readFileSync(fitFile, 'utf8'));
     fit.marginal = [[1024, 40000, 0.5], [30000, 65535, 0.5]]; // overlapping segments
@@ -31,8 +36,7 @@ describe('bias stage', () => {
     expect(fs.readdirSync(path.join(p.derived, 'b')).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
-  it('reports schema violations by path', async () => {
-    const p = await sampleProject();
+  it('reports schema violations by path', () => {
     const table = JSON.parse(fs.readFileSync(path.join(p.derived, 'b', 'bias', 'KPN.json'), 'utf8')) as BiasTable;
     expect(validateBiasTable(table)).toEqual([]);
     expect(validateBiasTable({ ...table, mapping: { ...table.mapping, portPreservation: 1.5 } })).toEqual(['/mapping/portPreservation: must be <= 1']);
