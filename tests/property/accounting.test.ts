@@ -72,13 +72,7 @@ describe('accounting over generated captures', () => {
     await fc.assert(fc.asyncProperty(campaignArb(OPTIONS), checkAccounting), budget(40));
   }, TEST_TIMEOUT_MS);
 
-  // Known bug, fixed on another branch of issue 10: END OF MESSAGE rows in client files are
-  // counted in the file's manifest record but not in the summary's controlRows, which README
-  // says holds every end marker. Minimal counterexample (shrunk by fast-check): one carrier,
-  // client-1.csv = header + "END OF MESSAGE,1700000000000,1024,5000,S", server-1.csv = header
-  // only: summary controlRows 0, expected 1. Drop `.failing` once that fix is merged.
-  it.failing('counts END OF MESSAGE rows of client files as controlRows too', async () => {
-    // No shrinking: the counterexample is recorded above, and this test is expected to fail.
-    await fc.assert(fc.asyncProperty(campaignArb({ ...OPTIONS, clientEnds: true }), checkAccounting), { ...budget(40), endOnFailure: true });
+  it('counts END OF MESSAGE rows of client files as controlRows too', async () => {
+    await fc.assert(fc.asyncProperty(campaignArb({ ...OPTIONS, clientEnds: true }), checkAccounting), budget(40));
   }, TEST_TIMEOUT_MS);
 });

@@ -24,6 +24,7 @@ async function biasOf(c: Campaign, runName: (run: number) => string = String): P
     const dir = path.join(p.derived, 'camp', 'bias');
     const out: Record<string, unknown> = {};
     for (const name of fs.readdirSync(dir).sort()) {
+      if (name.startsWith('.')) continue; // the output-folder marker, not a table
       const json = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as Record<string, any>;
       if (name === 'index.json') for (const t of json.tables) delete t.sha256;
       else delete json.source.files;
