@@ -46,6 +46,21 @@ function settingsOf(values: Record<string, unknown>): Settings {
   return { montecarlo: { trials: Number(t), realisticTrials: Math.max(1, Math.floor(Number(t) / 2)) } };
 }
 
+const NOTEBOOK_OPTIONS: Options = {
+  notebooks: { type: 'string' },
+};
+
+const NOTEBOOK_HELP = `  --notebooks DIR  render the notebooks (*.md) in DIR instead of natatlas's own notebooks/`;
+
+/** Settings with the report's notebooks folder, when given (it must exist). */
+function withNotebooks(settings: Settings, values: Record<string, unknown>): Settings {
+  const dir = values.notebooks;
+  if (dir === undefined) return settings;
+  const abs = path.resolve(String(dir));
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new NatatlasError(`--notebooks ${String(dir)}: no such folder`);
+  return { ...settings, notebooks: abs };
+}
+
 const PATH_HELP = `  --raw DIR        raw captures, one folder per campaign (default raw)
   --derived DIR    stage outputs (default derived)
   --reports DIR    HTML reports and figures (default reports)
@@ -80,12 +95,13 @@ With nothing changed it does no work and says so.
 
 ${PATH_HELP}
 ${MC_HELP}
+${NOTEBOOK_HELP}
   --force          run every stage even when fresh
 ${COMMON_HELP}`,
-    options: { ...PATH_OPTIONS, ...MC_OPTIONS, force: { type: 'boolean' } },
+    options: { ...PATH_OPTIONS, ...MC_OPTIONS, ...NOTEBOOK_OPTIONS, force: { type: 'boolean' } },
     async run(values, log) {
       const paths = pathsOf(values);
-      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, settings: settingsOf(values) }, log);
+      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, settings: withNotebooks(settingsOf(values), values) }, log);
       // The product of a run is the report: print where to open it (stdout, so scripts can use it).
       for (const campaign of new Set(report.map((r) => r.campaign))) {
         const index = path.join(paths.reports, campaign, 'index.html');
@@ -102,11 +118,11 @@ ${COMMON_HELP}`,
 
 Runs the ${stage.name} stage alone (even when fresh): ${stage.description}.
 
-${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}
+${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}${stage.name === 'report' ? `\n${NOTEBOOK_HELP}` : ''}
 ${COMMON_HELP}`,
-        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : PATH_OPTIONS,
+        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : stage.name === 'report' ? { ...PATH_OPTIONS, ...NOTEBOOK_OPTIONS } : PATH_OPTIONS,
         async run(values, log) {
-          const settings = settingsOf(values);
+          const settings = withNotebooks(settingsOf(values), values);
           await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: true, stages: [stageByName(stage.name)!], settings }, log);
         },
       },

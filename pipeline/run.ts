@@ -8,6 +8,7 @@
  * was touched. A rerun with nothing changed reads no data and says so.
  */
 import { type Logger, type Paths, type Settings, type StageContext } from './context.ts';
+import { StageFailed } from './errors.ts';
 import { StampStore } from './freshness.ts';
 import { findCampaigns } from './raw/layout.ts';
 import { STAGES, type Stage } from './stages/index.ts';
@@ -31,8 +32,9 @@ export interface StageRun {
 
 export async function runPipeline(opts: RunOptions, log: Logger): Promise<StageRun[]> {
   const report: StageRun[] = [];
+  const failed: StageFailed[] = [];
   const stages = opts.stages ?? STAGES;
-  for (const campaign of findCampaigns(opts.paths.raw, opts.campaign)) {
+  campaigns: for (const campaign of findCampaigns(opts.paths.raw, opts.campaign)) {
     const ctx: StageContext = { campaign, paths: opts.paths, log, settings: opts.settings ?? {} };
     const stamps = new StampStore(ctx);
     for (const stage of stages) {
@@ -43,7 +45,16 @@ export async function runPipeline(opts: RunOptions, log: Logger): Promise<StageR
         continue;
       }
       log.info(`[stale] ${campaign}: ${stage.name} (${state.reason})`);
-      const { outputs } = await stage.run(ctx);
+      let outputs: string[];
+      try {
+        ({ outputs } = await stage.run(ctx));
+      } catch (e) {
+        // Outputs written but wrong (a report with failed cells): never stamped, so the next run retries.
+        if (!(e instanceof StageFailed)) throw e;
+        failed.push(e);
+        await stamps.save();
+        continue campaigns;
+      }
       await stamps.record(stage, outputs);
       report.push({ campaign, stage: stage.name, ran: true, reason: state.reason });
     }
@@ -51,6 +62,8 @@ export async function runPipeline(opts: RunOptions, log: Logger): Promise<StageR
   }
   const ran = report.filter((r) => r.ran).length;
   const campaigns = new Set(report.map((r) => r.campaign)).size;
-  if (ran === 0) log.info(`nothing to do: all ${report.length} stage runs over ${campaigns} campaign${campaigns === 1 ? '' : 's'} are fresh`);
+  if (ran === 0 && failed.length === 0) log.info(`nothing to do: all ${report.length} stage runs over ${campaigns} campaign${campaigns === 1 ? '' : 's'} are fresh`);
+  if (failed.length === 1) throw failed[0]!;
+  if (failed.length > 1) throw new StageFailed(failed.map((e) => e.message).join(' | '), failed);
   return report;
 }

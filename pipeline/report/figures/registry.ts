@@ -18,6 +18,8 @@ export interface FigureEntry {
   svg: string;
   png: string;
   csv: string;
+  /** Vector PDF for papers, when written. */
+  pdf?: string;
 }
 
 export interface FigureTimings {
