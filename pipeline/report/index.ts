@@ -71,7 +71,7 @@ export class ReportFailed extends StageFailed {
   }
 }
 
-function natatlasVersion(): string {
+export function natatlasVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
@@ -216,29 +216,56 @@ async function writePairFigures(data: CampaignData, env: PageEnv): Promise<strin
   }
 }
 
-/** The LaTeX tables (straight from the data); returns what failed. A campaign without trials gets no matrix table. */
+export interface LatexTable {
+  name: string;
+  tex: string;
+  description: string;
+}
+
+/**
+ * The LaTeX tables of a campaign, in groups by the derived file they need (a group
+ * that cannot read its file throws when built); a campaign without trials, fits or
+ * attack costs gets no table for them rather than an empty one.
+ */
+export function latexTables(data: CampaignData, version: string): { file: string; build(): LatexTable[] }[] {
+  return [
+    {
+      file: 'figures/model-parameters.tex',
+      build() {
+        const fits = data.fits();
+        return fits.length === 0 ? [] : [{ name: 'model-parameters', tex: modelParamsTex(fits, data.campaign, version), description: 'fitted model and timeouts per carrier' }];
+      },
+    },
+    {
+      file: 'figures/success-matrix.tex',
+      build() {
+        const m = data.matrix();
+        if (m.cells.length === 0) return [];
+        return [
+          { name: 'success-matrix', tex: successMatrixTex(m, version), description: 'success by carrier pair and strategy, with 95% Wilson intervals' },
+          ...strategiesIn(m).map((s) => ({ name: `success-matrix-${s}`, tex: successMatrixGridTex(m, s, version), description: `${s} trials as a Table I grid` })),
+        ];
+      },
+    },
+    {
+      file: 'figures/attack-costs.tex',
+      build() {
+        const a = data.attack();
+        return a.pairs.length === 0 ? [] : [{ name: 'attack-costs', tex: attackCostsTex(a, version), description: 'packets per side, naive vs biased' }];
+      },
+    },
+  ];
+}
+
+/** Write the LaTeX tables; returns what failed. */
 async function writeLatex(data: CampaignData, figures: FigureSet, version: string, env: PageEnv): Promise<string[]> {
   const failed: string[] = [];
-  const attempt = async (what: string, fn: () => Promise<void>) => {
+  for (const group of latexTables(data, version)) {
     try {
-      await fn();
+      for (const t of group.build()) await figures.addTex(t.name, t.tex, t.description);
     } catch (e) {
-      failed.push(`${what}: ${env.redact(e instanceof Error ? e.message : String(e))}`);
+      failed.push(`${group.file}: ${env.redact(e instanceof Error ? e.message : String(e))}`);
     }
-  };
-  await attempt('figures/model-parameters.tex', async () => {
-    const fits = data.fits();
-    if (fits.length > 0) await figures.addTex('model-parameters', modelParamsTex(fits, data.campaign, version), 'fitted model and timeouts per carrier');
-  });
-  await attempt('figures/success-matrix.tex', async () => {
-    const m = data.matrix();
-    if (m.cells.length === 0) return;
-    await figures.addTex('success-matrix', successMatrixTex(m, version), 'success by carrier pair and strategy, with 95% Wilson intervals');
-    for (const s of strategiesIn(m)) await figures.addTex(`success-matrix-${s}`, successMatrixGridTex(m, s, version), `${s} trials as a Table I grid`);
-  });
-  await attempt('figures/attack-costs.tex', async () => {
-    const a = data.attack();
-    if (a.pairs.length > 0) await figures.addTex('attack-costs', attackCostsTex(a, version), 'packets per side, naive vs biased');
-  });
+  }
   return failed;
 }

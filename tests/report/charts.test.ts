@@ -173,11 +173,11 @@ describe('thesis figures', () => {
     // Solid, dashed and two dotted styles drawn, and each one has a legend entry.
     expect(drawn.size).toBe(4);
     for (const style of drawn) expect([style, legend.has(style)]).toEqual([style, true]);
-    for (const label of ['naive (uniform guessing), closed form', 'biased (bias tables), closed form', 'naive, Monte Carlo with timeout, mapping limit, send rate', 'biased, Monte Carlo with timeout, mapping limit, send rate']) {
+    for (const label of ['naive (uniform guessing), closed form', 'biased (bias tables), closed form', 'naive, Monte Carlo with timeout and limits', 'biased, Monte Carlo with timeout and limits']) {
       expect(svg).toContain(`>${label}</text>`);
     }
     // The Monte Carlo check marks have their own legend.
-    expect(svg).toContain('Monte Carlo check, closed-form assumptions:');
+    expect(svg).toContain('Monte Carlo check (closed-form assumptions)');
   });
 
   it('draws an x axis under every panel of a faceted attack chart', async () => {

@@ -57,6 +57,23 @@ describe('report stage', () => {
     expect(read('figures/KPN-port-histogram.svg')).toMatch(/<text[^>]*>external port<\/text>/);
   });
 
+  it('writes a vector PDF of every figure, the size of its SVG, with the fonts embedded', () => {
+    const figs = listTree(path.join(out, 'figures'));
+    const svgs = figs.filter((f) => f.endsWith('.svg'));
+    expect(figs.filter((f) => f.endsWith('.pdf')).map((f) => f.replace(/\.pdf$/, ''))).toEqual(svgs.map((f) => f.replace(/\.svg$/, '')));
+    for (const f of ['KPN-port-histogram', 'attack-gain-p99', 'success-matrix']) {
+      const pdf = fs.readFileSync(path.join(out, 'figures', `${f}.pdf`)).toString('latin1');
+      const [, w, h] = /<svg\b[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(read(`figures/${f}.svg`))!;
+      expect(pdf.startsWith('%PDF-')).toBe(true);
+      expect(pdf.trimEnd().endsWith('%%EOF')).toBe(true);
+      expect(pdf).toContain(`/MediaBox [0 0 ${w} ${h}]`);
+      expect(pdf).toMatch(/\/FontName \/[A-Z]{6}\+DejaVuSans/);
+      expect(pdf).toContain('/FontFile2');
+      // No raster image inside: the figure stays vector.
+      expect(pdf).not.toContain('/Subtype /Image');
+    }
+  });
+
   it('escapes a hostile carrier folder name everywhere it appears', () => {
     const pages = ['index.html', 'KPN.html', `${hostileStem()}.html`];
     for (const page of pages) {

@@ -58,8 +58,8 @@ export function attackCurves(file: AttackFile, keep: (p: AttackPair) => boolean 
 const LINE_SERIES = [
   { strategy: 'naive', source: 'analytic', label: 'naive (uniform guessing), closed form', color: COLORS.naive, dash: [6, 3], width: 2 },
   { strategy: 'biased', source: 'analytic', label: 'biased (bias tables), closed form', color: COLORS.biased, dash: [1, 0], width: 2 },
-  { strategy: 'naive', source: 'realistic', label: 'naive, Monte Carlo with timeout, mapping limit, send rate', color: COLORS.naive, dash: [1.5, 2.5], width: 1.4 },
-  { strategy: 'biased', source: 'realistic', label: 'biased, Monte Carlo with timeout, mapping limit, send rate', color: COLORS.biased, dash: [1.5, 2.5], width: 1.4 },
+  { strategy: 'naive', source: 'realistic', label: 'naive, Monte Carlo with timeout and limits', color: COLORS.naive, dash: [1.5, 2.5], width: 1.4 },
+  { strategy: 'biased', source: 'realistic', label: 'biased, Monte Carlo with timeout and limits', color: COLORS.biased, dash: [1.5, 2.5], width: 1.4 },
 ] as const;
 
 function seriesOf(p: AttackPoint): string {
@@ -67,14 +67,14 @@ function seriesOf(p: AttackPoint): string {
 }
 
 /** The layers of one panel: lines (legend: every line style) and the Monte Carlo check marks. */
-function attackLayers(a: AttackCurves): Record<string, unknown>[] {
+function attackLayers(a: AttackCurves, orient: 'top' | 'right'): Record<string, unknown>[] {
   const present = LINE_SERIES.filter((s) => a.points.some((p) => p.strategy === s.strategy && p.source === s.source));
   const domain = present.map((s) => s.label);
   const mc = a.points.some((p) => p.source === 'Monte Carlo');
   const x = { field: 'packets', type: 'quantitative', title: 'packets per side (log scale)', scale: { type: 'log' }, axis: { format: '~s', tickCount: 5 } };
   const y = { field: 'p', type: 'quantitative', title: 'success probability', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 5 } };
   const tooltip = [{ field: 'pair' }, { field: 'series', title: 'curve' }, { field: 'packets', title: 'packets per side', format: ',' }, { field: 'p', title: 'P(success)', format: '.3f' }];
-  const legend = { title: null, symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, direction: 'vertical', columns: domain.length > 2 ? 2 : 1 };
+  const legend = { title: null, orient, symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, direction: 'vertical', columns: orient === 'top' && domain.length > 2 ? 2 : 1 };
   const layers: Record<string, unknown>[] = [{
     transform: [{ filter: "datum.source !== 'Monte Carlo'" }],
     mark: { type: 'line' },
@@ -93,7 +93,7 @@ function attackLayers(a: AttackCurves): Record<string, unknown>[] {
       mark: { type: 'point', size: 30, strokeWidth: 1.3, filled: false },
       encoding: {
         x, y,
-        shape: { field: 'strategy', type: 'nominal', scale: { domain: ['naive', 'biased'], range: ['triangle-up', 'circle'] }, legend: { title: 'Monte Carlo check, closed-form assumptions:', direction: 'horizontal' } },
+        shape: { field: 'strategy', type: 'nominal', scale: { domain: ['naive', 'biased'], range: ['triangle-up', 'circle'] }, legend: { title: 'Monte Carlo check (closed-form assumptions)', orient, direction: orient === 'top' ? 'horizontal' : 'vertical' } },
         stroke: { condition: { test: "datum.strategy === 'naive'", value: COLORS.naive }, value: COLORS.biased },
         tooltip,
       },
@@ -105,13 +105,13 @@ function attackLayers(a: AttackCurves): Record<string, unknown>[] {
 /** All pairs in panels (three a row, an x axis under every panel), or one pair alone. */
 export function attackCurvesSpec(a: AttackCurves): ReturnType<typeof topLevel> {
   const values = a.points.map((p) => ({ ...p, series: seriesOf(p) }));
-  if (a.pairs.length === 1) return topLevel({ data: { values }, width: 440, height: 220, layer: attackLayers(a) });
+  if (a.pairs.length === 1) return topLevel({ data: { values }, width: 400, height: 220, layer: attackLayers(a, 'right') });
   const columns = a.pairs.length <= 2 ? a.pairs.length : 3;
   return topLevel({
     data: { values },
     facet: { field: 'pair', type: 'nominal', sort: a.pairs, title: null, header: { labelFontSize: 12 } },
     columns,
-    spec: { width: 210, height: 150, layer: attackLayers(a) },
+    spec: { width: 210, height: 150, layer: attackLayers(a, 'top') },
     resolve: { scale: { x: 'shared' }, axis: { x: 'independent', y: 'independent' } },
   });
 }
@@ -119,7 +119,7 @@ export function attackCurvesSpec(a: AttackCurves): ReturnType<typeof topLevel> {
 function captionOf(a: AttackCurves): string {
   const sources = new Set(a.points.map((p) => p.source));
   const parts = ['Dashed orange: naive (uniform) guessing; solid blue: biased guessing from the bias tables (both closed form)'];
-  if (sources.has('realistic')) parts.push('dotted: Monte Carlo with the carrier\'s wait timeout, a per-subscriber mapping limit and a finite send rate (same colours)');
+  if (sources.has('realistic')) parts.push('dotted: Monte Carlo with the carrier\'s wait timeout, a per-subscriber mapping limit and a finite send rate ("timeout and limits"; same colours)');
   if (sources.has('Monte Carlo')) parts.push(`marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''} under the closed forms' assumptions, which should sit on the lines`);
   return `${parts.join('; ')}. Packets per side on a log scale.`;
 }

@@ -33,7 +33,7 @@ export function successMatrixSpec(s: SuccessMatrix): ReturnType<typeof topLevel>
     data: { values },
     facet: { column: { field: 'strategy', type: 'nominal', sort: s.strategies, title: null, header: { labelFontSize: 13, labelExpr: "datum.value + ' strategy'" } } },
     spec: {
-      width: { step: 86 },
+      width: { step: predicted ? 100 : 86 },
       height: { step: 20 + 14 * lines },
       encoding: {
         x: { field: 'b', type: 'nominal', sort: s.order, scale: { domain: s.order }, title: 'carrier b', axis: { ...axis, orient: 'top' } },

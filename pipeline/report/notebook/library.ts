@@ -21,13 +21,21 @@ import { successMatrix, successMatrixChart } from '../charts/success-matrix.ts';
 import type { Chart } from '../charts/chart.ts';
 import { matrixGrid, strategiesIn } from '../tables/matrix.ts';
 import { BEHAVIOR_SHORT, modelParamsText, modelRow } from '../tables/models.ts';
-import type { FigureSet } from '../figures/registry.ts';
+import type { FigureEntry, FigureSet } from '../figures/registry.ts';
 import type { PortSegment } from '../../bias/types.ts';
 
 /** What the library needs to know about the page being built. */
 export interface PageLinks {
   /** Relative link to a carrier's page, or null if there is none. */
   carrierHref(carrier: string): string | null;
+}
+
+/** Links to a figure's files (SVG, PDF, PNG, CSV). */
+export function figureLinks(entry: FigureEntry): Html {
+  return joinHtml([
+    html`<a href="${entry.svg}">SVG</a>`, ...(entry.pdf ? [html`<a href="${entry.pdf}">PDF</a>`] : []), html`<a href="${entry.png}">PNG</a>`,
+    html`<a href="${entry.csv}">CSV data</a>`,
+  ], ' · ');
 }
 
 /** A visible note in the page (for skipped sections and caveats). */
@@ -372,12 +380,13 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
 
     /** The figure and table files written so far (the overview renders last, so it sees them all). */
     figures(): Html {
-      const rows = figures.figures().map((f) => ({ name: f.name, title: f.title, svg: f.svg, png: f.png, csv: f.csv }));
-      const files = (f: { svg: string; png: string; csv: string }) => html`<span class="nowrap"><a href="${f.svg}">SVG</a> · <a href="${f.png}">PNG</a> · <a href="${f.csv}">CSV</a></span>`;
-      const figs = renderTable(rows, { columns: [{ key: 'name', label: 'file stem', format: (v) => html`<code>${String(v)}</code>` }, 'title', { key: 'svg', label: 'files', format: (_v, r) => files(r as { svg: string; png: string; csv: string }) }] });
+      const all = figures.figures();
+      const rows = all.map((f) => ({ name: f.name, title: f.title }));
+      const files = (name: unknown) => html`<span class="nowrap">${figureLinks(all.find((f) => f.name === name)!)}</span>`;
+      const figs = renderTable(rows, { columns: [{ key: 'name', label: 'file stem', format: (v) => html`<code>${String(v)}</code>` }, 'title', { key: 'name', label: 'files', format: files }] });
       const tex = figures.tex();
       const texTable = tex.length === 0 ? note('No LaTeX tables: the campaign has no fitted model, trials or attack costs.') : renderTable(tex, { columns: [{ key: 'file', format: (v) => html`<a href="${String(v)}"><code>${String(v)}</code></a>` }, 'description'] });
-      return joinHtml([texTable, html`<details class="inputs"><summary>${fmtInt(rows.length)} figures, each as SVG, PNG and CSV</summary>${figs}</details>`]);
+      return joinHtml([texTable, html`<details class="inputs"><summary>${fmtInt(rows.length)} figures, each as SVG, PDF, PNG and CSV</summary>${figs}</details>`]);
     },
   };
 }

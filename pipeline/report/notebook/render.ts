@@ -15,7 +15,7 @@ import { renderSpec, scopeSvgIds } from '../charts/render.ts';
 import type { FigureEntry, FigureSet } from '../figures/registry.ts';
 import { fmtInt, fmtInterval, fmtNum, fmtPct, fmtSeconds, fmtSig } from '../format.ts';
 import { fileStem, shortHash } from '../names.ts';
-import { carrierLink, chartLibrary, note, tableLibrary, type PageLinks } from './library.ts';
+import { carrierLink, chartLibrary, figureLinks, note, tableLibrary, type PageLinks } from './library.ts';
 import { describeLibrary } from './describe.ts';
 import type { CellBlock, Notebook } from './parse.ts';
 import { runCell } from './run.ts';
@@ -99,15 +99,6 @@ async function renderChart(chart: Chart, env: PageEnv, stats: { charts: number }
 <div class="chart-static" role="img" aria-label="${chart.title}">${raw(svg)}</div>
 <p class="chart-note">${chart.caption} <span class="downloads">Figure files: ${figureLinks(entry)}</span></p>
 </figure>`.value;
-}
-
-/** Links to a figure's files (SVG, PNG, PDF when written, CSV). */
-export function figureLinks(entry: FigureEntry): Html {
-  return joinHtml([
-    html`<a href="${entry.svg}">SVG</a>`, html`<a href="${entry.png}">PNG</a>`,
-    ...(entry.pdf ? [html`<a href="${entry.pdf}">PDF</a>`] : []),
-    html`<a href="${entry.csv}">CSV data</a>`,
-  ], ' · ');
 }
 
 function isTable(v: unknown): v is { objects(): object[]; numRows(): number } {
