@@ -14,6 +14,7 @@ import { STAGES, stageByName } from './stages/index.ts';
 import { simulateCommand, SIMULATE_HELP, SIMULATE_OPTIONS } from './commands/simulate.ts';
 import { labCommand, LAB_HELP, LAB_OPTIONS } from './lab/command.ts';
 import { punchCommand, PUNCH_HELP, PUNCH_OPTIONS } from './punch/command.ts';
+import { compareCommand, COMPARE_HELP, COMPARE_OPTIONS } from './compare/command.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -74,6 +75,8 @@ interface Command {
   summary: string;
   help: string;
   options: Options;
+  /** Takes positional arguments (handed to run as `values._`). */
+  positionals?: boolean;
   run(values: Record<string, unknown>, log: Logger): Promise<void>;
 }
 
@@ -149,6 +152,14 @@ ${COMMON_HELP}`,
     options: PUNCH_OPTIONS,
     run: punchCommand,
   },
+  compare: {
+    summary: 'compare two campaigns carrier by carrier (model, allocations, timeouts, mapping, attack cost): HTML + CSV',
+    help: `${COMPARE_HELP}
+${COMMON_HELP}`,
+    options: COMPARE_OPTIONS,
+    positionals: true,
+    run: compareCommand,
+  },
 };
 
 function usage(): string {
@@ -218,11 +229,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: false });
+      parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: command.positionals === true });
     } catch (e) {
       throw new NatatlasError(`${name}: ${(e as Error).message.split('\n')[0]} (see natatlas ${name} --help)`);
     }
-    const values = parsed.values as Record<string, unknown>;
+    const values = { ...parsed.values, ...(command.positionals ? { _: parsed.positionals } : {}) } as Record<string, unknown>;
     debug = values.debug === true;
     if (values.help) {
       process.stdout.write(`${command.help}\n`);

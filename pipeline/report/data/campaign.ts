@@ -96,6 +96,11 @@ export class CampaignData {
     this.reads.set(this.label(rel), sha256);
   }
 
+  /** Note a derived file read by other code (its sha256 joins the provenance list). */
+  async noteRead(rel: string): Promise<void> {
+    this.note(rel, await sha256File(derivedPath(this.ctx, ...rel.split('/'))));
+  }
+
   /** The derived files read since the last call, sorted by name. */
   takeReads(): ReadRecord[] {
     const out = [...this.reads.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([file, sha256]) => ({ file, sha256 }));

@@ -20,7 +20,7 @@ import { attackGain, attackGainChart } from '../charts/attack-gain.ts';
 import { successMatrix, successMatrixChart } from '../charts/success-matrix.ts';
 import type { Chart } from '../charts/chart.ts';
 import { matrixGrid, strategiesIn } from '../tables/matrix.ts';
-import { BEHAVIOR_SHORT, modelParamsText, modelRow } from '../tables/models.ts';
+import { BEHAVIOR_SHORT, modelParamsText, modelRow, paramErrors } from '../tables/models.ts';
 import type { FigureEntry, FigureSet } from '../figures/registry.ts';
 import type { PortSegment } from '../../bias/types.ts';
 
@@ -303,9 +303,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
       if (!data.hasFit(carrier)) return noFit(data, carrier);
       const fit = data.fit(carrier);
       const best = Math.min(...fit.candidates.map((c) => c.aic));
-      // The sequential fit keeps its least-squares standard errors beside the candidate.
-      const errorsOf = (c: (typeof fit.candidates)[number]): Record<string, number> | undefined =>
-        c.stdErr ?? (c.family === 'sequential' && fit.sequential?.stdErr ? fit.sequential.stdErr : undefined);
+      const errorsOf = (c: (typeof fit.candidates)[number]) => paramErrors(fit, c);
       const rows = [...fit.candidates].sort((a, b) => a.aic - b.aic).map((c) => ({
         family: c.family, chosen: c.family === fit.model.family ? 'chosen' : '', k: c.k, logLik: c.logLik, aic: c.aic, deltaAic: c.aic - best, ks: c.ks,
         params: Object.entries(c.params).map(([k, v]) => `${k} ${fmtSig(v, 5)}${errorsOf(c)?.[k] !== undefined ? ` ± ${fmtSig(errorsOf(c)![k]!, 2)}` : ''}`).join(', '),
