@@ -8,7 +8,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
-import { tempProject, writeFiles } from '../helpers/tmp.ts';
+import { runPipeline } from '../../pipeline/run.ts';
+import { StageFailed } from '../../pipeline/errors.ts';
+import { STAGES } from '../../pipeline/stages/index.ts';
+import { recordingLogger, tempProject, writeFiles } from '../helpers/tmp.ts';
 
 const BIN = path.resolve('pipeline/bin/natatlas.js');
 
@@ -100,4 +103,22 @@ describe('a report with failing cells', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(/^natatlas report: --notebooks .*nope: no such folder$/);
   });
+
+  it('goes on with the other campaigns, stamps only the reports that worked, then fails naming the one that did not', async () => {
+    const q = tempProject();
+    await simulateCampaign({ outDir: q.raw, campaign: 'has', runs: 2, packets: 500, seed: 'fail-has', carriers: [preset('Odido')] });
+    await simulateCampaign({ outDir: q.raw, campaign: 'lacks', runs: 2, packets: 500, seed: 'fail-lacks', carriers: [preset('KPN')] });
+    const dir = path.join(q.root, 'nb');
+    writeFiles(dir, { 'odido.md': '---\ntitle: Odido\noutput: index.html\n---\n\n```js\ntables.facts(\'Odido\')\n```\n' });
+    const run = { paths: q, stages: STAGES, settings: { montecarlo: false as const, notebooks: dir } };
+    const err = await runPipeline(run, recordingLogger()).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(StageFailed);
+    expect((err as Error).message).toMatch(/^report lacks: 1 failure .*nb\/odido\.md:7 \(cell-[0-9a-f]{8}\): no carrier "Odido" in campaign lacks \(its carriers: KPN\)$/);
+    expect(fs.existsSync(path.join(q.reports, 'has', 'index.html'))).toBe(true);
+    // The campaign whose report worked is stamped; the other is retried.
+    const log = recordingLogger();
+    await expect(runPipeline(run, log)).rejects.toBeInstanceOf(StageFailed);
+    expect(log.lines).toContain('[fresh] has: report');
+    expect(log.lines.filter((l) => l.startsWith('[stale] lacks: report'))).toHaveLength(1);
+  }, 120_000);
 });
