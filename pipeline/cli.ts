@@ -17,6 +17,7 @@ import { simulateCommand, SIMULATE_HELP, SIMULATE_OPTIONS } from './commands/sim
 import { labCommand, LAB_HELP, LAB_OPTIONS } from './lab/command.ts';
 import { punchCommand, PUNCH_HELP, PUNCH_OPTIONS } from './punch/command.ts';
 import { exportCommand, EXPORT_HELP, EXPORT_OPTIONS } from './export/command.ts';
+import { compareCommand, COMPARE_HELP, COMPARE_OPTIONS } from './compare/command.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -49,6 +50,21 @@ function settingsOf(values: Record<string, unknown>): Settings {
   return { montecarlo: { trials: Number(t), realisticTrials: Math.max(1, Math.floor(Number(t) / 2)) } };
 }
 
+const NOTEBOOK_OPTIONS: Options = {
+  notebooks: { type: 'string' },
+};
+
+const NOTEBOOK_HELP = `  --notebooks DIR  render the notebooks (*.md) in DIR instead of natatlas's own notebooks/`;
+
+/** Settings with the report's notebooks folder, when given (it must exist). */
+function withNotebooks(settings: Settings, values: Record<string, unknown>): Settings {
+  const dir = values.notebooks;
+  if (dir === undefined) return settings;
+  const abs = path.resolve(String(dir));
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new NatatlasError(`--notebooks ${String(dir)}: no such folder`);
+  return { ...settings, notebooks: abs };
+}
+
 const PATH_HELP = `  --raw DIR        raw captures, one folder per campaign (default raw)
   --derived DIR    stage outputs (default derived)
   --reports DIR    HTML reports and figures (default reports)
@@ -62,6 +78,8 @@ interface Command {
   summary: string;
   help: string;
   options: Options;
+  /** Takes positional arguments (handed to run as `values._`). */
+  positionals?: boolean;
   run(values: Record<string, unknown>, log: Logger): Promise<void>;
 }
 
@@ -83,13 +101,14 @@ With nothing changed it does no work and says so.
 
 ${PATH_HELP}
 ${MC_HELP}
+${NOTEBOOK_HELP}
   --force          run every stage even when fresh
   --verify         re-read and hash every file instead of trusting cached hashes
 ${COMMON_HELP}`,
-    options: { ...PATH_OPTIONS, ...MC_OPTIONS, force: { type: 'boolean' }, verify: { type: 'boolean' } },
+    options: { ...PATH_OPTIONS, ...MC_OPTIONS, ...NOTEBOOK_OPTIONS, force: { type: 'boolean' }, verify: { type: 'boolean' } },
     async run(values, log) {
       const paths = pathsOf(values);
-      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, verify: values.verify === true, settings: settingsOf(values) }, log);
+      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, verify: values.verify === true, settings: withNotebooks(settingsOf(values), values) }, log);
       // The product of a run is the report: print where to open it (stdout, so scripts can use it).
       for (const folder of new Set(report.map((r) => r.folder))) {
         const index = path.join(paths.reports, folder, 'index.html');
@@ -106,11 +125,11 @@ ${COMMON_HELP}`,
 
 Runs the ${stage.name} stage alone (even when fresh): ${stage.description}.
 
-${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}
+${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}${stage.name === 'report' ? `\n${NOTEBOOK_HELP}` : ''}
 ${COMMON_HELP}`,
-        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : PATH_OPTIONS,
+        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : stage.name === 'report' ? { ...PATH_OPTIONS, ...NOTEBOOK_OPTIONS } : PATH_OPTIONS,
         async run(values, log) {
-          const settings = settingsOf(values);
+          const settings = withNotebooks(settingsOf(values), values);
           await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: true, stages: [stageByName(stage.name)!], settings }, log);
         },
       },
@@ -143,6 +162,14 @@ ${COMMON_HELP}`,
 ${COMMON_HELP}`,
     options: EXPORT_OPTIONS,
     run: exportCommand,
+  },
+  compare: {
+    summary: 'compare two campaigns carrier by carrier (model, allocations, timeouts, mapping, attack cost): HTML + CSV',
+    help: `${COMPARE_HELP}
+${COMMON_HELP}`,
+    options: COMPARE_OPTIONS,
+    positionals: true,
+    run: compareCommand,
   },
 };
 
@@ -206,11 +233,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: false });
+      parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true, allowPositionals: command.positionals === true });
     } catch (e) {
       throw new NatatlasError(`${name}: ${(e as Error).message.split('\n')[0]} (see natatlas ${name} --help)`);
     }
-    const values = parsed.values as Record<string, unknown>;
+    const values = { ...parsed.values, ...(command.positionals ? { _: parsed.positionals } : {}) } as Record<string, unknown>;
     debug = values.debug === true;
     if (values.help) {
       process.stdout.write(`${command.help}\n`);

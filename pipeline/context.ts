@@ -27,6 +27,8 @@ export interface Paths {
 export interface Settings {
   /** Monte Carlo in the evaluate stage: overrides of its defaults, or false to skip it. */
   montecarlo?: Record<string, unknown> | false;
+  /** The report stage's notebooks folder (default: natatlas's own `notebooks/`). */
+  notebooks?: string;
 }
 
 export interface StageContext {

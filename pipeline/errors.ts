@@ -29,3 +29,15 @@ export class InputError extends NatatlasError {
 export function isNatatlasError(e: unknown): e is NatatlasError {
   return e instanceof NatatlasError;
 }
+
+/**
+ * A stage wrote its outputs but found errors in them (a report with failed cells): the
+ * run goes on with the other campaigns, then exits 1 with every failure, and the stage
+ * is not stamped fresh, so the next run retries it.
+ */
+export class StageFailed extends NatatlasError {
+  constructor(message: string, readonly details: unknown = null) {
+    super(message);
+    this.name = 'StageFailed';
+  }
+}

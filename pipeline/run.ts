@@ -12,6 +12,7 @@
  * removed; folders an older natatlas wrote are marked as its own (adopt.ts).
  */
 import { campaignFolder, type Logger, type Paths, type Settings, type StageContext } from './context.ts';
+import { StageFailed } from './errors.ts';
 import { StampStore } from './freshness.ts';
 import { adoptLegacyOutputs } from './adopt.ts';
 import { displayPath } from './io/fs-errors.ts';
@@ -67,7 +68,8 @@ export async function runPipeline(opts: RunOptions, log: Logger): Promise<StageR
 
 async function runLocked(opts: RunOptions, campaigns: string[], folders: { stem(name: string): string }, stages: readonly Stage[], log: Logger): Promise<StageRun[]> {
   const report: StageRun[] = [];
-  for (const campaign of campaigns) {
+  const failed: StageFailed[] = [];
+  campaigns: for (const campaign of campaigns) {
     const ctx: StageContext = { campaign, folder: folders.stem(campaign), paths: opts.paths, log, settings: opts.settings ?? {} };
     for (const dir of adoptLegacyOutputs(ctx)) log.info(`${displayPath(dir)}: written by an earlier natatlas, now marked as its output folder`);
     const stamps = new StampStore(ctx, { verify: opts.verify });
@@ -80,7 +82,16 @@ async function runLocked(opts: RunOptions, campaigns: string[], folders: { stem(
         continue;
       }
       log.info(`[stale] ${campaign}: ${stage.name} (${state.reason})`);
-      const { outputs } = await stage.run(ctx);
+      let outputs: string[];
+      try {
+        ({ outputs } = await stage.run(ctx));
+      } catch (e) {
+        // Outputs written but wrong (a report with failed cells): never stamped, so the next run retries.
+        if (!(e instanceof StageFailed)) throw e;
+        failed.push(e);
+        await stamps.save();
+        continue campaigns;
+      }
       await stamps.record(stage, outputs);
       report.push({ ...entry, ran: true, reason: state.reason });
     }
@@ -88,6 +99,8 @@ async function runLocked(opts: RunOptions, campaigns: string[], folders: { stem(
   }
   const ran = report.filter((r) => r.ran).length;
   const n = new Set(report.map((r) => r.campaign)).size;
-  if (ran === 0) log.info(`nothing to do: all ${report.length} stage runs over ${n} campaign${n === 1 ? '' : 's'} are fresh`);
+  if (ran === 0 && failed.length === 0) log.info(`nothing to do: all ${report.length} stage runs over ${n} campaign${n === 1 ? '' : 's'} are fresh`);
+  if (failed.length === 1) throw failed[0]!;
+  if (failed.length > 1) throw new StageFailed(failed.map((e) => e.message).join(' | '), failed);
   return report;
 }

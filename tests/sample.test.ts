@@ -17,6 +17,7 @@ describe('the embedded sample campaign', () => {
     const shipped = snapshot('raw/sample');
     delete shipped['README.md'];
     delete shipped['trials-naive.csv'];
+    delete shipped['carriers.csv']; // hand-written: maps the trials' carrier names to these folders
     expect(Object.keys(made).sort()).toEqual(Object.keys(shipped).sort());
     for (const k of Object.keys(made)) expect(made[k] === shipped[k] ? k : `${k} differs`).toBe(k);
   });

@@ -22,17 +22,24 @@ export interface MatrixCell {
   meanPackets: number | null;
   /**
    * What the evaluate stage predicts for this cell when both carriers have a fitted model
-   * (names must match carrier folders): success within the cell's budget (the most
-   * packets a trial of the cell used; a failed trial spends the whole budget), and
-   * whether that lies inside the observed Wilson interval.
+   * (names must match carrier folders, or be mapped to them by carriers.csv): success
+   * within the cell's budget (the most packets a trial of the cell used; a failed trial
+   * spends the whole budget), and whether that lies inside the observed Wilson interval.
+   * `assumed`: the trials record no packet counts, so a naive cell is taken to have run
+   * the seed's Algorithm 1 to its limit (NAIVE_TRIAL_BUDGET packets per side).
    */
-  predicted?: { budget: number; p: number; plan: string; inside: boolean } | null;
+  predicted?: { budget: number; p: number; plan: string; inside: boolean; assumed?: boolean } | null;
 }
+
+/** Packets per side of the seed's naive protocol (Algorithm 1: send until an ACK or 170,000 packets). */
+export const NAIVE_TRIAL_BUDGET = 170_000;
 
 export interface SuccessMatrix {
   schema: typeof MATRIX_SCHEMA;
   campaign: string;
   carriers: string[];
+  /** Trial names mapped to capture folders by raw/<campaign>/carriers.csv (absent without that file). */
+  aliases?: Record<string, string>;
   strategies: ('naive' | 'biased')[];
   cells: MatrixCell[];
 }

@@ -14,21 +14,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { campaignFolder, derivedPath, reportsPath, type StageContext } from '../context.ts';
-import { NatatlasError } from '../errors.ts';
+import { campaignFolder, derivedPath, rawPath, reportsPath, type StageContext } from '../context.ts';
+import { NatatlasError, StageFailed } from '../errors.ts';
 import { replaceDir } from '../io/atomic.ts';
 import { isEnvironmentError, writeFileNamed } from '../io/fs-errors.ts';
-import { CampaignData, MissingInput, type ReadRecord } from './data/campaign.ts';
+import { ABOUT_FILES, CampaignData, type ReadRecord } from './data/campaign.ts';
 import { html, type Html, type HtmlValue } from './html/escape.ts';
 import { renderPage, type NavLink } from './html/page.ts';
-import { renderTable } from './html/table.ts';
+import { hashHtml, renderTable } from './html/table.ts';
 import { runtimeFiles } from './html/runtime.ts';
 import { fontFiles } from './charts/render.ts';
 import { FigureSet, type FigureEntry, type FigureTimings } from './figures/registry.ts';
 import { attackCostsTex, modelParamsTex, successMatrixGridTex, successMatrixTex } from './figures/latex.ts';
 import { strategiesIn } from './tables/matrix.ts';
 import { parseNotebook, type Notebook } from './notebook/parse.ts';
-import { renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
+import { renderFigure, renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
+import { attackPairChart } from './charts/attack-curve.ts';
 import { listFiles } from '../io/files.ts';
 
 /** Bump when the report's output for the same inputs changes meaning. */
@@ -58,9 +59,19 @@ export interface ReportResult {
   pages: PageResult[];
   figures: FigureEntry[];
   timings: FigureTimings & { totalMs: number };
+  /** Every failed cell and table, as `notebook:line (cell): message`; the stage throws when any. */
+  failures: string[];
 }
 
-function natatlasVersion(): string {
+/** The report was written but some cells or tables failed; `result` is what was built. */
+export class ReportFailed extends StageFailed {
+  constructor(message: string, readonly result: ReportResult) {
+    super(message, result);
+    this.name = 'ReportFailed';
+  }
+}
+
+export function natatlasVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
@@ -84,7 +95,8 @@ export function reportInputs(ctx: StageContext, options: ReportOptions = {}): st
   const notebooks = listFiles(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md');
   // The stylesheet is not a .ts/.js/.json file, so natatlas's code hash does not cover it.
   const style = fileURLToPath(new URL('./html/style.css', import.meta.url));
-  return [...derived, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(ROOT, 'package.json')];
+  const about = ABOUT_FILES.flatMap((f) => listFiles(rawPath(ctx, f)));
+  return [...derived, ...about, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(ROOT, 'package.json')];
 }
 
 interface PagePlan {
@@ -113,10 +125,10 @@ function planPages(notebooks: Notebook[], data: CampaignData): PagePlan[] {
 function footer(plan: PagePlan, data: CampaignData, reads: ReadRecord[], version: string): Html {
   const raw = data.rawFiles(plan.carrier ?? undefined);
   const code = (v: unknown) => html`<code>${String(v)}</code>`;
-  const rawTable: HtmlValue = raw.length === 0 ? '' : renderTable(raw, { columns: [{ key: 'path', label: 'raw input', format: code }, 'kind', { key: 'sha256', format: code }], sortable: false });
-  const derivedTable = renderTable(reads, { columns: [{ key: 'file', label: 'derived file read', format: code }, { key: 'sha256', format: code }], sortable: false });
+  const rawTable: HtmlValue = raw.length === 0 ? '' : renderTable(raw, { columns: [{ key: 'path', label: 'raw input', format: code }, 'kind', { key: 'sha256', format: hashHtml }], sortable: false });
+  const derivedTable = renderTable(reads, { columns: [{ key: 'file', label: 'derived file read', format: code }, { key: 'sha256', format: hashHtml }], sortable: false });
   return html`<footer class="provenance">
-<p>Built by natatlas ${version} (vega ${vega.version}, vega-lite ${vegaLite.version}) from <code>${plan.notebook.file}</code> (sha256 <code>${plan.notebook.sha256}</code>) over campaign <code>${data.campaign}</code>. No clock time is recorded: the same inputs give the same bytes. Charts are static SVG; with scripts on they become live Vega views with tooltips (runtime inlined, nothing fetched).</p>
+<p>Built by natatlas ${version} (vega ${vega.version}, vega-lite ${vegaLite.version}) from <code>${plan.notebook.file}</code> (sha256 ${hashHtml(plan.notebook.sha256)}) over campaign <code>${data.campaign}</code>. No clock time is recorded: the same inputs give the same bytes. Charts are static SVG drawn at build time; with scripts on, hovering a bar, cell or point shows its values (script inlined, nothing fetched).</p>
 <details><summary>Input files and their sha256 (${raw.length} raw, ${reads.length} derived)</summary>${rawTable}${derivedTable}</details>
 </footer>`;
 }
@@ -138,11 +150,11 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
   const carrierPage = new Map(plans.filter((p) => p.notebook === firstCarrierNotebook).map((p) => [p.carrier!, p.file]));
   const navPlans = plans.filter((p) => p.carrier === null || p.notebook === firstCarrierNotebook);
   const pages: PageResult[] = [];
+  const failures: string[] = [];
   let figures!: FigureSet;
 
   await replaceDir(outDir, async (tmp) => {
     figures = new FigureSet(tmp);
-    const said = new Set<string>();
     const redact = (message: string) => {
       let m = message;
       for (const [abs, name] of [[tmp, `reports/${campaignFolder(ctx)}`], [ctx.paths.derived, 'derived'], [ctx.paths.raw, 'raw'], [ctx.paths.reports, 'reports'], [ROOT.replace(/[\\/]$/, ''), '.']] as const) {
@@ -153,17 +165,11 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
     const env: PageEnv = {
       data, figures, redact,
       links: { carrierHref: (c) => { const f = carrierPage.get(c); return f ? encodeURI(f) : null; } },
-      warn: (m) => ctx.log.warn(m),
-      // A missing input is noted once per page, not once per cell that wanted it.
-      info: (m) => {
-        if (said.has(m)) return;
-        said.add(m);
-        ctx.log.info(m);
-      },
     };
 
-    // 3. LaTeX tables: straight from the data, so they exist whatever the notebooks say.
-    await writeLatex(data, figures, version, env);
+    // 3. LaTeX tables and per-pair attack figures: straight from the data, so they exist whatever the notebooks say.
+    failures.push(...await writeLatex(data, figures, version, env));
+    failures.push(...await writePairFigures(data, env));
 
     // 4-5. Carrier pages first, so a campaign page's figure list sees every figure.
     const order = [...plans.filter((p) => p.carrier !== null), ...plans.filter((p) => p.carrier === null)];
@@ -171,7 +177,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
       const t = performance.now();
       data.beginPage();
       const where = `report ${ctx.campaign}/${plan.file}`;
-      const body = await renderNotebookBody(plan.notebook, env, ctx.campaign, plan.carrier, where);
+      const body = await renderNotebookBody(plan.notebook, env, ctx.campaign, plan.carrier);
       const nav: NavLink[] = navPlans.map((p) => ({ label: p.carrier ?? p.notebook.meta.nav.replaceAll('{campaign}', ctx.campaign), href: encodeURI(p.file), current: p.file === plan.file }));
       const subtitle = plan.carrier === null
         ? html`Campaign <strong>${ctx.campaign}</strong> · ${data.carriers.length} carrier${data.carriers.length === 1 ? '' : 's'}`
@@ -179,38 +185,88 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
       const page = renderPage({ title: plan.title, subtitle, nav, body: body.body, footer: footer(plan, data, data.takeReads(), version) });
       await writeFileNamed(path.join(tmp, plan.file), page);
       const ms = performance.now() - t;
-      const failed = body.cells.filter((c) => c.status === 'error').length;
+      const failed = body.cells.filter((c) => c.status !== 'ok');
+      for (const c of failed) failures.push(`${plan.notebook.file}:${c.line} (${c.id}${plan.carrier === null ? '' : `, ${plan.file}`}): ${c.message ?? c.kind}`);
       pages.push({ file: plan.file, notebook: plan.notebook.name, carrier: plan.carrier, cells: body.cells, charts: body.charts, ms });
-      ctx.log.info(`${where}: ${body.cells.length} cells${failed ? ` (${failed} failed)` : ''}, ${body.charts} charts, ${(page.length / 1024).toFixed(0)} KB in ${ms.toFixed(0)} ms`);
+      ctx.log.info(`${where}: ${body.cells.length} cells${failed.length ? ` (${failed.length} failed)` : ''}, ${body.charts} charts, ${(page.length / 1024).toFixed(0)} KB in ${ms.toFixed(0)} ms`);
     }
     await figures.finish();
   });
   pages.sort((a, b) => plans.findIndex((p) => p.file === a.file) - plans.findIndex((p) => p.file === b.file));
   const timings = { ...figures.timings, totalMs: performance.now() - started };
-  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (charts: ${timings.svgMs.toFixed(0)} ms SVG, PNG jobs ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${path.relative(process.cwd(), outDir) || outDir}`);
-  return { outputs: [outDir], pages, figures: figures.figures(), timings };
+  const shownDir = path.relative(process.cwd(), outDir) || outDir;
+  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (charts: ${timings.svgMs.toFixed(0)} ms SVG, PNG jobs ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${shownDir}`);
+  const result: ReportResult = { outputs: [outDir], pages, figures: figures.figures(), timings, failures };
+  if (failures.length > 0) {
+    // One line (the CLI prints it as is), every failure in it; the pages show each in place.
+    const n = failures.length;
+    throw new ReportFailed(`report ${ctx.campaign}: ${n} failure${n === 1 ? '' : 's'} (pages written to ${shownDir}, each error shown where it happened): ${failures.join('; ')}`, result);
+  }
+  return result;
 }
 
-async function writeLatex(data: CampaignData, figures: FigureSet, version: string, env: PageEnv): Promise<void> {
-  const attempt = async (what: string, fn: () => Promise<void>) => {
+/** One attack-success figure per carrier pair (`figures/attack-success-<a>-x-<b>.*`); returns what failed. */
+async function writePairFigures(data: CampaignData, env: PageEnv): Promise<string[]> {
+  try {
+    const file = data.attack();
+    for (const pair of file.pairs) await renderFigure(attackPairChart(file, pair), env);
+    return [];
+  } catch (e) {
+    return [`figures/attack-success-*: ${env.redact(e instanceof Error ? e.message : String(e))}`];
+  }
+}
+
+export interface LatexTable {
+  name: string;
+  tex: string;
+  description: string;
+}
+
+/**
+ * The LaTeX tables of a campaign, in groups by the derived file they need (a group
+ * that cannot read its file throws when built); a campaign without trials, fits or
+ * attack costs gets no table for them rather than an empty one.
+ */
+export function latexTables(data: CampaignData, version: string): { file: string; build(): LatexTable[] }[] {
+  return [
+    {
+      file: 'figures/model-parameters.tex',
+      build() {
+        const fits = data.fits();
+        return fits.length === 0 ? [] : [{ name: 'model-parameters', tex: modelParamsTex(fits, data.campaign, version), description: 'fitted model and timeouts per carrier' }];
+      },
+    },
+    {
+      file: 'figures/success-matrix.tex',
+      build() {
+        const m = data.matrix();
+        if (m.cells.length === 0) return [];
+        return [
+          { name: 'success-matrix', tex: successMatrixTex(m, version), description: 'success by carrier pair and strategy, with 95% Wilson intervals' },
+          ...strategiesIn(m).map((s) => ({ name: `success-matrix-${s}`, tex: successMatrixGridTex(m, s, version), description: `${s} trials as a Table I grid` })),
+        ];
+      },
+    },
+    {
+      file: 'figures/attack-costs.tex',
+      build() {
+        const a = data.attack();
+        return a.pairs.length === 0 ? [] : [{ name: 'attack-costs', tex: attackCostsTex(a, version), description: 'packets per side, naive vs biased' }];
+      },
+    },
+  ];
+}
+
+/** Write the LaTeX tables; returns what failed. */
+async function writeLatex(data: CampaignData, figures: FigureSet, version: string, env: PageEnv): Promise<string[]> {
+  const failed: string[] = [];
+  for (const group of latexTables(data, version)) {
     try {
-      await fn();
+      for (const t of group.build()) await figures.addTex(t.name, t.tex, t.description);
     } catch (e) {
       if (isEnvironmentError(e)) throw e;
-      if (e instanceof MissingInput) env.info(`report ${data.campaign}: ${what}: ${e.message}`);
-      else env.warn(`report ${data.campaign}: ${what} not written: ${env.redact(e instanceof Error ? e.message : String(e))}`);
+      failed.push(`${group.file}: ${env.redact(e instanceof Error ? e.message : String(e))}`);
     }
-  };
-  await attempt('model-parameters.tex', async () => {
-    const fits = data.fits();
-    if (fits.length > 0) await figures.addTex('model-parameters', modelParamsTex(fits, data.campaign, version), 'fitted model and timeouts per carrier');
-  });
-  await attempt('success-matrix.tex', async () => {
-    const m = data.matrix();
-    await figures.addTex('success-matrix', successMatrixTex(m, version), 'success by carrier pair and strategy, with 95% Wilson intervals');
-    for (const s of strategiesIn(m)) await figures.addTex(`success-matrix-${s}`, successMatrixGridTex(m, s, version), `${s} trials as a Table I grid`);
-  });
-  await attempt('attack-costs.tex', async () => {
-    await figures.addTex('attack-costs', attackCostsTex(data.attack(), version), 'packets per side, naive vs biased');
-  });
+  }
+  return failed;
 }

@@ -5,7 +5,20 @@
  */
 import crypto from 'node:crypto';
 
-export { fileStem } from '../io/names.ts';
+import { fileStem } from '../io/names.ts';
+
+export { fileStem };
+
+/**
+ * A stable stem for a carrier pair: `KPN-x-Odido`. Names that are not plain, or that
+ * hold the separator themselves, go through fileStem's hashed form, so two different
+ * pairs never share a stem.
+ */
+export function pairStem(a: string, b: string): string {
+  const stems = [fileStem(a), fileStem(b)];
+  if (stems.some((s) => s.includes('-x-'))) return fileStem(`${a}\u0000${b}`);
+  return `${stems[0]}-x-${stems[1]}`;
+}
 
 /** Short content hash (hex) used for cell and figure ids. */
 export function shortHash(text: string, length = 8): string {

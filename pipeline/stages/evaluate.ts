@@ -9,13 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
 import { stableStringify } from '../io/json.ts';
-import { derivedPath, type StageContext } from '../context.ts';
+import { derivedPath, rawPath, type StageContext } from '../context.ts';
 import { carrierNames, ingestDir, readManifest } from '../derived/ingested.ts';
 import { readStageJson } from '../derived/read.ts';
 import type { CarrierFit } from '../derived/fitted.ts';
 import { LEVELS, NAIVE_PORTS, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
 import { evaluatePair, naive, type PairEvaluation, type PeerModel } from '../evaluate/strategies.ts';
-import { buildMatrix, readTrials, type SuccessMatrix } from '../evaluate/trials.ts';
+import { buildMatrix, NAIVE_TRIAL_BUDGET, readTrials, type SuccessMatrix } from '../evaluate/trials.ts';
+import { ALIASES_FILE, aliasOf, readCarrierAliases } from '../evaluate/aliases.ts';
 import { DEFAULT_SIMULATOR, simulatePlan, type SimulatorSettings } from '../evaluate/simulated.ts';
 import { NatatlasError } from '../errors.ts';
 
@@ -139,23 +140,28 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     pairs,
   };
   const trialsFile = path.join(ingestDir(ctx), 'trials.csv');
-  const rows = fs.existsSync(trialsFile) ? await readTrials(trialsFile) : [];
+  // Trial files may name carriers their own way: carriers.csv maps those names to capture folders.
+  const aliases = readCarrierAliases(rawPath(ctx, ALIASES_FILE), `${ctx.campaign}/${ALIASES_FILE}`, Object.keys(manifest.carriers));
+  const rows = (fs.existsSync(trialsFile) ? await readTrials(trialsFile) : []).map((r) => ({ ...r, a: aliasOf(aliases, r.a), b: aliasOf(aliases, r.b) }));
   const matrix = buildMatrix(ctx.campaign, rows);
+  if (aliases) matrix.aliases = aliases;
   for (const cell of matrix.cells) {
     const e = evaluations.get(`${cell.a}\u0000${cell.b}`) ?? evaluations.get(`${cell.b}\u0000${cell.a}`);
     // A loop, not Math.max(...rows): a spread of a big trials file overflows the call stack.
     const pairKey = [cell.a, cell.b].sort().join('\u0000');
-    let budget = 0;
+    let recorded = 0;
     for (const r of rows) {
-      if (r.packets !== null && r.packets > budget && r.strategy === cell.strategy && [r.a, r.b].sort().join('\u0000') === pairKey) budget = r.packets;
+      if (r.packets !== null && r.packets > recorded && r.strategy === cell.strategy && [r.a, r.b].sort().join('\u0000') === pairKey) recorded = r.packets;
     }
+    const assumed = recorded === 0 && cell.strategy === 'naive';
+    const budget = assumed ? NAIVE_TRIAL_BUDGET : recorded;
     if (!e || budget === 0) {
       cell.predicted = null;
       continue;
     }
     const plan = cell.strategy === 'naive' ? { name: 'naive', success: e.naiveSuccess } : { name: e.biased.strategy, success: e.biased.success };
     const p = round6(plan.success(budget));
-    cell.predicted = { budget, p, plan: plan.name, inside: p >= cell.wilson[0] && p <= cell.wilson[1] };
+    cell.predicted = { budget, p, plan: plan.name, inside: p >= cell.wilson[0] && p <= cell.wilson[1], ...(assumed ? { assumed: true } : {}) };
   }
   const dir = derivedPath(ctx, 'evaluate');
   await replaceDir(dir, async (tmp) => {

@@ -45,6 +45,11 @@ function timeoutFit(probes: Probe[]): TimeoutFit | null {
   };
 }
 
+/** Two sends share a mapping only while it lives: stay well inside the measured wait timeout's lower end. */
+export function mappingWindowS(waitLow: number | null): number {
+  return waitLow !== null && waitLow > 0 ? Math.min(DEFAULT_MAPPING_WINDOW_S, waitLow / 2) : DEFAULT_MAPPING_WINDOW_S;
+}
+
 /** Fit one carrier (exported for tests and notebooks). */
 export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: number, names: FileNames = carrierNames(readManifest(ctx))): Promise<CarrierFit> {
   const probes = await readProbes(carrierIngestFile(ctx, carrier, 'timeouts.csv', names));
@@ -59,11 +64,8 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
       );
     }
   }
-  // Two sends share a mapping only while it lives: stay well inside the measured wait timeout.
-  const waitLow = timeouts.wait?.low ?? null;
-  const windowS = waitLow !== null && waitLow > 0 ? Math.min(DEFAULT_MAPPING_WINDOW_S, waitLow / 2) : DEFAULT_MAPPING_WINDOW_S;
   const obs = await readObservations(ctx, carrier, names);
-  const mapping = fitMapping(obs, windowS);
+  const mapping = fitMapping(obs, mappingWindowS(timeouts.wait?.low ?? null));
   const allocations = allocationsOf(obs, mapping.reused);
   if (allocations.n < MIN_ALLOCATIONS) {
     throw new TooLittleData(`${ctx.campaign}/${carrier}: only ${allocations.n} fresh allocations joined, ${MIN_ALLOCATIONS} needed to fit a model: no fit and no bias table for this carrier`);

@@ -4,7 +4,8 @@
  * work that is up to date (the idea of vega-lite's dataflow nodes and Observable
  * Framework's loaders).
  */
-import { derivedPath, type StageContext } from '../context.ts';
+import { derivedPath, rawPath, type StageContext } from '../context.ts';
+import { ALIASES_FILE } from '../evaluate/aliases.ts';
 import { listFiles } from '../io/files.ts';
 import { readCampaign } from '../raw/layout.ts';
 import { ingest } from './ingest.ts';
@@ -61,7 +62,7 @@ export const STAGES: readonly Stage[] = [
     version: 1,
     description: 'packets per side for 50/90/99/99.9% success per carrier pair, naive vs biased; the trials success matrix',
     config: (ctx) => simulatorSettings(ctx),
-    inputs: (ctx) => [...listFiles(derivedPath(ctx, 'fit')), ...listFiles(derivedPath(ctx, 'ingest', 'trials.csv')), ...listFiles(derivedPath(ctx, 'ingest', 'manifest.json'))],
+    inputs: (ctx) => [...listFiles(derivedPath(ctx, 'fit')), ...listFiles(derivedPath(ctx, 'ingest', 'trials.csv')), ...listFiles(derivedPath(ctx, 'ingest', 'manifest.json')), ...listFiles(rawPath(ctx, ALIASES_FILE))],
     run: evaluate,
   },
   {
@@ -75,8 +76,8 @@ export const STAGES: readonly Stage[] = [
     name: 'report',
     version: REPORT_VERSION,
     description: 'render notebooks/ over the derived data into reports/<campaign>/: HTML pages, figures (SVG, PNG, CSV) and LaTeX tables',
-    inputs: (ctx) => reportInputs(ctx),
-    run: (ctx) => report(ctx),
+    inputs: (ctx) => reportInputs(ctx, { notebooksDir: ctx.settings?.notebooks }),
+    run: (ctx) => report(ctx, { notebooksDir: ctx.settings?.notebooks }),
   },
 ];
 

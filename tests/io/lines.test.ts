@@ -32,7 +32,7 @@ describe('readLines', () => {
 
 describe('readLines with a line-length cap', () => {
   async function read(text: string | Buffer, max: number) {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-lines-')), 'f.csv');
+    const file = path.join(tempDir('lines'), 'f.csv');
     fs.writeFileSync(file, text);
     const lines: [string, number][] = [];
     const overlong: [string, number, number][] = [];
@@ -79,7 +79,7 @@ describe('readLines with a line-length cap', () => {
 
   it('assembles an uncapped line spanning many chunks with each character copied once', async () => {
     const total = 5 * 1000 * 1000;
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-lines-')), 'f.csv');
+    const file = path.join(tempDir('lines'), 'f.csv');
     fs.writeFileSync(file, `${'q'.repeat(total)}\r\nend`);
     const stats = { chunks: 0, scanned: 0, copied: 0 };
     const got: number[] = [];

@@ -7,7 +7,7 @@ import { successMatrix, successMatrixChart, successMatrixSpec } from '../../pipe
 import { binWidthFor, massBetween, portHistogram, portHistogramChart } from '../../pipeline/report/charts/port-histogram.ts';
 import { marginalCdf, portEcdf } from '../../pipeline/report/charts/port-ecdf.ts';
 import { timeoutProbes } from '../../pipeline/report/charts/timeouts.ts';
-import { attackCurves, attackCurvesChart, attackCurvesSpec } from '../../pipeline/report/charts/attack-curve.ts';
+import { attackCurves, attackCurvesChart, attackCurvesSpec, attackPairChart } from '../../pipeline/report/charts/attack-curve.ts';
 import { localExternal } from '../../pipeline/report/charts/local-external.ts';
 import { attackCostsTex, latexEscape, successMatrixGridTex, successMatrixTex } from '../../pipeline/report/figures/latex.ts';
 import { rowsToCsv } from '../../pipeline/report/figures/csv.ts';
@@ -15,9 +15,10 @@ import { escapeHtml, html, jsonForScript, raw } from '../../pipeline/report/html
 import { md } from '../../pipeline/report/html/markdown.ts';
 import { renderTable } from '../../pipeline/report/html/table.ts';
 import { anchorHeadings } from '../../pipeline/report/html/page.ts';
-import { interpreterAsScript, runtimeFiles } from '../../pipeline/report/html/runtime.ts';
-import { scopeSvgIds, trimSvgNumbers } from '../../pipeline/report/charts/render.ts';
-import { fileStem } from '../../pipeline/report/names.ts';
+import { compactDenseMarks, compileSpec, renderSpec, scopeSvgIds, toSvg, trimSvgNumbers } from '../../pipeline/report/charts/render.ts';
+import { attackGain, attackGainChart } from '../../pipeline/report/charts/attack-gain.ts';
+import { topLevel } from '../../pipeline/report/charts/chart.ts';
+import { fileStem, pairStem } from '../../pipeline/report/names.ts';
 import { fmtInt, fmtInterval, fmtPct } from '../../pipeline/report/format.ts';
 import { POINT_LIMIT, scanJoined, SEND_ORDER_PER_RUN, type JoinedScan } from '../../pipeline/report/data/joined.ts';
 import type { CarrierFit } from '../../pipeline/derived/fitted.ts';
@@ -65,7 +66,7 @@ describe('success matrix (tables/matrix, charts/success-matrix)', () => {
     expect(spec.facet.column.sort).toEqual(['naive', 'biased']);
     const chart = successMatrixChart(s);
     expect(chart.name).toBe('success-matrix');
-    expect(chart.rows.find((r) => r.strategy === 'biased')).toEqual({ a: 'Vodaphone', b: 'Vodaphone', strategy: 'biased', trials: 10, successes: 9, failures: 1, outcomes: 'SSSSSSSSSF', rate: 0.9, wilson_low: 0.59585, wilson_high: 0.982124, mean_packets: 812.5 });
+    expect(chart.rows.find((r) => r.strategy === 'biased')).toEqual({ a: 'Vodaphone', b: 'Vodaphone', strategy: 'biased', trials: 10, successes: 9, failures: 1, outcomes: 'SSSSSSSSSF', rate: 0.9, wilson_low: 0.59585, wilson_high: 0.982124, mean_packets: 812.5, predicted_budget: null, predicted_p: null, predicted_inside: null });
   });
 
   it('writes booktabs LaTeX: a Table I grid and a pair list with intervals', () => {
@@ -137,10 +138,84 @@ describe('timeouts and attack curves', () => {
     expect(all.points.every((p) => p.packets > 0)).toBe(true);
     expect(all.points.filter((p) => p.pair === 'A × B' && p.source === 'Monte Carlo')).toEqual([]);
     const only = attackCurves(a, (p) => p.a === 'A' && p.b === 'B');
-    const spec = attackCurvesSpec(only) as unknown as { spec: { layer: unknown[] } };
-    expect(spec.spec.layer).toHaveLength(1);
+    const spec = attackCurvesSpec(only) as unknown as { layer: unknown[] };
+    expect(spec.layer).toHaveLength(1);
     expect(attackCurvesChart(only, 'A').name).toBe('A-attack-success');
+    expect(attackPairChart(a, a.pairs[1]!).name).toBe('attack-success-A-x-B');
     expect(attackCostsTex(a, '1.0.0')).toContain('A $\\times$ B & 54{,}000 & 162{,}000 & 216{,}000 & 2{,}000 & 6{,}000 & -- & $27.0\\times$ \\\\');
+  });
+});
+
+describe('thesis figures', () => {
+  /** (stroke, dash) of every drawn element inside groups whose class matches `role`. */
+  const strokes = (svg: string, role: RegExp) => {
+    const out = new Set<string>();
+    for (const g of svg.matchAll(/<g class="([^"]*)"[^>]*>/g)) {
+      if (!role.test(g[1]!)) continue;
+      const start = g.index! + g[0].length;
+      for (const p of svg.slice(start, svg.indexOf('</g>', start)).matchAll(/<path [^>]*>/g)) {
+        const stroke = /stroke="([^"]+)"/.exec(p[0])?.[1];
+        if (stroke && stroke !== 'none' && !/stroke-opacity="0"/.test(p[0])) out.add(`${stroke} ${/stroke-dasharray="([^"]+)"/.exec(p[0])?.[1] ?? 'solid'}`);
+      }
+    }
+    return out;
+  };
+
+  it('explains every line style of an attack figure in its legend', async () => {
+    const a = handAttack(['A', 'B']);
+    const pair = a.pairs[0]!;
+    pair.curve.realisticNaive = pair.curve.naive.map((p) => p / 2);
+    pair.curve.realisticBiased = pair.curve.biased.map((p) => p / 2);
+    const chart = attackPairChart(a, pair);
+    const { svg } = await renderSpec(chart.spec);
+    const drawn = strokes(svg, /mark-line role-mark/);
+    const legend = strokes(svg, /role-legend-symbol/);
+    // Solid, dashed and two dotted styles drawn, and each one has a legend entry.
+    expect(drawn.size).toBe(4);
+    for (const style of drawn) expect([style, legend.has(style)]).toEqual([style, true]);
+    for (const label of ['naive (uniform guessing), closed form', 'biased (bias tables), closed form', 'naive, Monte Carlo with timeout and limits', 'biased, Monte Carlo with timeout and limits']) {
+      expect(svg).toContain(`>${label}</text>`);
+    }
+    // The Monte Carlo check marks have their own legend.
+    expect(svg).toContain('Monte Carlo check (closed-form assumptions)');
+  });
+
+  it('draws an x axis under every panel of a faceted attack chart', async () => {
+    const { svg } = await renderSpec(attackCurvesChart(attackCurves(handAttack(['A', 'B', 'C', 'D']))).spec);
+    // 10 pairs in a 3-column grid: ten x axes, not only the bottom row's.
+    expect(svg.match(/aria-label="X-axis titled 'packets per side \(log scale\)'/g)).toHaveLength(10);
+  });
+
+  it('sums the campaign up as the gain at 99% per pair', () => {
+    const g = attackGain(handAttack(['A', 'B']));
+    // handAttack: naive p99 = 3000 x 54, biased p99 = 3000 x 2.
+    expect(g.cells.map((c) => [c.a, c.b, c.naive, c.biased, c.gain])).toEqual([['A', 'A', 162000, 6000, 27], ['A', 'B', 162000, 6000, 27], ['B', 'B', 162000, 6000, 27]]);
+    expect(attackGainChart(g).name).toBe('attack-gain-p99');
+  });
+
+  it('gives carrier pairs stems that never collide', () => {
+    expect(pairStem('KPN', 'Odido')).toBe('KPN-x-Odido');
+    expect(pairStem('a-x-b', 'c')).not.toBe(pairStem('a', 'b-x-c'));
+    expect(pairStem('a-x-b', 'c')).toMatch(/^[A-Za-z0-9-]+$/);
+  });
+
+  it('draws a dense scatter as one path holding every point where vega put it', async () => {
+    // 100 points on a 100 x 100 px plot with domain [0, 100]: point i sits at (i, 100 - i) px;
+    // a size-4 square spans 2 px, so its path starts 1 px up and left of the centre.
+    const values = Array.from({ length: 100 }, (_v, i) => ({ x: i, y: i }));
+    const spec = topLevel({ width: 100, height: 100, data: { values }, mark: { type: 'point', shape: 'square', filled: true, size: 4, aria: false }, encoding: { x: { field: 'x', type: 'quantitative', scale: { domain: [0, 100] } }, y: { field: 'y', type: 'quantitative', scale: { domain: [0, 100] } } } });
+    const raw = trimSvgNumbers(await toSvg(compileSpec(spec)));
+    const compact = compactDenseMarks(raw);
+    const marks = /<g class="mark-symbol role-mark[^"]*" aria-hidden="true">([\s\S]*?)<\/g>/;
+    const group = marks.exec(compact)![1]!;
+    expect(group.match(/<path /g)).toHaveLength(1);
+    const starts = [...group.matchAll(/M(-?[\d.]+),(-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(starts).toHaveLength(100);
+    starts.forEach(([x, y], i) => expect([i, x, y]).toEqual([i, i - 1, 100 - i - 1]));
+    expect(group.length).toBeLessThan(marks.exec(raw)![1]!.length / 3);
+    // Fewer points than the threshold, or labelled marks, stay as vega drew them.
+    const few = trimSvgNumbers(await toSvg(compileSpec({ ...spec, data: { values: values.slice(0, 10) } } as typeof spec)));
+    expect(compactDenseMarks(few)).toBe(few);
   });
 });
 
@@ -183,13 +258,6 @@ describe('escaping and names', () => {
     expect(trimSvgNumbers(svg)).toContain('transform="translate(202.45,139.1)"');
   });
 
-  it('turns vega-interpreter into a classic script', () => {
-    const esm = fs.readFileSync(runtimeFiles()[1]!, 'utf8');
-    const script = interpreterAsScript(esm);
-    expect(script).not.toMatch(/^\s*(import|export)\b/m);
-    expect(script).toContain('globalThis.vegaInterpreter = { expressionInterpreter:');
-    expect(() => interpreterAsScript('export const x = 1;')).toThrow(/vega-interpreter changed shape/);
-  });
 });
 
 describe('scanning a joined file', () => {

@@ -3,7 +3,7 @@ import { tempDir } from '../helpers/tempdir.ts';
 import path from 'node:path';
 import { parseNotebook, cellHash, type CellBlock } from '../../pipeline/report/notebook/parse.ts';
 import { runCell } from '../../pipeline/report/notebook/run.ts';
-import { loadNotebooks, NOTEBOOKS_DIR, report } from '../../pipeline/report/index.ts';
+import { loadNotebooks, NOTEBOOKS_DIR, report, ReportFailed } from '../../pipeline/report/index.ts';
 import { recordingLogger } from '../helpers/tmp.ts';
 import { buildFixture, CAMPAIGN } from './fixture.ts';
 
@@ -92,13 +92,18 @@ describe('running a cell', () => {
     expect(out.ok).toBe(false);
     expect(!out.ok && (out.error as Error).message).toBe('boom 3');
     expect(!out.ok && out.line).toBe(23);
+    // A single-expression cell names its line too.
+    const expr = await runCell(cell('undefinedThing.x\n', 30), { a: 1 });
+    expect(!expr.ok && [(expr.error as Error).name, expr.line]).toEqual(['ReferenceError', 31]);
+    const multi = await runCell(cell('[1,\n  undefinedThing.x]\n', 30), {});
+    expect(!multi.ok && multi.line).toBe(32);
     const syntax = await runCell(cell('return (;\n'), {});
     expect(!syntax.ok && (syntax.error as Error).name).toBe('SyntaxError');
   });
 });
 
 describe('a notebook with a failing cell', () => {
-  it('renders the error in place, builds the rest of the page and warns', async () => {
+  it('renders the error in place, builds the rest of the page, then fails the stage naming every failure', async () => {
     const fx = await buildFixture({ evaluate: false, packets: 600 });
     const dir = tempDir('nb');
     fs.writeFileSync(path.join(dir, 'probe.md'), `---
@@ -132,21 +137,27 @@ chart({ name: 'my chart', title: 'Mine', spec: { data: { values: [{ x: 1, y: 2 }
 \`\`\`
 `);
     const log = recordingLogger();
-    const r = await report({ campaign: CAMPAIGN, paths: fx, log }, { notebooksDir: dir });
+    const err = await report({ campaign: CAMPAIGN, paths: fx, log }, { notebooksDir: dir }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ReportFailed);
+    const r = (err as ReportFailed).result;
     const page = fs.readFileSync(path.join(fx.reports, CAMPAIGN, 'index.html'), 'utf8');
     const cellsOf = r.pages[0]!.cells;
-    expect(cellsOf.map((c) => c.status)).toEqual(['ok', 'error', 'skipped', 'ok']);
-    const broken = cellsOf[1]!;
+    expect(cellsOf.map((c) => c.status)).toEqual(['ok', 'error', 'missing', 'ok']);
+    const [, broken, missing] = cellsOf as [unknown, (typeof cellsOf)[number], (typeof cellsOf)[number]];
     expect(broken.line).toBe(16);
-    expect(log.warnings).toEqual([`report ${CAMPAIGN}/index.html: cell ${broken.id} (${path.basename(dir)}/probe.md:16) failed: Error: boom <b>bold</b> in 1`]);
+    // One line naming notebook, line, cell and message for each failure (the LaTeX and pair figures also need evaluate/).
+    const nb = `${path.basename(dir)}/probe.md`;
+    expect((err as Error).message).toContain(`${nb}:16 (${broken.id}): Error: boom <b>bold</b> in 1; ${nb}:${missing.line} (${missing.id}): the evaluate stage has not run yet`);
+    expect((err as Error).message).not.toContain('\n');
+    expect(log.warnings).toEqual([]);
     // The error sits in the broken cell's section, escaped; the sections around it rendered.
     const section = (id: string) => new RegExp(`<section class="cell" id="${id}"[^>]*>([\\s\\S]*?)</section>`).exec(page)?.[1] ?? '';
-    expect(section(broken.id)).toContain('<div class="cell-error" role="alert">');
+    expect(section(broken.id)).toContain('<div class="cell-error" role="alert" data-kind="error">');
     expect(section(broken.id)).toContain('Error: boom &lt;b&gt;bold&lt;/b&gt; in 1');
     expect(section(cellsOf[0]!.id)).toContain('carriers: <strong>2</strong>');
-    expect(section(cellsOf[2]!.id)).toContain('class="note"');
+    expect(section(missing.id)).toContain('data-kind="stage not run yet"');
     expect(section(cellsOf[3]!.id)).toContain('<figure class="chart" id="fig-my-chart-');
     expect(page).toContain('<h2 id="after">After</h2>');
-    expect(fs.readdirSync(path.join(fx.reports, CAMPAIGN, 'figures')).filter((f) => f.startsWith('my-chart-'))).toHaveLength(3);
+    expect(fs.readdirSync(path.join(fx.reports, CAMPAIGN, 'figures')).filter((f) => f.startsWith('my-chart-')).map((f) => f.replace(/^my-chart-[0-9a-f]+/, ''))).toEqual(['.csv', '.pdf', '.png', '.svg']);
   });
 });

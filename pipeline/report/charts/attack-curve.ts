@@ -1,12 +1,14 @@
 /**
  * Success probability against packets per side for each carrier pair: the analytic
  * curves for naive (uniform guessing, dashed) and biased (guessing where the peer's NAT
- * allocates, solid), and the Monte Carlo simulator's estimates as marks. One small
- * panel per pair; the x axis is logarithmic because the two differ by orders of magnitude.
+ * allocates, solid), the realistic Monte Carlo curves (dotted), and the Monte Carlo
+ * check as marks; one legend names every line style. Small panels per pair (each with
+ * its own axes) for pages, one figure per pair for papers; the x axis is logarithmic
+ * because the two differ by orders of magnitude.
  */
 import type { AttackFile, AttackPair } from '../data/evaluate.ts';
 import { fmtInt, roundTo } from '../format.ts';
-import { fileStem } from '../names.ts';
+import { fileStem, pairStem } from '../names.ts';
 import { COLORS, topLevel, type Chart } from './chart.ts';
 
 export interface AttackPoint {
@@ -52,68 +54,101 @@ export function attackCurves(file: AttackFile, keep: (p: AttackPair) => boolean 
   return { pairs: pairs.map(pairLabel), points, simulatorTrials: file.simulator?.trials ?? null };
 }
 
-export function attackCurvesSpec(a: AttackCurves): ReturnType<typeof topLevel> {
-  const strategy = { domain: ['naive', 'biased'] };
-  // The Monte Carlo layer only when there are estimates: an empty layer leaves the scales without extent.
+/** Line styles, one legend entry each: colour says the strategy, dash says how the curve was made. */
+const LINE_SERIES = [
+  { strategy: 'naive', source: 'analytic', label: 'naive (uniform guessing), closed form', color: COLORS.naive, dash: [6, 3], width: 2 },
+  { strategy: 'biased', source: 'analytic', label: 'biased (bias tables), closed form', color: COLORS.biased, dash: [1, 0], width: 2 },
+  { strategy: 'naive', source: 'realistic', label: 'naive, Monte Carlo with timeout and limits', color: COLORS.naive, dash: [1.5, 2.5], width: 1.4 },
+  { strategy: 'biased', source: 'realistic', label: 'biased, Monte Carlo with timeout and limits', color: COLORS.biased, dash: [1.5, 2.5], width: 1.4 },
+] as const;
+
+function seriesOf(p: AttackPoint): string {
+  return LINE_SERIES.find((s) => s.strategy === p.strategy && s.source === p.source)?.label ?? `${p.strategy}, ${p.source}`;
+}
+
+/** The layers of one panel: lines (legend: every line style) and the Monte Carlo check marks. */
+function attackLayers(a: AttackCurves, orient: 'top' | 'right'): Record<string, unknown>[] {
+  const present = LINE_SERIES.filter((s) => a.points.some((p) => p.strategy === s.strategy && p.source === s.source));
+  const domain = present.map((s) => s.label);
   const mc = a.points.some((p) => p.source === 'Monte Carlo');
-  const lineTitle = mc ? 'analytic' : 'strategy';
+  const x = { field: 'packets', type: 'quantitative', title: 'packets per side (log scale)', scale: { type: 'log' }, axis: { format: '~s', tickCount: 5 } };
+  const y = { field: 'p', type: 'quantitative', title: 'success probability', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 5 } };
+  const tooltip = [{ field: 'pair' }, { field: 'series', title: 'curve' }, { field: 'packets', title: 'packets per side', format: ',' }, { field: 'p', title: 'P(success)', format: '.3f' }];
+  const legend = { title: null, orient, symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, direction: 'vertical', columns: orient === 'top' && domain.length > 2 ? 2 : 1 };
+  const layers: Record<string, unknown>[] = [{
+    transform: [{ filter: "datum.source !== 'Monte Carlo'" }],
+    mark: { type: 'line' },
+    encoding: {
+      x, y,
+      detail: { field: 'series', type: 'nominal' },
+      color: { field: 'series', type: 'nominal', scale: { domain, range: present.map((s) => s.color) }, legend },
+      strokeDash: { field: 'series', type: 'nominal', scale: { domain, range: present.map((s) => [...s.dash]) }, legend },
+      strokeWidth: { field: 'series', type: 'nominal', scale: { domain, range: present.map((s) => s.width) }, legend: null },
+      tooltip,
+    },
+  }];
+  if (mc) {
+    layers.push({
+      transform: [{ filter: "datum.source === 'Monte Carlo'" }],
+      mark: { type: 'point', size: 30, strokeWidth: 1.3, filled: false },
+      encoding: {
+        x, y,
+        shape: { field: 'strategy', type: 'nominal', scale: { domain: ['naive', 'biased'], range: ['triangle-up', 'circle'] }, legend: { title: 'Monte Carlo check (closed-form assumptions)', orient, direction: orient === 'top' ? 'horizontal' : 'vertical' } },
+        stroke: { condition: { test: "datum.strategy === 'naive'", value: COLORS.naive }, value: COLORS.biased },
+        tooltip,
+      },
+    });
+  }
+  return layers;
+}
+
+/** All pairs in panels (three a row, an x axis under every panel), or one pair alone. */
+export function attackCurvesSpec(a: AttackCurves): ReturnType<typeof topLevel> {
+  const values = a.points.map((p) => ({ ...p, series: seriesOf(p) }));
+  if (a.pairs.length === 1) return topLevel({ data: { values }, width: 400, height: 220, layer: attackLayers(a, 'right') });
   const columns = a.pairs.length <= 2 ? a.pairs.length : 3;
   return topLevel({
-    data: { values: a.points },
+    data: { values },
     facet: { field: 'pair', type: 'nominal', sort: a.pairs, title: null, header: { labelFontSize: 12 } },
-    columns: Math.max(1, columns),
-    spec: {
-      width: columns <= 1 ? 420 : 210,
-      height: 150,
-      layer: [
-        {
-          transform: [{ filter: "datum.source === 'analytic'" }],
-          mark: { type: 'line', strokeWidth: 2 },
-          encoding: {
-            x: { field: 'packets', type: 'quantitative', title: 'packets per side (log scale)', scale: { type: 'log' }, axis: { format: '~s', tickCount: 5 } },
-            y: { field: 'p', type: 'quantitative', title: 'success probability', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 5 } },
-            color: { field: 'strategy', type: 'nominal', scale: { ...strategy, range: [COLORS.naive, COLORS.biased] }, title: lineTitle },
-            strokeDash: { field: 'strategy', type: 'nominal', scale: { ...strategy, range: [[6, 3], [1, 0]] }, title: lineTitle },
-            tooltip: [{ field: 'pair' }, { field: 'strategy' }, { field: 'packets', title: 'packets per side', format: ',' }, { field: 'p', title: 'P(success)', format: '.3f' }],
-          },
-        },
-        ...(!a.points.some((p) => p.source === 'realistic') ? [] : [{
-          // Simulated with the carrier's timeout, a mapping limit and a send rate: thin, dotted, same colours.
-          transform: [{ filter: "datum.source === 'realistic'" }],
-          mark: { type: 'line', strokeWidth: 1.2, strokeDash: [1.5, 2.5] },
-          encoding: {
-            x: { field: 'packets', type: 'quantitative' },
-            y: { field: 'p', type: 'quantitative' },
-            detail: { field: 'strategy', type: 'nominal' },
-            color: { field: 'strategy', type: 'nominal', scale: { ...strategy, range: [COLORS.naive, COLORS.biased] }, title: lineTitle },
-            tooltip: [{ field: 'pair' }, { field: 'strategy' }, { field: 'source' }, { field: 'packets', title: 'packets per side', format: ',' }, { field: 'p', title: 'P(success)', format: '.3f' }],
-          },
-        }]),
-        ...(!mc ? [] : [{
-          transform: [{ filter: "datum.source === 'Monte Carlo'" }],
-          mark: { type: 'point', size: 28, strokeWidth: 1.3 },
-          encoding: {
-            x: { field: 'packets', type: 'quantitative' },
-            y: { field: 'p', type: 'quantitative' },
-            shape: { field: 'strategy', type: 'nominal', scale: { ...strategy, range: ['triangle-up', 'circle'] }, title: 'Monte Carlo' },
-            color: { field: 'strategy', type: 'nominal', scale: { ...strategy, range: [COLORS.naive, COLORS.biased] }, title: lineTitle },
-            tooltip: [{ field: 'pair' }, { field: 'strategy' }, { field: 'source' }, { field: 'packets', title: 'packets per side', format: ',' }, { field: 'p', title: 'P(success)', format: '.3f' }],
-          },
-        }]),
-      ],
-    },
-    resolve: { scale: { x: 'shared' } },
+    columns,
+    spec: { width: 210, height: 150, layer: attackLayers(a, 'top') },
+    resolve: { scale: { x: 'shared' }, axis: { x: 'independent', y: 'independent' } },
   });
 }
 
+function captionOf(a: AttackCurves): string {
+  const sources = new Set(a.points.map((p) => p.source));
+  const parts = ['Dashed orange: naive (uniform) guessing; solid blue: biased guessing from the bias tables (both closed form)'];
+  if (sources.has('realistic')) parts.push('dotted: Monte Carlo with the carrier\'s wait timeout, a per-subscriber mapping limit and a finite send rate ("timeout and limits"; same colours)');
+  if (sources.has('Monte Carlo')) parts.push(`marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''} under the closed forms' assumptions, which should sit on the lines`);
+  return `${parts.join('; ')}. Packets per side on a log scale.`;
+}
+
+function attackRows(a: AttackCurves): Chart['rows'] {
+  return a.points.map((p) => ({ pair: p.pair, strategy: p.strategy, source: p.source, packets_per_side: p.packets, success_probability: p.p }));
+}
+
+/** Every pair with `carrier` (a carrier page), or all pairs. */
 export function attackCurvesChart(a: AttackCurves, carrier?: string, stem = carrier === undefined ? undefined : fileStem(carrier)): Chart {
-  const mc = a.points.some((p) => p.source === 'Monte Carlo');
   return {
     kind: 'chart',
     name: stem === undefined ? 'attack-success' : `${stem}-attack-success`,
     title: 'Success probability against packets per side',
-    caption: `Dashed: naive (uniform) guessing; solid: biased guessing from the bias tables${mc ? `; marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''} under the same assumptions as the lines${a.points.some((p) => p.source === 'realistic') ? '; dotted: Monte Carlo with the carrier\'s mapping timeout, a per-subscriber mapping limit and a finite send rate' : ''}` : ''}. Packets per side on a log scale.`,
+    caption: captionOf(a),
     spec: attackCurvesSpec(a),
-    rows: a.points.map((p) => ({ pair: p.pair, strategy: p.strategy, source: p.source, packets_per_side: p.packets, success_probability: p.p })),
+    rows: attackRows(a),
+  };
+}
+
+/** One pair alone, for papers: `figures/attack-success-<a>-x-<b>`. */
+export function attackPairChart(file: AttackFile, pair: AttackPair): Chart {
+  const a = attackCurves(file, (p) => p === pair);
+  return {
+    kind: 'chart',
+    name: `attack-success-${pairStem(pair.a, pair.b)}`,
+    title: `Success probability against packets per side: ${pairLabel(pair)}`,
+    caption: captionOf(a),
+    spec: attackCurvesSpec(a),
+    rows: attackRows(a),
   };
 }

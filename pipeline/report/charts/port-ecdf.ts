@@ -69,7 +69,7 @@ export function portEcdf(scan: JoinedScan, marginal: readonly PortSegment[] | nu
 
 export function portEcdfSpec(e: PortEcdf): ReturnType<typeof topLevel> {
   const observed = `observed (${fmtInt(e.n)} packets)`;
-  const model = `model (${e.modelFamily ?? 'none'})`;
+  const model = `model: ${e.modelFamily ?? 'none'}`;
   const long = e.points.flatMap((p) => [
     { port: p.port, series: observed, cdf: roundTo(p.observed, 5) },
     ...(p.model === null ? [] : [{ port: p.port, series: model, cdf: roundTo(p.model, 5) }]),

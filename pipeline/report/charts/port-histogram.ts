@@ -68,7 +68,7 @@ export function portHistogram(scan: JoinedScan, marginal: readonly PortSegment[]
 /** Step 2: the Vega-Lite spec. */
 export function portHistogramSpec(h: PortHistogram): ReturnType<typeof topLevel> {
   const observed = `observed (${fmtInt(h.n)} packets)`;
-  const model = `model (${h.modelFamily ?? 'none'})`;
+  const model = `model: ${h.modelFamily ?? 'none'}`;
   const domain = h.modelFamily !== null ? [observed, model] : [observed];
   // One long table with a series field, so colour and dash share one legend (bars: solid blue, model: dashed black).
   const values = h.bins.flatMap((b) => [

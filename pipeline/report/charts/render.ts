@@ -20,7 +20,7 @@ export function fontFiles(): string[] {
 }
 
 export interface RenderedSpec {
-  /** The compiled Vega spec (what the page's runtime renders live). */
+  /** The compiled Vega spec. */
   vega: vega.Spec;
   svg: string;
 }
@@ -66,9 +66,39 @@ export function xmlSafe(svg: string): string {
   return svg.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (c) => printable(c));
 }
 
+/** Fewer marks than this in one group are left as vega drew them. */
+const DENSE = 50;
+
+/**
+ * Draw dense scatters once, compactly: a group of unlabelled symbol marks (`aria:
+ * false`, as the scatters set) that share one shape and style becomes a single path
+ * holding every symbol, moved into place (`M x,y` + the shape's relative commands),
+ * instead of one element with its own transform per point: a quarter of the bytes.
+ * Overlapping points no longer darken each other; nothing else changes.
+ */
+export function compactDenseMarks(svg: string): string {
+  return svg.replace(/(<g class="mark-symbol role-mark[^"]*" aria-hidden="true">)((?:<path [^>]*\/>)+)(<\/g>)/g, (all, open: string, items: string, close: string) => {
+    const paths = items.match(/<path [^>]*\/>/g)!;
+    if (paths.length < DENSE) return all;
+    let style: string | null = null;
+    let d = '';
+    for (const p of paths) {
+      const m = /^<path transform="translate\((-?[\d.]+),(-?[\d.]+)\)" d="M(-?[\d.]+),(-?[\d.]+)([hvlzZ\d.,\s-]*)"(.*)\/>$/.exec(p);
+      if (!m) return all;
+      const rest = m[6]!;
+      if (style !== null && rest !== style) return all;
+      style = rest;
+      const x = Number(m[1]) + Number(m[3]);
+      const y = Number(m[2]) + Number(m[4]);
+      d += `M${x.toFixed(1)},${y.toFixed(1)}${m[5]!.replace(/(\d\.\d)\d+/g, '$1')}`;
+    }
+    return `${open}<path d="${d}"${style}/>${close}`;
+  });
+}
+
 export async function renderSpec(spec: TopLevelSpec, warn?: (message: string) => void): Promise<RenderedSpec> {
   const compiled = compileSpec(spec, warn);
-  return { vega: compiled, svg: xmlSafe(trimSvgNumbers(await toSvg(compiled))) };
+  return { vega: compiled, svg: compactDenseMarks(xmlSafe(trimSvgNumbers(await toSvg(compiled)))) };
 }
 
 /**

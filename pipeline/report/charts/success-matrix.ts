@@ -5,7 +5,7 @@
  * successes/trials, the rate and its 95% Wilson interval, so print needs no colour key.
  */
 import type { MatrixFile, Strategy } from '../data/evaluate.ts';
-import { roundTo } from '../format.ts';
+import { fmtInt, fmtPct, roundTo } from '../format.ts';
 import { cellView, matrixOrder, strategiesIn, type MatrixCellView } from '../tables/matrix.ts';
 import { CONFIG, topLevel, type Chart } from './chart.ts';
 
@@ -20,17 +20,21 @@ export function successMatrix(m: MatrixFile, strategies: Strategy[] = strategies
 }
 
 export function successMatrixSpec(s: SuccessMatrix): ReturnType<typeof topLevel> {
+  const predicted = s.cells.some((c) => c.predicted);
   const values = s.cells.map((c) => ({
     a: c.a, b: c.b, strategy: c.strategy, rate: c.rate, successes: c.successes, trials: c.trials,
-    lines: [c.countText, c.rateText, `[${c.wilsonText}]`], outcomes: c.outcomes, wilson: c.wilsonText,
+    lines: [c.countText, c.rateText, `[${c.wilsonText}]`, ...(c.predicted ? [`model ${fmtPct(c.predicted.p, c.predicted.p > 0.99 || c.predicted.p < 0.01 ? 1 : 0)}${c.predicted.inside ? '' : ' ✗'}`] : [])],
+    outcomes: c.outcomes, wilson: c.wilsonText,
+    predicted: c.predicted ? `${fmtPct(c.predicted.p, 1)} within ${fmtInt(c.predicted.budget)} packets (${c.predicted.plan}${c.predicted.assumed ? ', assumed budget' : ''}), ${c.predicted.inside ? 'inside' : 'outside'} the interval` : 'none',
   }));
+  const lines = predicted ? 4 : 3;
   const axis = { labelAngle: 0, labelLimit: 120, domain: false, ticks: false };
   return topLevel({
     data: { values },
     facet: { column: { field: 'strategy', type: 'nominal', sort: s.strategies, title: null, header: { labelFontSize: 13, labelExpr: "datum.value + ' strategy'" } } },
     spec: {
-      width: { step: 86 },
-      height: { step: 62 },
+      width: { step: predicted ? 100 : 86 },
+      height: { step: 20 + 14 * lines },
       encoding: {
         x: { field: 'b', type: 'nominal', sort: s.order, scale: { domain: s.order }, title: 'carrier b', axis: { ...axis, orient: 'top' } },
         y: { field: 'a', type: 'nominal', sort: s.order, scale: { domain: s.order }, title: 'carrier a', axis },
@@ -39,6 +43,7 @@ export function successMatrixSpec(s: SuccessMatrix): ReturnType<typeof topLevel>
           { field: 'a', title: 'carrier a' }, { field: 'b', title: 'carrier b' }, { field: 'strategy' },
           { field: 'successes', title: 'successes' }, { field: 'trials', title: 'trials' },
           { field: 'rate', title: 'rate', format: '.0%' }, { field: 'wilson', title: '95% Wilson' }, { field: 'outcomes', title: 'outcomes (trial order)' },
+          ...(predicted ? [{ field: 'predicted', title: 'model predicts' }] : []),
         ],
       },
       layer: [
@@ -49,8 +54,8 @@ export function successMatrixSpec(s: SuccessMatrix): ReturnType<typeof topLevel>
           },
         },
         {
-          // Three lines centred on the cell: vega centres the first line, so lift the block by one line.
-          mark: { type: 'text', fontSize: 11, lineHeight: 14, baseline: 'middle', dy: -14 },
+          // Lines centred on the cell: vega centres the first line, so lift the block by half the rest.
+          mark: { type: 'text', fontSize: 11, lineHeight: 14, baseline: 'middle', dy: -7 * (lines - 1) },
           encoding: {
             text: { field: 'lines' },
             color: { condition: { test: 'datum.rate > 0.5', value: 'white' }, value: '#111111' },
@@ -68,11 +73,12 @@ export function successMatrixChart(s: SuccessMatrix): Chart {
     kind: 'chart',
     name: 'success-matrix',
     title: 'Hole-punching success by carrier pair',
-    caption: 'Each cell: successes/trials, success rate and [its 95% Wilson interval] for one carrier pair (row carrier a, column carrier b, as in Table I of the seed paper); darker is more successful.',
+    caption: `Each cell: successes/trials, success rate and [its 95% Wilson interval] for one carrier pair (row carrier a, column carrier b, as in Table I of the seed paper)${s.cells.some((c) => c.predicted) ? ', and the success the fitted models predict for the packets the trials spent (✗: outside the interval)' : ''}; darker is more successful.`,
     spec: successMatrixSpec(s),
     rows: s.cells.map((c) => ({
       a: c.a, b: c.b, strategy: c.strategy, trials: c.trials, successes: c.successes, failures: c.failures, outcomes: c.outcomes,
       rate: roundTo(c.rate, 6), wilson_low: roundTo(c.wilson[0], 6), wilson_high: roundTo(c.wilson[1], 6), mean_packets: c.meanPackets,
+      predicted_budget: c.predicted?.budget ?? null, predicted_p: c.predicted ? roundTo(c.predicted.p, 6) : null, predicted_inside: c.predicted ? c.predicted.inside : null,
     })),
   };
 }

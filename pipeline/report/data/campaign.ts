@@ -1,12 +1,15 @@
 /**
  * A campaign's derived files as notebooks see them: read lazily, parsed once per
  * report run, and each read noted (path and sha256) for the page's provenance footer.
- * An optional input that is absent (no evaluate stage yet, a carrier without a fit)
- * raises `MissingInput`, which a page shows as a visible "skipped" note rather than
- * as an error.
+ * Three ways a read can fail, told apart because the fix differs: the stage that writes
+ * the file has not run yet (`StageNotRun`: run it), the carrier is not in the campaign
+ * (`UnknownCarrier`: a typo in the notebook), or the stage ran but wrote nothing for
+ * this carrier (`NoCarrierOutput`: e.g. too few packets to fit). The standard tables
+ * and charts check first and show a note for the last case; a cell that reads anyway
+ * fails, and a failed cell fails the report.
  */
 import fs from 'node:fs';
-import { campaignFolder, derivedPath, type StageContext } from '../../context.ts';
+import { campaignFolder, derivedPath, rawPath, type StageContext } from '../../context.ts';
 import { sha256File, sha256Text } from '../../io/hash.ts';
 import type { FileNames } from '../../io/names.ts';
 import { carrierNames, readManifest, type IngestManifest } from '../../derived/ingested.ts';
@@ -18,13 +21,48 @@ import { parseAttack, parseMatrix, type AttackFile, type MatrixFile } from './ev
 import { scanJoined, type JoinedScan } from './joined.ts';
 import { summariseRejects, type RejectsSummary } from './rejects.ts';
 
-/** An optional input is absent: the page says what was skipped and which stage makes it. */
+/** A derived file a page needs is absent (the base of the three cases below). */
 export class MissingInput extends Error {
-  constructor(readonly file: string, readonly stage: string, readonly what: string) {
-    super(`${what} skipped: ${file} is missing (run \`natatlas ${stage}\`)`);
+  constructor(readonly file: string, readonly stage: string, message: string) {
+    super(message);
     this.name = 'MissingInput';
   }
 }
+
+/** The stage that writes `file` has not run for this campaign (its output folder is absent). */
+export class StageNotRun extends MissingInput {
+  constructor(file: string, stage: string, campaign: string) {
+    super(file, stage, `the ${stage} stage has not run yet for campaign ${campaign} (${file} is missing): run \`natatlas ${stage} --campaign ${campaign}\` or \`natatlas run\``);
+    this.name = 'StageNotRun';
+  }
+}
+
+/** A notebook asked for a carrier the campaign does not have. */
+export class UnknownCarrier extends MissingInput {
+  constructor(readonly carrier: string, campaign: string, carriers: readonly string[]) {
+    super('', '', `no carrier ${JSON.stringify(carrier)} in campaign ${campaign} (its carriers: ${carriers.length === 0 ? 'none' : carriers.join(', ')})`);
+    this.name = 'UnknownCarrier';
+  }
+}
+
+/** The stage ran but wrote nothing for this carrier (the fit stage skips carriers with too few packets). */
+export class NoCarrierOutput extends MissingInput {
+  constructor(file: string, stage: string, readonly carrier: string) {
+    super(file, stage, `${carrier} has no ${stage} output (${file}): the ${stage} stage skipped this carrier (see its warning; usually too few joined packets)`);
+    this.name = 'NoCarrierOutput';
+  }
+}
+
+/** What the files beside the captures say about how the campaign was made. */
+export interface CampaignAbout {
+  /** `lab`: natatlas lab wrote it (lab.json); `simulated`: the capture simulator (simulation.json); else captured on phones. */
+  kind: 'lab' | 'simulated' | 'capture';
+  /** The campaign README's first heading, if it has one. */
+  title: string | null;
+}
+
+/** Files in `raw/<campaign>/` the report reads to describe the campaign (freshness inputs). */
+export const ABOUT_FILES = ['README.md', 'lab.json', 'simulation.json'] as const;
 
 /** A derived file a page used: its name under the derived root and its sha256. */
 export interface ReadRecord {
@@ -60,7 +98,7 @@ export class CampaignData {
 
   /** `<dir>/<carrier's stem><ext>` under the campaign's derived folder, e.g. `fit/KPN.json`. */
   carrierRel(dir: string, carrier: string, ext: string): string {
-    return `${dir}/${this.stem(carrier)}${ext}`;
+    return `${dir}/${this.stem(this.checkCarrier(carrier))}${ext}`;
   }
 
   /** `derived/<campaign>/<rel>` as shown to readers. */
@@ -70,6 +108,11 @@ export class CampaignData {
 
   private note(rel: string, sha256: string): void {
     this.reads.set(this.label(rel), sha256);
+  }
+
+  /** Note a derived file read by other code (its sha256 joins the provenance list). */
+  async noteRead(rel: string): Promise<void> {
+    this.note(rel, await sha256File(derivedPath(this.ctx, ...rel.split('/'))));
   }
 
   /** The derived files read since the last call, sorted by name. */
@@ -90,11 +133,29 @@ export class CampaignData {
     return fs.existsSync(derivedPath(this.ctx, ...rel.split('/')));
   }
 
-  private json<T>(rel: string, stage: string, what: string, parse: (text: string, file: string) => T = (t) => JSON.parse(t) as T): T {
+  /** The error for an absent `derived/<campaign>/<rel>` written by `stage` (for `carrier`, if per carrier). */
+  private missing(rel: string, stage: string, carrier?: string): MissingInput {
+    const folder = derivedPath(this.ctx, rel.split('/')[0]!);
+    if (carrier !== undefined && fs.existsSync(folder)) return new NoCarrierOutput(this.label(rel), stage, carrier);
+    return new StageNotRun(this.label(rel), stage, this.campaign);
+  }
+
+  /** Throws UnknownCarrier unless `carrier` is one of the campaign's carrier folders. */
+  checkCarrier(carrier: unknown): string {
+    if (typeof carrier !== 'string' || !this.carriers.includes(carrier)) throw new UnknownCarrier(String(carrier), this.campaign, this.carriers);
+    return carrier;
+  }
+
+  /** Whether the fit stage wrote a model for `carrier` (an unknown carrier throws). */
+  hasFit(carrier: string): boolean {
+    return this.has(this.carrierRel('fit', carrier, '.json'));
+  }
+
+  private json<T>(rel: string, stage: string, carrier?: string, parse: (text: string, file: string) => T = (t) => JSON.parse(t) as T): T {
     let hit = this.cache.get(rel);
     if (!hit) {
       const file = derivedPath(this.ctx, ...rel.split('/'));
-      if (!fs.existsSync(file)) throw new MissingInput(this.label(rel), stage, what);
+      if (!fs.existsSync(file)) throw this.missing(rel, stage, carrier);
       const text = fs.readFileSync(file, 'utf8');
       hit = { value: parse(text, this.label(rel)), sha256: sha256Text(text) };
       this.cache.set(rel, hit);
@@ -104,7 +165,7 @@ export class CampaignData {
   }
 
   summary(carrier: string): CarrierSummary {
-    return this.json(this.carrierRel('summary', carrier, '.json'), 'join', `${carrier}: capture summary`);
+    return this.json(this.carrierRel('summary', carrier, '.json'), 'join', carrier);
   }
 
   hasSummary(carrier: string): boolean {
@@ -117,11 +178,7 @@ export class CampaignData {
   }
 
   fit(carrier: string): CarrierFit {
-    return this.json(this.carrierRel('fit', carrier, '.json'), 'fit', `${carrier}: fitted model`);
-  }
-
-  hasFit(carrier: string): boolean {
-    return this.has(this.carrierRel('fit', carrier, '.json'));
+    return this.json(this.carrierRel('fit', carrier, '.json'), 'fit', carrier);
   }
 
   /** Fits of every carrier that has one (carriers with too few packets have none). */
@@ -130,26 +187,26 @@ export class CampaignData {
   }
 
   bias(carrier: string): BiasTable {
-    return this.json(this.carrierRel('bias', carrier, '.json'), 'bias', `${carrier}: bias table`);
+    return this.json(this.carrierRel('bias', carrier, '.json'), 'bias', carrier);
   }
 
   biasIndex(): BiasIndex {
-    return this.json('bias/index.json', 'bias', 'Bias-table summary');
+    return this.json('bias/index.json', 'bias');
   }
 
   matrix(): MatrixFile {
-    return this.json('evaluate/matrix.json', 'evaluate', 'Carrier-pair success matrix', parseMatrix);
+    return this.json('evaluate/matrix.json', 'evaluate', undefined, parseMatrix);
   }
 
   attack(): AttackFile {
-    return this.json('evaluate/attack.json', 'evaluate', 'Attack cost', parseAttack);
+    return this.json('evaluate/attack.json', 'evaluate', undefined, parseAttack);
   }
 
   /** The one-pass aggregate of `joined/<carrier>.csv` (scanned once per report run). */
   async joined(carrier: string): Promise<JoinedScan> {
     const rel = this.carrierRel('joined', carrier, '.csv');
     const file = derivedPath(this.ctx, ...rel.split('/'));
-    if (!fs.existsSync(file)) throw new MissingInput(this.label(rel), 'join', `${carrier}: joined packets`);
+    if (!fs.existsSync(file)) throw this.missing(rel, 'join', carrier);
     let p = this.scans.get(carrier);
     if (!p) {
       p = Promise.all([scanJoined(file, carrier), sha256File(file)]).then(([scan, sha256]) => ({ scan, sha256 }));
@@ -170,6 +227,14 @@ export class CampaignData {
     const { value, sha256 } = await this.rejectsSummary;
     if (sha256) this.note('rejects.csv', sha256);
     return value;
+  }
+
+  /** How the campaign was made, from lab.json / simulation.json / README.md beside the captures. */
+  about(): CampaignAbout {
+    const has = (f: string) => fs.existsSync(rawPath(this.ctx, f));
+    const readme = rawPath(this.ctx, 'README.md');
+    const heading = has('README.md') ? /^#\s+(.+?)\s*$/m.exec(fs.readFileSync(readme, 'utf8')) : null;
+    return { kind: has('lab.json') ? 'lab' : has('simulation.json') ? 'simulated' : 'capture', title: heading ? heading[1]! : null };
   }
 
   /** Raw input files (from the ingest manifest) of one carrier, or all of them. */

@@ -6,7 +6,7 @@
 import type { AttackFile, MatrixFile, Strategy } from '../data/evaluate.ts';
 import type { CarrierFit } from '../../derived/fitted.ts';
 import { fmtNum } from '../format.ts';
-import { matrixGrid, matrixOrder, strategiesIn, cellView } from '../tables/matrix.ts';
+import { matrixGrid, matrixPairs, strategiesIn, cellView } from '../tables/matrix.ts';
 import { BEHAVIOR_SHORT, modelParamsText } from '../tables/models.ts';
 import { pairLabel } from '../charts/attack-curve.ts';
 
@@ -55,10 +55,7 @@ export function successMatrixGridTex(m: MatrixFile, strategy: Strategy, version:
 /** Every pair with each strategy's successes/trials, rate and 95% Wilson interval. */
 export function successMatrixTex(m: MatrixFile, version: string): string {
   const strategies = strategiesIn(m);
-  const order = matrixOrder(m);
-  const pairs: { a: string; b: string }[] = [];
-  for (const c of m.cells) if (!pairs.some((p) => p.a === c.a && p.b === c.b)) pairs.push({ a: c.a, b: c.b });
-  pairs.sort((x, y) => order.indexOf(x.a) - order.indexOf(y.a) || order.indexOf(x.b) - order.indexOf(y.b));
+  const pairs = matrixPairs(m);
   let out = header(version, m.campaign, 'hole-punching success by carrier pair and strategy, with 95% Wilson score intervals');
   out += `\\begin{tabular}{ll${'rrc'.repeat(strategies.length)}}\n\\toprule\n`;
   out += ` & & ${strategies.map((s) => `\\multicolumn{3}{c}{${s}}`).join(' & ')} \\\\\n`;

@@ -1,6 +1,7 @@
 /**
  * Paper figures: every chart a page shows is also written to `figures/<name>.svg`,
- * `.png` (2x, DejaVu fonts, rasterised on resvg's worker threads) and `.csv` (the rows behind it), under a name that stays
+ * `.pdf` (vector, fonts embedded), `.png` (2x, DejaVu fonts, rasterised on resvg's
+ * worker threads) and `.csv` (the rows behind it), under a name that stays
  * the same across reruns. Two different charts claiming one name is an error in the
  * cell that asked second; the same chart shown on two pages is written once.
  */
@@ -11,6 +12,7 @@ import { svgToPngAsync } from '../charts/render.ts';
 import { sha256Text } from '../../io/hash.ts';
 import { rowsToCsv } from './csv.ts';
 import { writeFileNamed } from '../../io/fs-errors.ts';
+import { svgToPdf } from './pdf.ts';
 
 export interface FigureEntry {
   name: string;
@@ -19,6 +21,8 @@ export interface FigureEntry {
   svg: string;
   png: string;
   csv: string;
+  /** Vector PDF for papers, when written. */
+  pdf?: string;
 }
 
 export interface FigureTimings {
@@ -51,6 +55,7 @@ export class FigureSet {
     const rel = (ext: string) => `figures/${chart.name}.${ext}`;
     await writeFileNamed(path.join(this.reportDir, rel('svg')), svg.endsWith('\n') ? svg : `${svg}\n`);
     await writeFileNamed(path.join(this.reportDir, rel('csv')), rowsToCsv(chart.rows, chart.columns));
+    await writeFileNamed(path.join(this.reportDir, rel('pdf')), await svgToPdf(svg));
     const t = performance.now();
     const job = svgToPngAsync(svg).then(async (png) => {
       this.timings.pngMs += performance.now() - t;
@@ -58,7 +63,7 @@ export class FigureSet {
     });
     job.catch(() => {}); // reported by finish()
     this.pending.push(job);
-    const entry = { name: chart.name, title: chart.title, svg: rel('svg'), png: rel('png'), csv: rel('csv'), sha256 };
+    const entry = { name: chart.name, title: chart.title, svg: rel('svg'), png: rel('png'), pdf: rel('pdf'), csv: rel('csv'), sha256 };
     this.entries.set(chart.name, entry);
     return entry;
   }

@@ -30,6 +30,12 @@ export interface TableOptions {
 /** Anything with arquero's `objects()` (a ColumnTable), or plain row objects. */
 export type TableInput = readonly object[] | { objects(): object[] };
 
+/** A long hash shortened to 12 characters; the full value on hover, and copied on click (runtime). */
+export function hashHtml(value: unknown): Html {
+  const full = escapeHtml(String(value));
+  return new Html(`<code class="hash" title="${full}" data-full="${full}">${full.slice(0, 12)}…</code>`);
+}
+
 /** Numbers as shown in tables: integers grouped, others to 4 significant digits. */
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return '—';

@@ -8,7 +8,7 @@ import type { CampaignData } from '../data/campaign.ts';
 import type { Strategy } from '../data/evaluate.ts';
 import { LEVEL_KEYS, LEVEL_LABELS } from '../data/evaluate.ts';
 import { html, Html, joinHtml, type HtmlValue } from '../html/escape.ts';
-import { renderTable } from '../html/table.ts';
+import { hashHtml, renderTable } from '../html/table.ts';
 import { fmtInt, fmtNum, fmtPct, fmtSeconds, fmtSig } from '../format.ts';
 import { portHistogram, portHistogramChart } from '../charts/port-histogram.ts';
 import { portEcdf, portEcdfChart } from '../charts/port-ecdf.ts';
@@ -16,17 +16,26 @@ import { sendOrder, sendOrderChart } from '../charts/send-order.ts';
 import { localExternal, localExternalChart } from '../charts/local-external.ts';
 import { KIND_LABEL, timeoutProbes, timeoutProbesChart } from '../charts/timeouts.ts';
 import { attackCurves, attackCurvesChart, pairLabel } from '../charts/attack-curve.ts';
+import { attackGain, attackGainChart } from '../charts/attack-gain.ts';
 import { successMatrix, successMatrixChart } from '../charts/success-matrix.ts';
 import type { Chart } from '../charts/chart.ts';
 import { matrixGrid, strategiesIn } from '../tables/matrix.ts';
-import { BEHAVIOR_SHORT, modelParamsText, modelRow } from '../tables/models.ts';
-import type { FigureSet } from '../figures/registry.ts';
+import { BEHAVIOR_SHORT, modelParamsText, modelRow, paramErrors } from '../tables/models.ts';
+import type { FigureEntry, FigureSet } from '../figures/registry.ts';
 import type { PortSegment } from '../../bias/types.ts';
 
 /** What the library needs to know about the page being built. */
 export interface PageLinks {
   /** Relative link to a carrier's page, or null if there is none. */
   carrierHref(carrier: string): string | null;
+}
+
+/** Links to a figure's files (SVG, PDF, PNG, CSV). */
+export function figureLinks(entry: FigureEntry): Html {
+  return joinHtml([
+    html`<a href="${entry.svg}">SVG</a>`, ...(entry.pdf ? [html`<a href="${entry.pdf}">PDF</a>`] : []), html`<a href="${entry.png}">PNG</a>`,
+    html`<a href="${entry.csv}">CSV data</a>`,
+  ], ' · ');
 }
 
 /** A visible note in the page (for skipped sections and caveats). */
@@ -43,10 +52,42 @@ export function carrierLink(links: PageLinks, carrier: string): Html {
   return href ? html`<a href="${href}">${carrier}</a>` : html`${carrier}`;
 }
 
+/**
+ * The fitted marginal and how to name it: after the chosen family, and the family the
+ * marginal came from when that differs (block and sequential models condition on the
+ * previous port; their marginal over ports is the best independent family's).
+ */
 function marginalOf(data: CampaignData, carrier: string): { marginal: PortSegment[] | null; family: string | null } {
   if (!data.hasFit(carrier)) return { marginal: null, family: null };
   const fit = data.fit(carrier);
-  return { marginal: fit.marginal, family: fit.marginalFamily };
+  const family = fit.model.family === fit.marginalFamily ? fit.model.family : `${fit.model.family}, ports marginal ${fit.marginalFamily}`;
+  return { marginal: fit.marginal, family };
+}
+
+/** The note for a carrier the fit stage skipped. */
+function noFit(data: CampaignData, carrier: string): Html {
+  return note(`${carrier} has no fitted model: the fit stage skipped it (too few joined packets; see ${data.label('bias/index.json')} or the fit warning).`);
+}
+
+/** The one line a campaign without hole-punch trials gets instead of a matrix. */
+export function noTrialsNote(data: CampaignData): Html {
+  return note(html`No hole-punching trials in this campaign: add <code>raw/${data.campaign}/trials*.csv</code> (<code>carrier_a,carrier_b,strategy,trial,outcome,packets</code>) to see measured success beside the predicted.`);
+}
+
+/** `a.b.0.c` -> value for every leaf of a JSON value, in key order. */
+function leaves(value: unknown, prefix = ''): [string, string][] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => leaves(v, `${prefix}${i + 1}.`));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => leaves(v, `${prefix}${k}.`));
+  return [[prefix.slice(0, -1), value === null ? '—' : String(value)]];
+}
+
+/** A nat-type.json as a small table: its verdicts, then the raw observations folded away. */
+export function natTypeTable(value: Record<string, unknown>): Html {
+  const top = Object.entries(value).filter(([, v]) => v === null || typeof v !== 'object').map(([key, v]) => ({ key, value: v === null ? '—' : String(v) }));
+  const nested = Object.entries(value).filter(([, v]) => v !== null && typeof v === 'object').flatMap(([k, v]) => leaves(v, `${k}.`)).map(([key, v]) => ({ key, value: v }));
+  const verdicts = renderTable(top, { columns: [{ key: 'key', label: 'nat-type.json' }, 'value'], sortable: false, className: 'compact' });
+  const details = nested.length === 0 ? '' : html`<details><summary>observations (${fmtInt(nested.length)} values)</summary>${renderTable(nested, { columns: [{ key: 'key', label: 'field', format: (v) => html`<code>${String(v)}</code>` }, 'value'], sortable: false, className: 'compact' })}</details>`;
+  return joinHtml([verdicts, details]);
 }
 
 export function chartLibrary(data: CampaignData) {
@@ -73,20 +114,29 @@ export function chartLibrary(data: CampaignData) {
     },
     /** Timeout probes, survival curve and fitted timeout (wait and idle), or null without probes. */
     timeouts(carrier: string): Chart | Html {
+      if (!data.hasFit(carrier)) return noFit(data, carrier);
       const t = timeoutProbes(data.fit(carrier));
       return t.panels.length === 0 ? note(`${carrier}: no timeout probes (timeouts*.csv) in this campaign.`) : timeoutProbesChart(t, data.stem(carrier));
     },
     /** Success probability against packets per side, naive vs biased; all pairs, or those with `carrier`. */
     attack(carrier?: string): Chart | Html {
+      if (carrier !== undefined) data.checkCarrier(carrier);
       const file = data.attack();
       const keep = carrier === undefined ? () => true : (p: { a: string; b: string }) => p.a === carrier || p.b === carrier;
       const curves = attackCurves(file, keep);
       if (curves.pairs.length === 0) return note(`No carrier pair with ${carrier ?? 'any carrier'} in ${data.label('evaluate/attack.json')}.`);
       return attackCurvesChart(curves, carrier, carrier === undefined ? undefined : data.stem(carrier));
     },
+    /** Gain of biased over naive at 99% success, one cell per pair (the campaign's attack cost in one figure). */
+    attackGain(): Chart | Html {
+      const file = data.attack();
+      if (file.pairs.length === 0) return note(`No carrier pair in ${data.label('evaluate/attack.json')} (no carrier has a fitted model).`);
+      return attackGainChart(attackGain(file));
+    },
     /** The carrier-pair success matrix as a heat map (Table I layout). */
-    successMatrix(strategies?: Strategy[]): Chart {
+    successMatrix(strategies?: Strategy[]): Chart | Html {
       const m = data.matrix();
+      if (m.cells.length === 0) return noTrialsNote(data);
       return successMatrixChart(successMatrix(m, strategies));
     },
   };
@@ -172,7 +222,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
           { key: 'range', label: 'port range' },
           { key: 'conditional', label: 'conditional' },
           { key: 'file', format: (v) => html`<code>${String(v)}</code>` },
-          { key: 'sha256', format: (v) => html`<code title="${String(v)}">${String(v).slice(0, 12)}…</code>` },
+          { key: 'sha256', format: hashHtml },
         ],
       });
       const skipped = idx.skipped.length === 0 ? '' : joinHtml([html`<p>Carriers without a table:</p>`, renderTable(idx.skipped, { columns: [{ key: 'carrier', format: (v) => link(String(v)) }, 'reason'] })]);
@@ -181,6 +231,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
 
     /** Packets per side for each success level, naive against biased, per carrier pair. */
     attack(carrier?: string): Html {
+      if (carrier !== undefined) data.checkCarrier(carrier);
       const a = data.attack();
       const pairs = a.pairs.filter((p) => carrier === undefined || p.a === carrier || p.b === carrier);
       if (pairs.length === 0) return note(`No carrier pair with ${carrier ?? 'any carrier'} in ${data.label('evaluate/attack.json')}.`);
@@ -225,9 +276,10 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
     /** Table I of the seed paper: one strategy's trials per carrier pair, lower triangle. */
     matrix(strategy: Strategy = 'naive'): Html {
       const m = data.matrix();
+      if (m.cells.length === 0) return noTrialsNote(data);
       if (!strategiesIn(m).includes(strategy)) return note(`No ${strategy} trials in ${data.label('evaluate/matrix.json')}.`);
       const g = matrixGrid(m, strategy);
-      let out = `<div class="table-wrap"><table class="data matrix"><caption>${html`${strategy} strategy: outcomes in trial order (S success, F failure), successes/trials, rate and 95% Wilson interval`.value}</caption><thead><tr><th scope="col"></th>`;
+      let out = `<div class="table-wrap"><table class="data matrix"><caption>${html`${strategy} strategy: outcomes in trial order (S success, F failure), successes/trials, rate and 95% Wilson interval${g.rows.flat().some((c) => c?.predicted) ? `, and the success the fitted models predict within the packets the trials spent (inside or outside the interval${g.rows.flat().some((c) => c?.predicted?.assumed) ? '; * assumed budget: the trials record no packet counts' : ''})` : ''}`.value}</caption><thead><tr><th scope="col"></th>`;
       for (const c of g.order) out += html`<th scope="col">${c}</th>`.value;
       out += '</tr></thead><tbody>';
       g.rows.forEach((row, i) => {
@@ -238,7 +290,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
             continue;
           }
           const letters = [...c.outcomes].map((ch) => (ch === 'S' ? html`<span class="s">S</span>` : html`${ch}`));
-          out += html`<td><div class="outcomes mono">${letters}</div><div><strong>${c.countText}</strong> · ${c.rateText}</div><div class="table-note">95% CI ${c.wilsonText}</div>${c.meanPackets === null ? '' : html`<div class="table-note">mean ${fmtInt(c.meanPackets)} packets</div>`}${c.predicted ? html`<div class="table-note">predicted ${fmtPct(c.predicted.p)} within ${fmtInt(c.predicted.budget)} packets (${c.predicted.plan})${c.predicted.inside ? '' : ': outside the interval'}</div>` : ''}</td>`.value;
+          out += html`<td><div class="outcomes mono">${letters}</div><div><strong>${c.countText}</strong> · ${c.rateText}</div><div class="table-note">95% CI ${c.wilsonText}</div>${c.meanPackets === null ? '' : html`<div class="table-note">mean ${fmtInt(c.meanPackets)} packets</div>`}${c.predicted ? html`<div class="table-note predicted${c.predicted.inside ? '' : ' outside'}" title="success the fitted models predict for the ${c.predicted.plan} plan within the trials' budget${c.predicted.assumed ? ' (assumed: the trials record no packet counts)' : ''}">model ${fmtPct(c.predicted.p, c.predicted.p > 0.99 || c.predicted.p < 0.01 ? 1 : 0)} at ${fmtInt(c.predicted.budget)}${c.predicted.assumed ? '*' : ''} packets: ${c.predicted.inside ? 'inside' : 'outside'}</div>` : ''}</td>`.value;
         }
         out += '</tr>';
       });
@@ -248,13 +300,16 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
 
     /** Every family fitted to one carrier, best AIC first. */
     candidates(carrier: string): Html {
+      if (!data.hasFit(carrier)) return noFit(data, carrier);
       const fit = data.fit(carrier);
       const best = Math.min(...fit.candidates.map((c) => c.aic));
+      const errorsOf = (c: (typeof fit.candidates)[number]) => paramErrors(fit, c);
       const rows = [...fit.candidates].sort((a, b) => a.aic - b.aic).map((c) => ({
         family: c.family, chosen: c.family === fit.model.family ? 'chosen' : '', k: c.k, logLik: c.logLik, aic: c.aic, deltaAic: c.aic - best, ks: c.ks,
-        params: Object.entries(c.params).map(([k, v]) => `${k} ${fmtSig(v, 5)}${c.stdErr?.[k] !== undefined ? ` ± ${fmtSig(c.stdErr[k]!, 2)}` : ''}`).join(', '),
+        params: Object.entries(c.params).map(([k, v]) => `${k} ${fmtSig(v, 5)}${errorsOf(c)?.[k] !== undefined ? ` ± ${fmtSig(errorsOf(c)![k]!, 2)}` : ''}`).join(', '),
       }));
       return renderTable(rows, {
+        caption: 'Standard errors from the observed information (beta) or least squares (sequential). None for min and max (the extremes seen), a block size (picked from powers of two), perBlock (the fit keeps no spread of block visits) or the empirical histogram.',
         columns: [
           'family', { key: 'chosen', label: '' },
           { key: 'k', label: 'parameters', title: 'free parameters counted by AIC' },
@@ -262,13 +317,14 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
           { key: 'aic', label: 'AIC', format: (v) => fmtNum(Number(v), 1), numeric: true },
           { key: 'deltaAic', label: 'ΔAIC', format: (v) => fmtNum(Number(v), 1), numeric: true },
           { key: 'ks', label: 'KS D', format: (v) => fmtNum(Number(v), 4), numeric: true },
-          { key: 'params', label: 'parameters (± standard error)' },
+          { key: 'params', label: 'parameters (± standard error where defined)' },
         ],
       });
     },
 
     /** One carrier's facts: counts, mapping, model, timeouts, as a definition list. */
     facts(carrier: string): Html {
+      data.checkCarrier(carrier);
       const items: [string, HtmlValue][] = [];
       if (data.hasSummary(carrier)) {
         const s = data.summary(carrier);
@@ -294,7 +350,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
           ['conditional', f.conditional === null ? 'none (ports independent)' : f.conditional.kind === 'block' ? `block: next port stays in the ${f.conditional.blockSize}-port block with p = ${fmtNum(f.conditional.pSameBlock, 3)}, ${fmtNum(f.conditional.perBlock, 1)} allocations per block` : `delta: ${f.conditional.segments.length} gap segments`],
           ['wait timeout', f.timeouts.wait ? fmtSeconds(f.timeouts.wait.seconds, f.timeouts.wait.low, f.timeouts.wait.high) : '—'],
           ['idle timeout', f.timeouts.idle ? fmtSeconds(f.timeouts.idle.seconds, f.timeouts.idle.low, f.timeouts.idle.high) : '—'],
-          ['NAT type', f.natType.source === 'derived' ? `${f.natType.mapping} mapping, filtering ${f.natType.filtering} (derived)` : `from nat-type.json: ${JSON.stringify(f.natType.value)}`],
+          ['NAT type', f.natType.source === 'derived' ? `${f.natType.mapping} mapping, filtering ${f.natType.filtering} (derived from the capture)` : natTypeTable(f.natType.value)],
         );
       }
       if (items.length === 0) return note(`${carrier}: no summary or fit in ${data.label('')}.`);
@@ -314,19 +370,21 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
 
     /** Raw input files with their sha256 (from the ingest manifest). */
     inputs(carrier?: string): Html {
-      return renderTable(data.rawFiles(carrier), {
-        columns: [{ key: 'path', format: (v) => html`<code>${String(v)}</code>` }, 'kind', { key: 'sha256', format: (v) => html`<code>${String(v)}</code>` }],
-      });
+      if (carrier !== undefined) data.checkCarrier(carrier);
+      const files = data.rawFiles(carrier);
+      const table = renderTable(files, { columns: [{ key: 'path', format: (v) => html`<code>${String(v)}</code>` }, 'kind', { key: 'sha256', format: hashHtml }] });
+      return html`<details class="inputs"><summary>${fmtInt(files.length)} raw input file${files.length === 1 ? '' : 's'} with their sha256 (from the ingest manifest)</summary>${table}</details>`;
     },
 
     /** The figure and table files written so far (the overview renders last, so it sees them all). */
     figures(): Html {
-      const rows = figures.figures().map((f) => ({ name: f.name, title: f.title, svg: f.svg, png: f.png, csv: f.csv }));
-      const files = (f: { svg: string; png: string; csv: string }) => html`<a href="${f.svg}">SVG</a> · <a href="${f.png}">PNG</a> · <a href="${f.csv}">CSV</a>`;
-      const figs = renderTable(rows, { columns: [{ key: 'name', label: 'file stem', format: (v) => html`<code>${String(v)}</code>` }, 'title', { key: 'svg', label: 'files', format: (_v, r) => files(r as { svg: string; png: string; csv: string }) }] });
+      const all = figures.figures();
+      const rows = all.map((f) => ({ name: f.name, title: f.title }));
+      const files = (name: unknown) => html`<span class="nowrap">${figureLinks(all.find((f) => f.name === name)!)}</span>`;
+      const figs = renderTable(rows, { columns: [{ key: 'name', label: 'file stem', format: (v) => html`<code>${String(v)}</code>` }, 'title', { key: 'name', label: 'files', format: files }] });
       const tex = figures.tex();
-      const texTable = tex.length === 0 ? '' : renderTable(tex, { columns: [{ key: 'file', format: (v) => html`<a href="${String(v)}"><code>${String(v)}</code></a>` }, 'description'] });
-      return joinHtml([figs, texTable]);
+      const texTable = tex.length === 0 ? note('No LaTeX tables: the campaign has no fitted model, trials or attack costs.') : renderTable(tex, { columns: [{ key: 'file', format: (v) => html`<a href="${String(v)}"><code>${String(v)}</code></a>` }, 'description'] });
+      return joinHtml([texTable, html`<details class="inputs"><summary>${fmtInt(rows.length)} figures, each as SVG, PDF, PNG and CSV</summary>${figs}</details>`]);
     },
   };
 }

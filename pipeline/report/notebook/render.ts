@@ -1,20 +1,22 @@
 /**
  * One notebook, one page: prose rendered as Markdown, each cell run in order and its
- * outputs rendered in place (tables as HTML, charts as inline static SVG plus the
- * compiled spec for the live view, and their figure files), a cell's failure shown as
- * an error box where its output would be, a missing optional input as a note.
+ * outputs rendered in place (tables as HTML, charts as inline static SVG, drawn once,
+ * and their figure files), a cell's failure shown as
+ * an error box where its output would be (a thrown error, or a derived file that is not
+ * there, told apart by why), so the page shows what the report stage then fails on.
  */
 import * as aq from 'arquero';
-import { CampaignData, MissingInput } from '../data/campaign.ts';
-import { escapeHtml, html, Html, jsonForScript, joinHtml, raw, toHtml, type HtmlValue } from '../html/escape.ts';
+import { CampaignData, MissingInput, NoCarrierOutput, StageNotRun, UnknownCarrier } from '../data/campaign.ts';
+import { escapeHtml, html, Html, joinHtml, raw, toHtml, type HtmlValue } from '../html/escape.ts';
 import { md, renderProse } from '../html/markdown.ts';
 import { renderTable } from '../html/table.ts';
 import { isChart, topLevel, type Chart, type Row } from '../charts/chart.ts';
 import { renderSpec, scopeSvgIds } from '../charts/render.ts';
-import type { FigureSet } from '../figures/registry.ts';
+import type { FigureEntry, FigureSet } from '../figures/registry.ts';
 import { fmtInt, fmtInterval, fmtNum, fmtPct, fmtSeconds, fmtSig } from '../format.ts';
 import { fileStem, shortHash } from '../names.ts';
-import { carrierLink, chartLibrary, note, tableLibrary, type PageLinks } from './library.ts';
+import { carrierLink, chartLibrary, figureLinks, note, tableLibrary, type PageLinks } from './library.ts';
+import { describeLibrary } from './describe.ts';
 import type { CellBlock, Notebook } from './parse.ts';
 import { runCell } from './run.ts';
 import { isEnvironmentError } from '../../io/fs-errors.ts';
@@ -25,14 +27,15 @@ export interface PageEnv {
   links: PageLinks;
   /** Turn machine paths in error messages into the names readers know. */
   redact(message: string): string;
-  warn(message: string): void;
-  info(message: string): void;
 }
 
 export interface CellReport {
   id: string;
   line: number;
-  status: 'ok' | 'error' | 'skipped';
+  /** `error`: the cell threw; `missing`: it read a derived file that is not there. Both fail the report. */
+  status: 'ok' | 'error' | 'missing';
+  /** What went wrong, in words: `error`, `stage not run yet`, `no such carrier`, `no output for this carrier`. */
+  kind?: string;
   message?: string;
 }
 
@@ -70,26 +73,32 @@ export function cellScope(env: PageEnv, campaign: string, carrier: string | null
     note,
     charts: chartLibrary(data),
     tables: tableLibrary(data, links, figures),
+    describe: describeLibrary(data),
     chart: customChart,
     link: { carrier: (c: string) => carrierLink(links, c) },
     fmt: { int: fmtInt, num: fmtNum, sig: fmtSig, pct: fmtPct, interval: fmtInterval, seconds: fmtSeconds },
   };
 }
 
-async function renderChart(chart: Chart, env: PageEnv, stats: { charts: number }): Promise<string> {
+/** Render a chart and write its figure files; returns its entry and the SVG for the page. */
+export async function renderFigure(chart: Chart, env: Pick<PageEnv, 'figures'>): Promise<{ entry: FigureEntry; svg: string }> {
   const t = performance.now();
   const rendered = await renderSpec(chart.spec);
   env.figures.timings.svgMs += performance.now() - t;
   env.figures.timings.charts += 1;
   const entry = await env.figures.add(chart, rendered.svg);
+  return { entry, svg: rendered.svg };
+}
+
+async function renderChart(chart: Chart, env: PageEnv, stats: { charts: number }): Promise<string> {
+  const { entry, svg: drawn } = await renderFigure(chart, env);
   stats.charts += 1;
   const id = `fig-${chart.name}`;
-  const svg = scopeSvgIds(rendered.svg, `f${shortHash(chart.name, 6)}`);
+  const svg = scopeSvgIds(drawn, `f${shortHash(chart.name, 6)}`);
   return html`<figure class="chart" id="${id}" data-figure="${chart.name}">
 <figcaption><span class="title">${chart.title}</span></figcaption>
 <div class="chart-static" role="img" aria-label="${chart.title}">${raw(svg)}</div>
-<script type="application/json" class="vega-spec">${raw(jsonForScript(rendered.vega))}</script>
-<p class="chart-note">${chart.caption} <span class="downloads">Figure files: <a href="${entry.svg}">SVG</a> · <a href="${entry.png}">PNG</a> · <a href="${entry.csv}">CSV data</a></span></p>
+<p class="chart-note">${chart.caption} <span class="downloads">Figure files: ${figureLinks(entry)}</span></p>
 </figure>`.value;
 }
 
@@ -118,7 +127,7 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
-async function renderCell(cell: CellBlock, nb: Notebook, scope: Record<string, unknown>, env: PageEnv, stats: { charts: number }, where: string): Promise<{ markup: string; report: CellReport }> {
+async function renderCell(cell: CellBlock, nb: Notebook, scope: Record<string, unknown>, env: PageEnv, stats: { charts: number }): Promise<{ markup: string; report: CellReport }> {
   const outcome = await runCell(cell, scope);
   let failure: { error: unknown; line: number | null } | null = outcome.ok ? null : { error: outcome.error, line: outcome.line };
   let out = '';
@@ -137,19 +146,17 @@ async function renderCell(cell: CellBlock, nb: Notebook, scope: Record<string, u
   // A full disk or a permission problem stops the report; it is not the cell's fault.
   if (isEnvironmentError(error)) throw error;
   const line = failure.line ?? cell.line;
-  if (error instanceof MissingInput) {
-    const message = env.redact(error.message);
-    env.info(`${where}: ${message}`);
-    return { markup: `${open}${out}${note(message).value}</section>`, report: { id: cell.id, line, status: 'skipped', message } };
-  }
-  const message = env.redact(errorText(error));
-  env.warn(`${where}: cell ${cell.id} (${nb.file}:${line}) failed: ${message}`);
-  const box = html`<div class="cell-error" role="alert"><strong>This cell failed</strong> at <code>${nb.file}:${line}</code> (<code>${cell.id}</code>); the rest of the page was built.<pre>${message}</pre><details class="code"><summary>cell source</summary><pre><code>${cell.source}</code></pre></details></div>`;
-  return { markup: `${open}${out}${box.value}</section>`, report: { id: cell.id, line, status: 'error', message } };
+  // A missing input is not a bug in the cell: say which stage to run or which name is wrong, without a stack.
+  const missing = error instanceof MissingInput;
+  const message = env.redact(missing ? error.message : errorText(error));
+  const kind = error instanceof StageNotRun ? 'stage not run yet' : error instanceof UnknownCarrier ? 'no such carrier' : error instanceof NoCarrierOutput ? 'no output for this carrier' : 'error';
+  const headline = missing ? html`<strong>This cell has no data</strong> (${kind})` : html`<strong>This cell failed</strong>`;
+  const box = html`<div class="cell-error" role="alert" data-kind="${kind}">${headline} at <code>${nb.file}:${line}</code> (<code>${cell.id}</code>); the rest of the page was built and the report stage exits with an error.<pre>${message}</pre><details class="code"><summary>cell source</summary><pre><code>${cell.source}</code></pre></details></div>`;
+  return { markup: `${open}${out}${box.value}</section>`, report: { id: cell.id, line, status: missing ? 'missing' : 'error', kind, message } };
 }
 
 /** Run a notebook's cells for one page (campaign page: carrier null). */
-export async function renderNotebookBody(nb: Notebook, env: PageEnv, campaign: string, carrier: string | null, where: string): Promise<RenderedBody> {
+export async function renderNotebookBody(nb: Notebook, env: PageEnv, campaign: string, carrier: string | null): Promise<RenderedBody> {
   const scope = cellScope(env, campaign, carrier);
   const stats = { charts: 0 };
   const parts: HtmlValue[] = [];
@@ -159,7 +166,7 @@ export async function renderNotebookBody(nb: Notebook, env: PageEnv, campaign: s
       parts.push(renderProse(block.markdown));
       continue;
     }
-    const { markup, report } = await renderCell(block, nb, scope, env, stats, where);
+    const { markup, report } = await renderCell(block, nb, scope, env, stats);
     parts.push(raw(markup));
     cells.push(report);
   }

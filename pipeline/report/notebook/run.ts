@@ -20,7 +20,9 @@ export function compileCell(source: string, names: readonly string[]): CompiledC
   const expr = source.trim().replace(/;\s*$/, '');
   if (expr.length > 0 && !/^(const|let|var|return|if|for|while|function|class|throw|try|import|export)\b/.test(expr)) {
     try {
-      return { fn: new AsyncFunction(...names, `return (\n${expr}\n);`), offset: 3 };
+      // The expression starts on the `return` line: V8 places an error anywhere in the
+      // first line of a returned expression at the `return`, which is then the right line.
+      return { fn: new AsyncFunction(...names, `return (${expr}\n);`), offset: 2 };
     } catch {
       // Not a single expression: compile it as statements below.
     }

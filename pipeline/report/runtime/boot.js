@@ -1,40 +1,38 @@
 /*
- * natatlas report runtime (runs in the reader's browser; inlined into every page).
- * Each chart ships as a static SVG plus its compiled Vega spec; with scripts on, the
- * SVG is swapped for a live Vega view with tooltips. Vega runs with its AST
- * interpreter (vega-interpreter), so the page's Content-Security-Policy needs no
- * 'unsafe-eval'. Tables with class "sortable" sort by a column when its header is
- * clicked. Nothing here fetches anything.
+ * natatlas report runtime (runs in the reader's browser; inlined into every page, a few
+ * KB). Charts are static SVG drawn once at build time; this adds a light layer on top:
+ * hovering a mark (a bar, a heat-map cell, a point) shows the values vega wrote into its
+ * aria-label as a tooltip; tables with class "sortable" sort by a column when its header
+ * is clicked; a shortened hash copies its full value when clicked. Without scripts the
+ * page reads the same. Nothing here fetches anything.
  */
 (function () {
   'use strict';
 
   var tip = null;
 
-  function tooltip(handler, event, item, value) {
+  function showTip(text, event) {
     if (!tip) {
       tip = document.createElement('div');
       tip.className = 'vg-tip';
       tip.setAttribute('role', 'tooltip');
       document.body.appendChild(tip);
     }
-    if (value === null || value === undefined || value === '') {
-      tip.classList.remove('on');
-      return;
-    }
     tip.textContent = '';
-    if (typeof value === 'object') {
-      Object.keys(value).forEach(function (key) {
-        var row = document.createElement('div');
+    // vega writes "field: value; field: value".
+    text.split('; ').forEach(function (part) {
+      var row = document.createElement('div');
+      var colon = part.indexOf(': ');
+      if (colon > 0) {
         var name = document.createElement('b');
-        name.textContent = key + ': ';
+        name.textContent = part.slice(0, colon + 1) + ' ';
         row.appendChild(name);
-        row.appendChild(document.createTextNode(String(value[key])));
-        tip.appendChild(row);
-      });
-    } else {
-      tip.textContent = String(value);
-    }
+        row.appendChild(document.createTextNode(part.slice(colon + 2)));
+      } else {
+        row.textContent = part;
+      }
+      tip.appendChild(row);
+    });
     tip.classList.add('on');
     var x = event.clientX + 14;
     var y = event.clientY + 14;
@@ -44,37 +42,33 @@
     tip.style.top = y + window.scrollY + 'px';
   }
 
-  function liveChart(figure) {
-    var specEl = figure.querySelector('script.vega-spec');
-    var still = figure.querySelector('.chart-static');
-    if (!specEl || !still) return Promise.resolve();
-    var el = document.createElement('div');
-    el.className = 'chart-live';
-    el.hidden = true;
-    still.parentNode.insertBefore(el, still);
-    var view;
-    try {
-      var spec = JSON.parse(specEl.textContent);
-      view = new vega.View(vega.parse(spec, null, { ast: true }), {
-        expr: vegaInterpreter.expressionInterpreter,
-        renderer: 'svg',
-        hover: true,
-        container: el,
-      });
-      view.tooltip(tooltip);
-    } catch (e) {
-      el.remove();
-      console.error('natatlas: chart ' + figure.id + ' could not start; its static image stays. ' + e);
-      return Promise.resolve();
+  function hideTip() {
+    if (tip) tip.classList.remove('on');
+  }
+
+  // A mark item with its own values: not an axis or legend, and not a line, whose one
+  // label describes only its first point.
+  function markOf(el, root) {
+    for (var n = el; n && n !== root; n = n.parentNode) {
+      if (n.getAttribute && n.getAttribute('role') === 'graphics-symbol') {
+        var kind = n.getAttribute('aria-roledescription') || '';
+        if (!/ mark$/.test(kind) || /^(line|area|trail) mark$/.test(kind)) return null;
+        return n.getAttribute('aria-label') ? n : null;
+      }
     }
-    return view.runAsync().then(function () {
-      still.remove();
-      el.hidden = false;
-      figure.setAttribute('data-live', 'true');
-    }, function (e) {
-      el.remove();
-      console.error('natatlas: chart ' + figure.id + ' could not render; its static image stays. ' + e);
+    return null;
+  }
+
+  function tooltips(figure) {
+    var svg = figure.querySelector('.chart-static svg');
+    if (!svg) return;
+    svg.addEventListener('mousemove', function (event) {
+      var mark = markOf(event.target, svg);
+      if (mark) showTip(mark.getAttribute('aria-label'), event);
+      else hideTip();
     });
+    svg.addEventListener('mouseleave', hideTip);
+    figure.setAttribute('data-live', 'true');
   }
 
   // A cell sorts by its data-v (numbers, formatted values), else by its text; a dash
@@ -118,16 +112,24 @@
     });
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), sortable);
-  var figures = Array.prototype.slice.call(document.querySelectorAll('figure.chart'));
-  if (typeof vega === 'undefined' || typeof vegaInterpreter === 'undefined') {
-    console.error('natatlas: the Vega runtime is missing; charts stay static');
-    return;
+  // Shortened values (hashes) carry the full text in data-full: a click copies it.
+  function copyable(el) {
+    el.setAttribute('role', 'button');
+    el.setAttribute('tabindex', '0');
+    function copy() {
+      var full = el.getAttribute('data-full');
+      var done = function () {
+        el.classList.add('copied');
+        setTimeout(function () { el.classList.remove('copied'); }, 1200);
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(full).then(done, function () {});
+    }
+    el.addEventListener('click', copy);
+    el.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); copy(); } });
   }
-  // One chart at a time keeps a long page responsive while the views start.
-  figures.reduce(function (done, figure) {
-    return done.then(function () { return liveChart(figure); });
-  }, Promise.resolve()).then(function () {
-    document.documentElement.setAttribute('data-charts', 'live');
-  });
+
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), sortable);
+  Array.prototype.forEach.call(document.querySelectorAll('[data-full]'), copyable);
+  Array.prototype.forEach.call(document.querySelectorAll('figure.chart'), tooltips);
+  document.documentElement.setAttribute('data-charts', 'live');
 })();

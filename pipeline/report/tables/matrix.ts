@@ -72,3 +72,10 @@ export function strategiesIn(m: MatrixFile): Strategy[] {
   const listed = m.strategies && m.strategies.length > 0 ? m.strategies : (['naive', 'biased'] as Strategy[]);
   return listed.filter((s) => m.cells.some((c) => c.strategy === s));
 }
+
+/** Each carrier pair with trials once, in matrix order (row a, then column b). */
+export function matrixPairs(m: Pick<MatrixFile, 'carriers' | 'cells'>, order = matrixOrder(m)): { a: string; b: string }[] {
+  const pairs: { a: string; b: string }[] = [];
+  for (const c of m.cells) if (!pairs.some((p) => p.a === c.a && p.b === c.b)) pairs.push({ a: c.a, b: c.b });
+  return pairs.sort((x, y) => order.indexOf(x.a) - order.indexOf(y.a) || order.indexOf(x.b) - order.indexOf(y.b));
+}

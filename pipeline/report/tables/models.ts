@@ -1,5 +1,5 @@
 /** Per-carrier model rows (mapping, family, parameters, fit scores, timeouts) for HTML and LaTeX. */
-import type { CarrierFit } from '../../derived/fitted.ts';
+import type { Candidate, CarrierFit } from '../../derived/fitted.ts';
 import type { Model } from '../../bias/types.ts';
 import { fmtNum } from '../format.ts';
 
@@ -69,4 +69,12 @@ export function modelRow(fit: CarrierFit): ModelRow {
     waitS: fit.timeouts.wait?.seconds ?? null,
     idleS: fit.timeouts.idle?.seconds ?? null,
   };
+}
+
+/**
+ * Standard errors of a candidate's parameters where the fit has them: the candidate's own
+ * (observed information), or the sequential fit's least-squares errors kept beside it.
+ */
+export function paramErrors(fit: CarrierFit, c: Candidate): Record<string, number> | undefined {
+  return c.stdErr ?? (c.family === 'sequential' && fit.sequential?.stdErr ? fit.sequential.stdErr : undefined);
 }

@@ -1,0 +1,80 @@
+/**
+ * The comparison as one self-contained page (the report's shell: strict CSP, inlined
+ * stylesheet and script, nothing fetched): verdicts first, then per carrier the model
+ * side by side with standard errors, the allocation test, timeouts and attack cost.
+ */
+import * as vega from 'vega';
+import { html, joinHtml, type Html } from '../report/html/escape.ts';
+import { renderPage } from '../report/html/page.ts';
+import { hashHtml, renderTable } from '../report/html/table.ts';
+import { fmtInt, fmtSeconds, fmtSig } from '../report/format.ts';
+import { note } from '../report/notebook/library.ts';
+import { BEHAVIOR_SHORT } from '../report/tables/models.ts';
+import type { ReadRecord } from '../report/data/campaign.ts';
+import { natatlasVersion } from '../report/index.ts';
+import { slugify } from '../report/names.ts';
+import { ALPHA, pText, type CarrierComparison } from './carrier.ts';
+import type { CompareResult } from './index.ts';
+
+const num = (v: number | null, digits = 4) => (v === null ? null : fmtSig(v, digits));
+
+function verdicts(carriers: readonly CarrierComparison[]): Html {
+  if (carriers.length === 0) return note('No carrier has a fitted model in both campaigns.');
+  return renderTable(carriers.map((c) => ({ carrier: c.carrier, verdict: c.verdict, p: c.test?.p ?? null, line: c.line })), {
+    columns: [
+      { key: 'carrier', format: (v) => html`<a href="#${slugify(String(v))}">${String(v)}</a>` },
+      { key: 'verdict', format: (v) => html`<strong class="${v === 'changed' ? 'changed' : 'same'}">${String(v)}</strong>` },
+      { key: 'p', label: 'KS p', numeric: true, format: (v) => (v === null ? null : pText(Number(v))) },
+      { key: 'line', label: 'verdict in one line' },
+    ],
+  });
+}
+
+function carrierSection(c: CarrierComparison, a: string, b: string): Html {
+  const params = renderTable(c.params.map((p) => ({ ...p })), {
+    caption: c.family[0] === c.family[1] ? `${c.family[0]} in both; z = (A - B) / √(SE_A² + SE_B²) where both have errors` : `family ${c.family[0]} in ${a}, ${c.family[1]} in ${b}: parameters are not comparable one to one`,
+    columns: [
+      'name',
+      { key: 'a', label: a, numeric: true, format: (v, r) => (v === null ? null : `${num(Number(v))}${r.seA !== null ? ` ± ${fmtSig(Number(r.seA), 2)}` : ''}`) },
+      { key: 'b', label: b, numeric: true, format: (v, r) => (v === null ? null : `${num(Number(v))}${r.seB !== null ? ` ± ${fmtSig(Number(r.seB), 2)}` : ''}`) },
+      { key: 'z', numeric: true, format: (v) => (v === null ? null : fmtSig(Number(v), 3)) },
+      { key: 'p', label: 'p (two-sided)', numeric: true, format: (v) => (v === null ? null : pText(Number(v))) },
+    ],
+    sortable: false,
+  });
+  const tout = (t: CarrierComparison['timeouts'][number]['a']) => (t ? fmtSeconds(t.seconds, t.low, t.high) : null);
+  const timeouts = renderTable(c.timeouts.map((t) => ({ kind: t.kind, a: tout(t.a), b: tout(t.b), beyond: t.beyond ? 'yes' : 'no' })), {
+    columns: ['kind', { key: 'a', label: `${a} [bracket]` }, { key: 'b', label: `${b} [bracket]` }, { key: 'beyond', label: 'apart beyond both brackets' }],
+    sortable: false,
+  });
+  const test = c.test
+    ? html`<p>Two-sample Kolmogorov–Smirnov test on ${c.test.kind === 'ports' ? 'the freshly allocated ports' : c.test.kind === 'block visits' ? 'one port per block visit (ports inside a block are not independent draws)' : 'the steps between consecutive allocations (a sequential NAT’s counter position says nothing)'}: D = ${fmtSig(c.test.d, 3)}, ${fmtInt(c.test.n[0])} against ${fmtInt(c.test.n[1])} values, p = ${pText(c.test.p)} (changed below ${ALPHA}).</p>`
+    : note('No allocations to test.');
+  const mapping = html`<p>Mapping: ${BEHAVIOR_SHORT[c.mapping[0]] ?? c.mapping[0]} in ${a}, ${BEHAVIOR_SHORT[c.mapping[1]] ?? c.mapping[1]} in ${b}${c.mapping[0] === c.mapping[1] ? '' : html` <strong>(changed)</strong>`}.</p>`;
+  const attack = c.attack
+    ? html`<p>Biased packets per side for 99% success (${c.carrier} against itself): ${fmtInt(c.attack.a)} in ${a}, ${fmtInt(c.attack.b)} in ${b}${c.attack.ratio === null ? '' : ` (×${fmtSig(c.attack.ratio, 3)})`}.</p>`
+    : html`<p>Attack cost: not compared (see the note above).</p>`;
+  return html`<h2>${c.carrier}</h2><p class="verdict"><strong class="${c.verdict}">${c.verdict}</strong>: ${c.line}</p>${test}${mapping}<h4>Model parameters</h4>${params}<h4>Timeouts</h4>${timeouts}${attack}`;
+}
+
+export function comparePage(a: string, b: string, r: CompareResult, reads: readonly ReadRecord[]): string {
+  const only = [
+    r.onlyA.length ? html`<p>Only in ${a}: ${r.onlyA.join(', ')}.</p>` : '',
+    r.onlyB.length ? html`<p>Only in ${b}: ${r.onlyB.join(', ')}.</p>` : '',
+  ];
+  const body = joinHtml([
+    html`<p>Each carrier with one folder name in both campaigns: is its NAT the same? A carrier is <strong>changed</strong> when its allocations differ (two-sample Kolmogorov–Smirnov, p below ${ALPHA}), its mapping class differs, or a timeout moved beyond both brackets. Model parameters with their standard errors, and the attack cost, are shown beside.</p>`,
+    ...r.notes.map((n) => note(n)), ...only,
+    html`<h2>Verdicts</h2>`, verdicts(r.carriers),
+    html`<p class="table-note">The same rows as CSV: <a href="compare.csv"><code>compare.csv</code></a>.</p>`,
+    ...r.carriers.map((c) => carrierSection(c, a, b)),
+  ]);
+  const footer = html`<footer class="provenance"><p>Built by natatlas ${natatlasVersion()} (vega ${vega.version}) from the derived data of campaigns <code>${a}</code> and <code>${b}</code>. No clock time is recorded: the same inputs give the same bytes.</p><details><summary>Derived files read and their sha256 (${reads.length})</summary>${renderTable(reads, { columns: [{ key: 'file', format: (v) => html`<code>${String(v)}</code>` }, { key: 'sha256', format: hashHtml }], sortable: false })}</details></footer>`;
+  return renderPage({
+    title: `Compare ${a} and ${b}`,
+    subtitle: html`Campaign <strong>${a}</strong> against <strong>${b}</strong> · ${r.carriers.length} carrier${r.carriers.length === 1 ? '' : 's'} compared, ${r.carriers.filter((c) => c.verdict === 'changed').length} changed`,
+    nav: [],
+    body,
+    footer,
+  });
+}
