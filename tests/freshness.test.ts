@@ -63,9 +63,21 @@ async function streamedUnder<T>(dir: string, fn: () => Promise<T>): Promise<{ va
   }
 }
 
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
+/** A temp project this file removes when done. */
+function project(): ReturnType<typeof tempProject> {
+  const p = tempProject();
+  roots.push(p.root);
+  return p;
+}
+
 describe('freshness', () => {
   it('reads no capture data on a rerun with nothing changed', async () => {
-    const p = tempProject();
+    const p = project();
     await settle(campaign(p.raw));
     await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     const log = recordingLogger();
@@ -76,7 +88,7 @@ describe('freshness', () => {
   });
 
   it('sees a same-size edit whose mtime was set back (S -> F, touch -r) on a plain run', async () => {
-    const p = tempProject();
+    const p = project();
     await settle(campaign(p.raw));
     await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     expect(readJson<CarrierSummary>(p.derived, 'camp', 'summary', 'C.json').counts).toMatchObject({ sent: 40, failed: 0, joined: 40 });
@@ -93,7 +105,7 @@ describe('freshness', () => {
   });
 
   it('--verify hashes every file again, catching what a cached hash would hide', async () => {
-    const p = tempProject();
+    const p = project();
     await settle(campaign(p.raw));
     await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     const file = path.join(p.raw, CLIENT);
@@ -121,7 +133,7 @@ describe('freshness', () => {
   });
 
   it('natatlas run --verify is a flag of the CLI that reaches the stamps', async () => {
-    const p = tempProject();
+    const p = project();
     await settle(campaign(p.raw));
     // Every stage, with the settings --no-montecarlo gives, so the CLI finds them all fresh.
     await runPipeline({ paths: p, settings: FAST_RUN.settings }, recordingLogger());

@@ -8,11 +8,20 @@ import { HashCache, type CacheEntry } from '../../pipeline/io/hash.ts';
 /** sha256 straight from node:crypto over bytes the test wrote: the known answer. */
 const digest = (bytes: string | Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
 
+/** A capture's mtime: a whole second (as a copied or archived capture has), so it can be set back exactly. */
+const CAPTURED = 1_700_000_000;
+
 /** A clock a second after every file in the test was written: every hash is settled. */
 const later = () => BigInt(Date.now() + 1000) * 1_000_000n;
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function tempFile(text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-hash-'));
+  dirs.push(dir);
   const file = path.join(dir, 'client-1.csv');
   fs.writeFileSync(file, text);
   fs.utimesSync(file, CAPTURED, CAPTURED);
@@ -29,9 +38,6 @@ async function readsOf(file: string, fn: () => Promise<unknown>): Promise<number
     spy.mockRestore();
   }
 }
-
-/** A capture's mtime: a whole second (as a copied or archived capture has), so it can be set back exactly. */
-const CAPTURED = 1_700_000_000;
 
 /** Same size, same mtime, different bytes: the edit `touch -r` hides from size and mtime. */
 function sameSizeEditKeepingMtime(file: string, from: string, to: string): void {

@@ -529,7 +529,7 @@ function runArb(opts: GenOptions) {
   });
 }
 
-type RunDraft = typeof runArb extends (o: GenOptions) => fc.Arbitrary<infer T> ? T : never;
+type RunDraft = ReturnType<typeof runArb> extends fc.Arbitrary<infer T> ? T : never;
 
 const byKey = <T extends { key: number }>(xs: T[]): T[] => [...xs].sort((a, b) => a.key - b.key);
 
