@@ -11,38 +11,27 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { campaignFolder, derivedPath, rawPath, reportsPath, type StageContext } from '../context.ts';
+import { campaignFolder, reportsPath, type StageContext } from '../context.ts';
 import { NatatlasError, StageFailed } from '../errors.ts';
 import { replaceDir } from '../io/atomic.ts';
 import { isEnvironmentError, writeFileNamed } from '../io/fs-errors.ts';
-import { ABOUT_FILES, CampaignData, type ReadRecord } from './data/campaign.ts';
+import { CampaignData, type ReadRecord } from './data/campaign.ts';
 import { html, type Html, type HtmlValue } from './html/escape.ts';
 import { renderPage, type NavLink } from './html/page.ts';
 import { hashHtml, renderTable } from './html/table.ts';
-import { runtimeFiles } from './html/runtime.ts';
-import { fontFiles } from './charts/render.ts';
 import { FigureSet, type FigureEntry, type FigureTimings } from './figures/registry.ts';
 import { attackCostsTex, modelParamsTex, successMatrixGridTex, successMatrixTex } from './figures/latex.ts';
 import { strategiesIn } from './tables/matrix.ts';
 import { parseNotebook, type Notebook } from './notebook/parse.ts';
 import { renderFigure, renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
 import { attackPairChart } from './charts/attack-curve.ts';
-import { listFiles } from '../io/files.ts';
+import { NOTEBOOKS_DIR, PACKAGE_ROOT, REPORT_VERSION, reportInputs, type ReportOptions } from './inputs.ts';
 
 /** Bump when the report's output for the same inputs changes meaning. */
-export const REPORT_VERSION = 1;
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The notebooks shipped with natatlas. */
-export const NOTEBOOKS_DIR = path.join(ROOT, 'notebooks');
-
-export interface ReportOptions {
-  /** Where the notebooks are (default: natatlas's `notebooks/`). */
-  notebooksDir?: string;
-}
+const ROOT = PACKAGE_ROOT;
+export { NOTEBOOKS_DIR, REPORT_VERSION, reportInputs, type ReportOptions };
 
 export interface PageResult {
   /** File name inside `reports/<campaign>/`. */
@@ -84,19 +73,6 @@ export function loadNotebooks(dir: string = NOTEBOOKS_DIR): Notebook[] {
   const label = rel.startsWith('..') || path.isAbsolute(rel) ? path.basename(dir) : rel;
   const notebooks = files.map((f) => parseNotebook(fs.readFileSync(path.join(dir, f), 'utf8'), f.slice(0, -3), `${label}/${f}`));
   return notebooks.sort((a, b) => a.meta.order - b.meta.order || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/**
- * What decides whether a report is current: the derived files it reads, the notebooks,
- * the inlined runtime, stylesheet and fonts, and package.json (its version is in every footer).
- */
-export function reportInputs(ctx: StageContext, options: ReportOptions = {}): string[] {
-  const derived = ['ingest/manifest.json', 'rejects.csv', 'summary', 'joined', 'fit', 'bias', 'evaluate'].flatMap((d) => listFiles(derivedPath(ctx, ...d.split('/'))));
-  const notebooks = listFiles(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md');
-  // The stylesheet is not a .ts/.js/.json file, so natatlas's code hash does not cover it.
-  const style = fileURLToPath(new URL('./html/style.css', import.meta.url));
-  const about = ABOUT_FILES.flatMap((f) => listFiles(rawPath(ctx, f)));
-  return [...derived, ...about, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(ROOT, 'package.json')];
 }
 
 interface PagePlan {
@@ -209,9 +185,10 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
 async function writePairFigures(data: CampaignData, env: PageEnv): Promise<string[]> {
   try {
     const file = data.attack();
-    for (const pair of file.pairs) await renderFigure(attackPairChart(file, pair), env);
+    for (const pair of file.pairs) await renderFigure(attackPairChart(file, pair, (n) => data.stem(n)), env);
     return [];
   } catch (e) {
+    if (isEnvironmentError(e)) throw e;
     return [`figures/attack-success-*: ${env.redact(e instanceof Error ? e.message : String(e))}`];
   }
 }

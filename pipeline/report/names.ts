@@ -9,15 +9,20 @@ import { fileStem } from '../io/names.ts';
 
 export { fileStem };
 
+/** Longest pair stem kept readable: `attack-success-<pair>.<ext>` stays under 100 bytes. */
+const MAX_PAIR_STEM = 72;
+
 /**
- * A stable stem for a carrier pair: `KPN-x-Odido`. Names that are not plain, or that
- * hold the separator themselves, go through fileStem's hashed form, so two different
- * pairs never share a stem.
+ * A stable stem for a carrier pair: `KPN-x-Odido`, from each carrier's own stem (pass
+ * the campaign's `FileNames.stem`, which keeps `KPN` and `kpn` apart). Stems that hold
+ * the separator themselves, or a pair too long for a bounded file name, go through
+ * fileStem's hashed form, so two different pairs never share a stem.
  */
-export function pairStem(a: string, b: string): string {
-  const stems = [fileStem(a), fileStem(b)];
-  if (stems.some((s) => s.includes('-x-'))) return fileStem(`${a}\u0000${b}`);
-  return `${stems[0]}-x-${stems[1]}`;
+export function pairStem(a: string, b: string, stem: (name: string) => string = fileStem): string {
+  const stems = [stem(a), stem(b)];
+  const joined = `${stems[0]}-x-${stems[1]}`;
+  if (stems.some((s) => s.includes('-x-')) || joined.length > MAX_PAIR_STEM) return fileStem(`${a}\u0000${b}`);
+  return joined;
 }
 
 /** Short content hash (hex) used for cell and figure ids. */

@@ -13,7 +13,7 @@ import { join } from './join.ts';
 import { fit } from './fit.ts';
 import { bias } from './bias.ts';
 import { evaluate, simulatorSettings } from './evaluate.ts';
-import { report, reportInputs, REPORT_VERSION } from '../report/index.ts';
+import { reportInputs, REPORT_VERSION } from '../report/inputs.ts';
 import { BIAS_SCHEMA_FILE } from '../bias/validate.ts';
 
 export interface Stage {
@@ -77,7 +77,8 @@ export const STAGES: readonly Stage[] = [
     version: REPORT_VERSION,
     description: 'render notebooks/ over the derived data into reports/<campaign>/: HTML pages, figures (SVG, PNG, CSV) and LaTeX tables',
     inputs: (ctx) => reportInputs(ctx, { notebooksDir: ctx.settings?.notebooks }),
-    run: (ctx) => report(ctx, { notebooksDir: ctx.settings?.notebooks }),
+    // Loaded only when the report really runs: vega, resvg and pdfkit cost every other command ~2 s.
+    run: async (ctx) => (await import('../report/index.ts')).report(ctx, { notebooksDir: ctx.settings?.notebooks }),
   },
 ];
 

@@ -141,11 +141,11 @@ export function attackCurvesChart(a: AttackCurves, carrier?: string, stem = carr
 }
 
 /** One pair alone, for papers: `figures/attack-success-<a>-x-<b>`. */
-export function attackPairChart(file: AttackFile, pair: AttackPair): Chart {
+export function attackPairChart(file: AttackFile, pair: AttackPair, stem: (name: string) => string = fileStem): Chart {
   const a = attackCurves(file, (p) => p === pair);
   return {
     kind: 'chart',
-    name: `attack-success-${pairStem(pair.a, pair.b)}`,
+    name: `attack-success-${pairStem(pair.a, pair.b, stem)}`,
     title: `Success probability against packets per side: ${pairLabel(pair)}`,
     caption: captionOf(a),
     spec: attackCurvesSpec(a),

@@ -4,20 +4,13 @@
  * so every machine rasterises the same pixels). SVG ids are prefixed per figure so
  * several charts can sit inline in one page without their clip paths colliding.
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { printable } from '../../io/names.ts';
+import { fontFiles } from '../inputs.ts';
 
-const require = createRequire(import.meta.url);
-
-/** The TrueType files PNGs are rasterised with (regular and bold: all the charts use). */
-export function fontFiles(): string[] {
-  const dir = path.join(path.dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
-  return ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => path.join(dir, f));
-}
+export { fontFiles };
 
 export interface RenderedSpec {
   /** The compiled Vega spec. */

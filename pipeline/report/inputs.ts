@@ -1,0 +1,46 @@
+/**
+ * What decides whether a report is current, kept apart from the report code itself so
+ * that `natatlas run` can judge the report stage's freshness (and every other command
+ * can start) without loading vega, resvg and pdfkit: the report module is imported only
+ * when the report stage really runs.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { derivedPath, rawPath, type StageContext } from '../context.ts';
+import { listFiles } from '../io/files.ts';
+import { ABOUT_FILES } from './data/campaign.ts';
+import { runtimeFiles } from './html/runtime.ts';
+
+/** Bump when the report's output for the same inputs changes meaning. */
+export const REPORT_VERSION = 1;
+
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The notebooks shipped with natatlas. */
+export const NOTEBOOKS_DIR = path.join(PACKAGE_ROOT, 'notebooks');
+
+export interface ReportOptions {
+  /** Where the notebooks are (default: natatlas's `notebooks/`). */
+  notebooksDir?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The TrueType files PNGs and PDFs are drawn with (regular and bold: all the charts use). */
+export function fontFiles(): string[] {
+  const dir = path.join(path.dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+  return ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => path.join(dir, f));
+}
+
+/**
+ * What decides whether a report is current: the derived files it reads, the notebooks,
+ * the inlined runtime, stylesheet and fonts, and package.json (its version is in every footer).
+ */
+export function reportInputs(ctx: StageContext, options: ReportOptions = {}): string[] {
+  const derived = ['ingest/manifest.json', 'rejects.csv', 'summary', 'joined', 'fit', 'bias', 'evaluate'].flatMap((d) => listFiles(derivedPath(ctx, ...d.split('/'))));
+  const notebooks = listFiles(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md');
+  // The stylesheet is not a .ts/.js/.json file, so natatlas's code hash does not cover it.
+  const style = fileURLToPath(new URL('./html/style.css', import.meta.url));
+  const about = ABOUT_FILES.flatMap((f) => listFiles(rawPath(ctx, f)));
+  return [...derived, ...about, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(PACKAGE_ROOT, 'package.json')];
+}
