@@ -113,6 +113,58 @@ export interface SourceFile {
   sha256: string;
 }
 
+/**
+ * Where one side of a punch aims its packets at the peer's NAT: what an engine executes.
+ * - `segments`: independent draws (a segment by mass, then a uniform port in it);
+ * - `sweep`: every port of the segments once, densest segment first, in random order
+ *   within a segment, then again from the start;
+ * - `peer-port`: the external port the peer last reported through the rendezvous (an
+ *   endpoint-independent peer's mapping, learned STUN-style);
+ * - `peer-block`: distinct uniform offsets inside the `blockSize`-aligned block of the
+ *   peer's last reported port (a new report starts a new sweep of its block);
+ * - `peer-predict`: the peer's port n packets after its last report: the reported port
+ *   plus n independent draws from `increments` (the gap between consecutive
+ *   allocations), wrapped into `range`.
+ */
+export type Aim =
+  | { kind: 'segments'; segments: PortSegment[] }
+  | { kind: 'sweep'; segments: PortSegment[] }
+  | { kind: 'peer-port' }
+  | {
+      kind: 'peer-block';
+      /** A power of two. @asType integer */
+      blockSize: number;
+    }
+  | { kind: 'peer-predict'; increments: DeltaSegment[]; range: [number, number] };
+
+/** One side's part of a punch plan. */
+export interface SidePlan {
+  /**
+   * `fresh`: every packet from a new socket, so the NAT opens a new mapping for each;
+   * `single`: one socket for the whole punch (an endpoint-independent NAT keeps one
+   * mapping for it, which the side reports once).
+   */
+  sockets: 'fresh' | 'single';
+  /**
+   * When the side sends its packet to the rendezvous, which tells the peer the external
+   * port that packet left from: `never`; `once` (its first packet); `rounds` (the first
+   * packet of every round of `roundPackets` packets; both sides' rounds start together).
+   * A report is a real packet: it costs a packet of budget and, with fresh sockets, a port.
+   */
+  report: 'never' | 'once' | 'rounds';
+  /** Packets per round, the report included (report `rounds` only). @asType integer @minimum 2 */
+  roundPackets?: number;
+  aim: Aim;
+}
+
+/** A punch between two peers, each side's part as an engine executes it. */
+export interface PunchPlan {
+  /** naive, marginal, top-k, easy-hard, learned-mappings, block-rounds, block-aim, sequential-predict. */
+  strategy: string;
+  a: SidePlan;
+  b: SidePlan;
+}
+
 export interface AttackCost {
   /** Packets per side for 50% success. */
   p50: number;

@@ -56,14 +56,9 @@
  *   packetsForSuccess(r, 0.5); // ~54,000
  *   successCurve(r, [20_000, 54_000, 100_000]); // ~[0.09, 0.50, 0.91]
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { PortSegment } from '../bias/types.ts';
 import { NatatlasError } from '../errors.ts';
+import { runInWorker, splitRange, threadsFor } from './threads.ts';
 import { FOREVER, UNLIMITED, runTrials, type AllocSpec, type SideSpec, type SimSpec, type TargetSpec, type TrialBatch } from './mc/kernel.ts';
 
 export { MAX_ATTEMPTS } from './mc/kernel.ts';
@@ -251,47 +246,9 @@ export function runMonteCarloSync(options: MonteCarloOptions): MonteCarloResult 
 }
 
 const WORKER_URL = new URL('./mc/worker.ts', import.meta.url);
-let bootCode: string | null = null;
 
-/** tsx's ESM API file (the `import` condition of `tsx/esm/api`; require.resolve would give the CJS one). */
-function resolveTsxEsmApi(): string {
-  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
-  const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
-  const rel = pkg.exports['./esm/api']?.import?.default;
-  if (rel === undefined) throw new Error('montecarlo: cannot find tsx/esm/api (needed by worker threads)');
-  return path.join(path.dirname(pkgPath), rel);
-}
-
-/**
- * Worker threads run TypeScript through tsx's API, registered inside the worker by a tiny
- * boot module, so they work the same under `node --import tsx`, the natatlas bin and jest
- * (whose own transform does not reach worker threads).
- */
-function runInWorker(spec: SimSpec, from: number, to: number): Promise<TrialBatch> {
-  if (bootCode === null) {
-    const tsxApi = pathToFileURL(resolveTsxEsmApi()).href;
-    bootCode = `const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(WORKER_URL.href)});`;
-  }
-  const boot = bootCode;
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), {
-      workerData: { spec, from, to },
-      execArgv: [],
-    });
-    let done = false;
-    w.once('message', (m: TrialBatch) => {
-      done = true;
-      resolve(m);
-      void w.terminate();
-    });
-    w.once('error', (e) => {
-      done = true;
-      reject(e);
-    });
-    w.once('exit', (code) => {
-      if (!done) reject(new Error(`montecarlo worker exited with code ${code} before reporting`));
-    });
-  });
+function runInWorkerThread(spec: SimSpec, from: number, to: number): Promise<TrialBatch> {
+  return runInWorker<TrialBatch>(WORKER_URL, { spec, from, to });
 }
 
 /**
@@ -300,10 +257,11 @@ function runInWorker(spec: SimSpec, from: number, to: number): Promise<TrialBatc
  */
 export async function runMonteCarlo(options: MonteCarloOptions): Promise<MonteCarloResult> {
   const { spec, trials, workers, ratePps } = normalize(options);
-  const w = Math.min(workers, trials, Math.max(1, os.availableParallelism?.() ?? os.cpus().length) * 4);
+  const w = threadsFor(workers, trials);
   if (w <= 1) return assemble(runTrials(spec, 0, trials), spec, ratePps);
-  const bounds = Array.from({ length: w + 1 }, (_, i) => Math.round((i * trials) / w));
-  const parts = await Promise.all(bounds.slice(0, -1).map((from, i) => runInWorker(spec, from, bounds[i + 1]!)));
+  const ranges = splitRange(trials, w);
+  const bounds = ranges.map((r) => r[0]);
+  const parts = await Promise.all(ranges.map(([from, to]) => runInWorkerThread(spec, from, to)));
   const packets = new Float64Array(trials);
   let dropsA = 0;
   let dropsB = 0;
