@@ -165,6 +165,32 @@ export interface PunchPlan {
   b: SidePlan;
 }
 
+/** A plan's cost, packets per side; null where not reached (or not measured). */
+export interface PlanCost {
+  p50: number | null;
+  p99: number | null;
+  /** Success reached within the budget when 99% is not. @minimum 0 @maximum 1 */
+  cap: number | null;
+  strategy: string;
+}
+
+/** How the referee priced a plan (every published number is reproducible from these). */
+export interface RefereeSettings {
+  /** Packets per second per side. */
+  ratePps: number;
+  /** Live mappings per subscriber. @asType integer */
+  mappingLimit: number;
+  /** Packets per side before a trial fails. @asType integer */
+  budget: number;
+  /** Trials behind the published costs. @asType integer */
+  trials: number;
+  /** Wait timeout simulated, seconds (the fitted one; null: none measured, mappings never expire). */
+  timeoutS: number | null;
+  /** Allocations per block visit vary uniformly by this around the fitted mean. @asType integer */
+  perBlockSpread: number;
+  seed: string;
+}
+
 export interface AttackCost {
   /** Packets per side for 50% success. */
   p50: number;
@@ -209,10 +235,24 @@ export interface BiasTable {
   marginal: PortSegment[];
   conditional: Conditional;
   timeouts: { wait: Timeout | null; idle: Timeout | null };
-  /** Packets per side against a peer of the same carrier (from the evaluate stage). */
+  /** A punch against a peer of the same carrier (from the evaluate stage). */
   attack: {
+    /** The textbook closed form for uniform guessing (ignores port exhaustion, timeouts and mapping limits). */
     naive: AttackCost;
-    /** With the table: `strategy` names the plan (marginal, top-k, block-rounds; naive when no gain is claimed). */
-    biased: AttackCost & { strategy: string };
+    /**
+     * The headline: packets per side for `plan`, measured by natatlas's punch simulator
+     * (the referee) against this carrier's fitted NAT with the recorded `settings`; null
+     * where the level is not reached within the budget (then `cap`) or was not simulated.
+     * `strategy` names the plan.
+     */
+    biased: PlanCost;
+    /** What each side's engine executes (both sides are this carrier). */
+    plan: PunchPlan;
+    /** The plan's closed form, only where the referee agrees with it; null otherwise. */
+    idealised: (AttackCost & { formula: string }) | null;
+    /** `realistic`: `biased` is the referee's measurement; `not simulated`: the run skipped the referee. */
+    headline: 'realistic' | 'not simulated';
+    /** The referee's settings behind `biased` (null when not simulated). */
+    settings: RefereeSettings | null;
   };
 }

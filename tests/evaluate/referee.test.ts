@@ -10,6 +10,7 @@ import { Rng } from '../../pipeline/random.ts';
 import { referee, refereeSync, successAt, packetsFor, stdErr, type NatSpec, type RefereeOptions } from '../../pipeline/evaluate/referee/index.ts';
 import { NatSim, FRESH, lifeSteps } from '../../pipeline/evaluate/referee/nat.ts';
 import { AliasTable, Sweep } from '../../pipeline/evaluate/referee/sampling.ts';
+import { closePools } from '../../pipeline/evaluate/threads.ts';
 
 const range = (lo: number, hi: number): PortSegment[] => [[lo, hi, 1]];
 
@@ -102,23 +103,22 @@ describe('referee: endpoint-independent peers', () => {
   });
 
   it('easy vs hard with a sweep follows the hypergeometric law', () => {
-    // A (EIM) reports at packet 1, then sweeps k - 1 distinct ports of B's N; B (EDM) sends
-    // all k packets to A's port from k distinct uniform ports (it aims from its first packet:
-    // A's report reaches it within the step). No match iff the two sets are disjoint:
-    // C(N - k, k - 1) / C(N, k - 1).
+    // A (EIM) reports with packet 1, then sweeps k - 1 distinct ports of B's N; B (EDM)
+    // learns A's port in time for its packet 2 and sends k - 1 packets to it from distinct
+    // uniform ports. No match iff the two sets are disjoint: C(N - k + 1, k - 1) / C(N, k - 1).
     const N = 1000;
     const portsB = range(20000, 20000 + N - 1);
     const disjoint = (k: number) => {
       let p = 1;
-      for (let i = 0; i < k - 1; i++) p *= (N - k - i) / (N - i);
+      for (let i = 0; i < k - 1; i++) p *= (N - (k - 1) - i) / (N - i);
       return p;
     };
     const a = { nat: nat({ kind: 'ports', segments: range(1024, 65535) }, { mapping: 'endpoint-independent' }), plan: { sockets: 'single', report: 'once', aim: { kind: 'sweep', segments: portsB } } as SidePlan };
     const b = { nat: nat({ kind: 'ports', segments: portsB }), plan: { sockets: 'fresh', report: 'never', aim: { kind: 'peer-port' } } as SidePlan };
     const r = refereeSync({ a, b, ratePps: 100, budget: 200, trials: 4000, seed: 'easy-hard' });
     for (const k of [10, 30, 68]) expectNear(r, k, 1 - disjoint(k));
-    // The figure, "about 68 packets a side for 99% against 1,000 ports": 67 here
-    // (the easy side's report is one of them).
+    // The figure, "about 68 packets a side for 99% against 1,000 ports": 67 here,
+    // the report and a packet slot waiting for it included.
     expect(1 - disjoint(67)).toBeGreaterThan(0.99);
     expect(1 - disjoint(66)).toBeLessThan(0.99);
   });
@@ -279,7 +279,8 @@ describe('referee: allocation laws and machinery', () => {
     const side = { nat: nat({ kind: 'ports', segments: ports }, { timeoutS: 2 }), plan: spray(ports) };
     const o: RefereeOptions = { a: side, b: side, ratePps: 100, budget: 3000, trials: 60, seed: 'threads' };
     const one = refereeSync(o);
-    const two = await referee({ ...o, workers: 2 });
+    const two = await referee({ ...o, workers: 2, parallelAfterMs: 0 });
+    await closePools();
     expect(Array.from(two.sorted)).toEqual(Array.from(one.sorted));
     expect(Array.from(refereeSync({ ...o, seed: 'other' }).sorted)).not.toEqual(Array.from(one.sorted));
   });

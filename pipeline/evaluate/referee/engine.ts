@@ -24,8 +24,8 @@ const PREDICT_TAIL = 1e-9;
 export class Engine {
   readonly nat: NatSim;
   private readonly socket: number;
-  private readonly report: SidePlan['report'];
-  private readonly round: number;
+  /** Reports: 0 never, -1 once (packet 0), r > 0 every r packets. */
+  private readonly reportEvery: number;
   private readonly aim: Aim;
   private readonly table: AliasTable | null = null;
   private readonly sweep: Sweep | null = null;
@@ -45,8 +45,7 @@ export class Engine {
   constructor(plan: SidePlan, nat: NatSim) {
     this.nat = nat;
     this.socket = plan.sockets === 'single' ? SINGLE : FRESH;
-    this.report = plan.report;
-    this.round = plan.report === 'rounds' ? plan.roundPackets! : 0;
+    this.reportEvery = plan.report === 'rounds' ? plan.roundPackets! : plan.report === 'once' ? -1 : 0;
     this.aim = plan.aim;
     const aim = plan.aim;
     if (aim.kind === 'segments') this.table = segmentTable(aim.segments);
@@ -65,9 +64,8 @@ export class Engine {
 
   /** Is packet k (0-based, per side) a report to the rendezvous? */
   isReport(k: number): boolean {
-    if (this.report === 'never') return false;
-    if (this.report === 'once') return k === 0;
-    return k % this.round === 0;
+    const r = this.reportEvery;
+    return r > 0 ? k % r === 0 : r < 0 && k === 0;
   }
 
   /**

@@ -13,7 +13,7 @@
  */
 import type { Aim, PortSegment, SidePlan } from '../../bias/types.ts';
 import { NatatlasError } from '../../errors.ts';
-import { runInWorker, splitRange, threadsFor } from '../threads.ts';
+import { poolFor, splitRange, threadsFor } from '../threads.ts';
 import type { Allocator, NatSpec } from './nat.ts';
 import { runTrials, type RefereeSide, type RefereeSpec, type TrialBatch } from './trial.ts';
 
@@ -31,6 +31,8 @@ export interface RefereeOptions {
   seed: string;
   /** Worker threads (default 1: this thread); results do not depend on it. */
   workers?: number;
+  /** Estimated milliseconds of work above which the trials go to the workers (default 1500). */
+  parallelAfterMs?: number;
 }
 
 export interface RefereeResult {
@@ -155,13 +157,30 @@ export function refereeSync(o: RefereeOptions): RefereeResult {
 }
 
 const WORKER = new URL('./worker.ts', import.meta.url);
+/** Below this much estimated work a run stays on this thread (a worker's boot and messages cost more). */
+const PARALLEL_MS = 1500;
 
-/** Run, splitting the trials over `workers` threads (same result as one thread). */
+/**
+ * Run, splitting the trials over `workers` pooled threads when the work is long enough
+ * to pay for it (judged from the first twentieth of the trials, run here). The result is
+ * the same whatever the split.
+ */
 export async function referee(o: RefereeOptions): Promise<RefereeResult> {
   const spec = refereeSpec(o);
-  const w = threadsFor(o.workers ?? 1, o.trials);
-  if (w <= 1) return assemble(runTrials(spec, 0, o.trials), spec.budget);
-  const parts = await Promise.all(splitRange(o.trials, w).map(([from, to]) => runInWorker<TrialBatch>(WORKER, { spec, from, to })));
+  const threads = threadsFor(o.workers ?? 1);
+  const probe = threads > 1 ? Math.min(o.trials, Math.max(1, Math.ceil(o.trials / 20))) : o.trials;
+  const t0 = performance.now();
+  const first = runTrials(spec, 0, probe);
+  const rest = o.trials - probe;
+  if (rest === 0) return assemble(first, spec.budget);
+  const estimate = ((performance.now() - t0) * rest) / probe;
+  const parts: TrialBatch[] = [first];
+  if (estimate < (o.parallelAfterMs ?? PARALLEL_MS)) parts.push(runTrials(spec, probe, o.trials));
+  else {
+    const pool = poolFor(WORKER, threads);
+    const ranges = splitRange(rest, threads).map(([from, to]): [number, number] => [probe + from, probe + to]);
+    parts.push(...(await Promise.all(ranges.map(([from, to]) => pool.run<TrialBatch>({ spec, from, to })))));
+  }
   const packets = new Float64Array(o.trials);
   let at = 0;
   const drops = { a: 0, b: 0 };

@@ -202,6 +202,8 @@ export class NatSim {
   }
 
   private nextPort(k: number, local: number, rng: Rng): number {
+    // The common case first: independent draws (no string switch in the hot loop).
+    if (this.table !== null) return this.drawFree(this.table, k, rng);
     const a = this.alloc;
     switch (a.kind) {
       case 'ports':

@@ -2,8 +2,9 @@
  * Trials of one punch: both engines send packet k at step k (time k / ratePps), A first.
  * A punching packet from external port x to the peer's port y gets in iff the peer's NAT
  * holds a live mapping from y to x at that step; the first one that does ends the trial,
- * which needed k + 1 packets per side (reports included). A trial that reaches the
- * budget fails (Infinity).
+ * which needed k + 1 packets per side (reports included; a packet slot with nothing to
+ * aim at yet, waiting for the peer's report, counts as a packet). A trial that reaches
+ * the budget fails (Infinity). A report made at step k is known to the peer from step k + 1.
  *
  * Randomness: trial i draws only from `${seed}/referee/trial/${i}`, so results do not
  * depend on how trials are split over workers.
@@ -47,9 +48,9 @@ export function runTrial(A: Engine, B: Engine, rng: Rng, budget: number): number
   const out = { port: 0, dest: 0 };
   for (let k = 0; k < budget; k++) {
     if (A.send(k, rng, out) && B.nat.admits(out.dest, out.port, k)) return k + 1;
-    // Reports reach the rendezvous at once: the peer aims with them from its next packet.
-    if (A.mine) B.peer = A.mine;
     if (B.send(k, rng, out) && A.nat.admits(out.dest, out.port, k)) return k + 1;
+    // A report reaches the peer through the rendezvous in time for its next packet.
+    if (A.mine) B.peer = A.mine;
     if (B.mine) A.peer = B.mine;
   }
   return Infinity;
