@@ -43,9 +43,15 @@ export interface BlockParams {
 }
 
 export interface SequentialParams {
+  /** @minimum 0 */
   meanStep: number;
-  /** How fast other subscribers advance the shared counter (ports per second). */
-  ratePerSecond: number;
+  /** How fast other subscribers advance the shared counter (ports per second); null when the captures cannot tell it from the step (evenly paced sends). @minimum 0 */
+  ratePerSecond: number | null;
+}
+
+export interface PiecewiseParams {
+  /** Uniform pieces (their ranges and masses are the marginal's). @asType integer @minimum 1 */
+  pieces: number;
 }
 
 export interface PreservingParams {
@@ -55,7 +61,7 @@ export interface PreservingParams {
 
 export type EmptyParams = Record<string, never>;
 
-export type AllocationFamily = 'uniform' | 'beta' | 'block' | 'sequential' | 'preserving' | 'empirical';
+export type AllocationFamily = 'uniform' | 'beta' | 'block' | 'sequential' | 'preserving' | 'empirical' | 'piecewise';
 
 export interface FitAlternative {
   family: AllocationFamily;
@@ -63,6 +69,10 @@ export interface FitAlternative {
   ks: number;
   /** Akaike information criterion of the allocation sequence under the family. */
   aic: number;
+  /** Bayesian information criterion (k ln n - 2 log-likelihood). */
+  bic: number;
+  /** Leave-one-run-out held-out log-likelihood; null with fewer than two capture runs. */
+  heldOut: number | null;
 }
 
 export interface ModelFit {
@@ -81,7 +91,8 @@ export type Model =
   | { family: 'block'; params: BlockParams; fit: ModelFit }
   | { family: 'sequential'; params: SequentialParams; fit: ModelFit }
   | { family: 'preserving'; params: PreservingParams; fit: ModelFit }
-  | { family: 'empirical'; params: EmptyParams; fit: ModelFit };
+  | { family: 'empirical'; params: EmptyParams; fit: ModelFit }
+  | { family: 'piecewise'; params: PiecewiseParams; fit: ModelFit };
 
 export type Conditional =
   | null
