@@ -62,7 +62,7 @@ export function roundGrid(reach: readonly Reach[]): number[] {
   if (blocks.length > 0) {
     // A round should end before the shortest block visit does; how much shorter is the referee's call.
     const m = Math.min(...blocks.map((b) => Math.min(b.perBlock, b.blockSize)));
-    for (const f of [0.25, 0.4, 0.55, 0.7, 0.85]) out.add(Math.max(2, Math.round(f * m)));
+    for (const f of [0.12, 0.2, 0.3, 0.45, 0.65, 0.85]) out.add(Math.max(2, Math.round(f * m)));
   }
   if (reach.some((r) => r.kind === 'predict')) for (const r of [2, 3, 4, 6, 8, 12]) out.add(r);
   return [...out].sort((x, y) => x - y);
