@@ -112,7 +112,7 @@ export function attackCurvesChart(a: AttackCurves, carrier?: string): Chart {
     kind: 'chart',
     name: carrier === undefined ? 'attack-success' : `${fileStem(carrier)}-attack-success`,
     title: 'Success probability against packets per side',
-    caption: `Dashed: naive (uniform) guessing; solid: biased guessing from the bias tables${mc ? `; marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''} under the same assumptions as the lines${a.points.some((p) => p.source === 'realistic') ? '; dotted: Monte Carlo with the carrier\'s mapping timeout, a per-subscriber mapping limit and a finite send rate' : ''}` : ''}. Packets per side on a log scale.`,
+    caption: `Dashed: naive (uniform) guessing; solid: the biased plan's closed form, where it has one${mc ? `; marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''} under the same assumptions as the lines` : ''}${a.points.some((p) => p.source === 'realistic') ? '; dotted: the punch simulator (where the published costs come from), with each NAT\'s fitted allocation process and mapping timeout, a per-subscriber mapping limit and a finite send rate' : ''}. Packets per side on a log scale.`,
     spec: attackCurvesSpec(a),
     rows: a.points.map((p) => ({ pair: p.pair, strategy: p.strategy, source: p.source, packets_per_side: p.packets, success_probability: p.p })),
   };
