@@ -39,15 +39,15 @@ const MC_OPTIONS: Options = {
   'no-montecarlo': { type: 'boolean' },
 };
 
-const MC_HELP = `  --mc-trials N    Monte Carlo trials per curve in evaluate (default 200; realistic runs use half)
-  --no-montecarlo  skip the Monte Carlo curves in evaluate (analytic costs only)`;
+const MC_HELP = `  --mc-trials N    punch-simulator trials per published plan in evaluate (default 1000; a tenth, at least 20, per screened candidate and per cap)
+  --no-montecarlo  skip the punch simulator in evaluate: plans are published unpriced (biased costs null)`;
 
 function settingsOf(values: Record<string, unknown>): Settings {
   if (values['no-montecarlo'] === true) return { montecarlo: false };
   const t = values['mc-trials'];
   if (t === undefined) return {};
   if (typeof t !== 'string' || !/^\d+$/.test(t) || Number(t) < 1) throw new NatatlasError(`--mc-trials must be a positive whole number, got ${JSON.stringify(t)}`);
-  return { montecarlo: { trials: Number(t), realisticTrials: Math.max(1, Math.floor(Number(t) / 2)) } };
+  return { montecarlo: { trials: Number(t), screenTrials: Math.max(20, Math.floor(Number(t) / 10)) } };
 }
 
 const NOTEBOOK_OPTIONS: Options = {

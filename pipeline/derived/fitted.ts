@@ -15,9 +15,12 @@ export interface Candidate {
   family: AllocationFamily;
   params: Record<string, number>;
   logLik: number;
-  /** Free parameters, for AIC. */
+  /** Free parameters, for AIC and BIC. */
   k: number;
   aic: number;
+  bic: number;
+  /** Leave-one-run-out held-out log-likelihood (null: fewer than two runs, or not refittable). */
+  heldOut: number | null;
   ks: number;
   /** Standard errors of the parameters where the fit provides them (observed information). */
   stdErr?: Record<string, number>;

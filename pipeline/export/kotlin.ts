@@ -65,7 +65,7 @@ sealed class Conditional {
 }
 
 /** Packets per side for 50% and 99% success against a peer of the same carrier: naive, and with the published plan [strategy]. */
-class Attack(val naiveP50: Double, val naiveP99: Double, val biasedP50: Double, val biasedP99: Double, val strategy: String)
+class Attack(val naiveP50: Double, val naiveP99: Double, val biasedP50: Double?, val biasedP99: Double?, val strategy: String)
 
 /** Inverse CDF over [from, to, mass] segments, then uniform within the chosen one, from one draw. */
 class SegmentSampler(private val from: IntArray, private val to: IntArray, mass: DoubleArray) {
@@ -179,7 +179,7 @@ object ${c.id} : TablePortSampler(
     marginalTo = ${ints(t.marginal.map((s) => s[1]), indent)},
     marginalMass = ${doubles(t.marginal.map((s) => s[2]), indent)},
     conditional = ${conditional(t.conditional)},
-    attack = Attack(${kotlinDouble(a.naive.p50)}, ${kotlinDouble(a.naive.p99)}, ${kotlinDouble(a.biased.p50)}, ${kotlinDouble(a.biased.p99)}, ${kotlinString(a.biased.strategy)}),
+    attack = Attack(${kotlinDouble(a.naive.p50)}, ${kotlinDouble(a.naive.p99)}, ${nullable(a.biased.p50)}, ${nullable(a.biased.p99)}, ${kotlinString(a.biased.strategy)}),
     waitTimeoutSeconds = ${nullable(t.timeouts.wait?.seconds ?? null)},
     idleTimeoutSeconds = ${nullable(t.timeouts.idle?.seconds ?? null)}
 )

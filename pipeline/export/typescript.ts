@@ -64,7 +64,7 @@ export interface CarrierTable extends PortSampler {
   readonly attack: {
     readonly naive: { readonly p50: number; readonly p99: number };
     /** With the table; \`strategy\` names the published plan (naive when no gain is claimed). */
-    readonly biased: { readonly p50: number; readonly p99: number; readonly strategy: string };
+    readonly biased: { readonly p50: number | null; readonly p99: number | null; readonly strategy: string };
   };
   /** Median mapping lifetimes in seconds (null: not measured). */
   readonly timeouts: { readonly wait: number | null; readonly idle: number | null };
@@ -151,7 +151,7 @@ export const ${c.id}: CarrierTable = carrierTable({
   conditional: ${conditional(t.conditional)},
   attack: {
     naive: { p50: ${tsNumber(a.naive.p50)}, p99: ${tsNumber(a.naive.p99)} },
-    biased: { p50: ${tsNumber(a.biased.p50)}, p99: ${tsNumber(a.biased.p99)}, strategy: ${tsString(a.biased.strategy)} },
+    biased: { p50: ${nullable(a.biased.p50)}, p99: ${nullable(a.biased.p99)}, strategy: ${tsString(a.biased.strategy)} },
   },
   timeouts: { wait: ${nullable(t.timeouts.wait?.seconds ?? null)}, idle: ${nullable(t.timeouts.idle?.seconds ?? null)} },
 });

@@ -44,15 +44,16 @@ function scoreSize(a: Allocations, size: number, rangeSize: number): BlockSizeSc
   return { size, pSame: q, logLik: blockLogLik(a, size, q, rangeSize) };
 }
 
-/** Log-likelihood of the allocation sequence under a block model (used for AIC). */
+/** log P(allocation i | the one before it in its run) under a block model. */
+export function blockLogProb(a: Allocations, i: number, size: number, q: number, rangeSize: number): number {
+  if (startsRun(a, i)) return -Math.log(rangeSize);
+  return Math.floor(a.port[i]! / size) === Math.floor(a.port[i - 1]! / size) ? Math.log(q / size + (1 - q) / rangeSize) : Math.log(Math.max(1 - q, 1e-12) / rangeSize);
+}
+
+/** Log-likelihood of the allocation sequence under a block model. */
 export function blockLogLik(a: Allocations, size: number, q: number, rangeSize: number): number {
-  const jump = Math.log(Math.max(1 - q, 1e-12) / rangeSize);
-  const stay = Math.log(q / size + (1 - q) / rangeSize);
   let ll = 0;
-  for (let i = 0; i < a.n; i++) {
-    if (startsRun(a, i)) ll -= Math.log(rangeSize);
-    else ll += Math.floor(a.port[i]! / size) === Math.floor(a.port[i - 1]! / size) ? stay : jump;
-  }
+  for (let i = 0; i < a.n; i++) ll += blockLogProb(a, i, size, q, rangeSize);
   return ll;
 }
 

@@ -76,6 +76,19 @@ export function normalise(segs: Segment[]): Segment[] {
   return segs.map((s, i) => [s[0], s[1], ints[i]! / scale] as Segment).filter((s) => s[2] > 0);
 }
 
+/**
+ * A block NAT's marginal: where blocks fall (the family fitted to one port per block
+ * visit, `cdf`) taken per aligned block over the observed range widened to block edges,
+ * and spread evenly inside each block, since a visit hands out any offset of its block.
+ * Every block that holds a visit start gets mass, so every port the NAT was seen to use
+ * has some.
+ */
+export function blockMarginal(cdf: (x: number) => number, blockSize: number, observed: [number, number]): Segment[] {
+  const lo = Math.floor(observed[0] / blockSize) * blockSize;
+  const hi = Math.min(65535, Math.floor(observed[1] / blockSize) * blockSize + blockSize - 1);
+  return compactSegments(binsFromCdf(cdf, lo, hi, blockSize));
+}
+
 /** Total-variation distance between two segment lists over integer ports (uniform within segments). */
 export function totalVariation(a: Segment[], b: Segment[]): number {
   const cuts = new Set<number>();

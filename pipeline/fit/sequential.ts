@@ -11,10 +11,14 @@ import { forEachPair, startsRun, type Allocations } from './allocations.ts';
 export interface SequentialFit {
   /** The NAT's own step per allocation (regression coefficient on sends between). */
   meanStep: number;
-  /** Ports per second that other subscribers' traffic adds (regression coefficient on seconds between). */
+  /**
+   * Ports per second that other subscribers' traffic adds (regression coefficient on
+   * seconds between, constrained to >= 0); 0 when not identified (see rateIdentified).
+   */
   ratePerSecond: number;
+  /** Whether the sends' spacing varied enough to tell the rate from the step (evenly paced sends without losses cannot). */
   rateIdentified: boolean;
-  /** Standard errors of meanStep and ratePerSecond (ordinary least squares); null when not identified. */
+  /** Standard errors of meanStep and ratePerSecond (ordinary least squares); null when not identified or on the >= 0 boundary. */
   stdErr: { meanStep: number; ratePerSecond: number } | null;
   /** Mean observed gap between consecutive joined allocations inside [1, maxGap]. */
   meanGap: number;
@@ -63,25 +67,37 @@ export function fitSequential(a: Allocations, rangeSize: number): SequentialFit 
   // Half a count per bin so a gap the sample missed is unlikely, not impossible.
   const total = bodyG.length + bins * 0.5;
   const mass = Array.from(counts, (c) => (c + 0.5) / total);
-  const jump = Math.max(1 - inBody, 0.5 / gaps.length);
+  const law: GapLaw = { maxGap, width, mass, jump: Math.max(1 - inBody, 0.5 / gaps.length) };
   let ll = 0;
-  for (let i = 0; i < a.n; i++) {
-    if (startsRun(a, i)) {
-      ll -= Math.log(rangeSize);
-      continue;
-    }
-    const g = a.port[i]! - a.port[i - 1]!;
-    const inside = g >= 1 && g <= maxGap ? ((1 - jump) * mass[Math.floor((g - 1) / width)]!) / width : 0;
-    ll += Math.log(inside + jump / rangeSize);
-  }
+  for (let i = 0; i < a.n; i++) ll += sequentialLogProb(law, a, i, rangeSize);
   const det = qq * tt - qt * qt;
   // Relative determinant: how far the two regressors are from proportional (0 = even pacing, no losses).
   const rateIdentified = bodyG.length >= 3 && det > 1e-9 * qq * tt;
-  const step = rateIdentified ? (qg * tt - qt * tg) / det : qq > 0 ? qg / qq : mean(bodyG);
-  const rate = rateIdentified ? (qq * tg - qt * qg) / det : 0;
-  const rss = gg - 2 * step * qg - 2 * rate * tg + step * step * qq + 2 * step * rate * qt + rate * rate * tt;
-  const sigma2 = Math.max(0, rss) / Math.max(1, bodyG.length - 2);
-  const stdErr = rateIdentified ? { meanStep: Math.sqrt((sigma2 * tt) / det), ratePerSecond: Math.sqrt((sigma2 * qq) / det) } : null;
+  // Least squares with both coefficients kept >= 0 (a NAT's step and other subscribers'
+  // rate cannot be negative): the unconstrained solution when it is feasible, else the
+  // better of the two one-coefficient fits.
+  const rssOf = (st: number, ra: number) => gg - 2 * st * qg - 2 * ra * tg + st * st * qq + 2 * st * ra * qt + ra * ra * tt;
+  let step = qq > 0 ? Math.max(0, qg / qq) : mean(bodyG);
+  let rate = 0;
+  let onBoundary = false;
+  if (rateIdentified) {
+    const st = (qg * tt - qt * tg) / det;
+    const ra = (qq * tg - qt * qg) / det;
+    if (st >= 0 && ra >= 0) {
+      step = st;
+      rate = ra;
+    } else {
+      onBoundary = true;
+      const rateOnly = tt > 0 ? Math.max(0, tg / tt) : 0;
+      if (rssOf(0, rateOnly) < rssOf(step, 0)) {
+        step = 0;
+        rate = rateOnly;
+      }
+    }
+  }
+  const sigma2 = Math.max(0, rssOf(step, rate)) / Math.max(1, bodyG.length - 2);
+  // Standard errors of the interior solution; at a boundary the normal approximation does not hold.
+  const stdErr = rateIdentified && !onBoundary ? { meanStep: Math.sqrt((sigma2 * tt) / det), ratePerSecond: Math.sqrt((sigma2 * qq) / det) } : null;
   const segs: [number, number, number][] = mass.map((m, b) => [1 + b * width, Math.min(maxGap, (b + 1) * width), m]);
   return {
     meanStep: step,
@@ -96,6 +112,31 @@ export function fitSequential(a: Allocations, rangeSize: number): SequentialFit 
     logLik: ll,
     k: bins + 1,
   };
+}
+
+/** The gap model behind the likelihood: a histogram over [1, maxGap] plus a uniform jump share. */
+export interface GapLaw {
+  maxGap: number;
+  /** Histogram bin width, in ports. */
+  width: number;
+  /** Mass per bin (summing to 1). */
+  mass: number[];
+  /** Share of allocations that jump anywhere in the range. */
+  jump: number;
+}
+
+/** The gap law of a fit (for scoring other data with it). */
+export function gapLawOf(f: SequentialFit): GapLaw {
+  const width = f.gaps[0] ? f.gaps[0][1] - f.gaps[0][0] + 1 : 1;
+  return { maxGap: f.maxGap, width, mass: f.gaps.map((g) => g[2]), jump: Math.max(1 - f.inBody, 0.5 / Math.max(1, f.pairs)) };
+}
+
+/** log P(allocation i | the one before it in its run) under a gap law. */
+export function sequentialLogProb(law: GapLaw, a: Allocations, i: number, rangeSize: number): number {
+  if (startsRun(a, i)) return -Math.log(rangeSize);
+  const g = a.port[i]! - a.port[i - 1]!;
+  const inside = g >= 1 && g <= law.maxGap ? ((1 - law.jump) * law.mass[Math.floor((g - 1) / law.width)]!) / law.width : 0;
+  return Math.log(inside + law.jump / rangeSize);
 }
 
 function mean(xs: number[]): number {

@@ -34,8 +34,25 @@ function timeoutOf(t: TimeoutFit | null): Timeout | null {
   return { seconds: t.seconds, low: t.low, high: t.high, probes: t.probes, disagreeing: t.disagreeing };
 }
 
+/** The same-carrier pair as the table states it: each figure under its own name, nothing filled in from another. */
+function attackOf(p: PairAttack, fit: CarrierFit, settings: AttackReport['simulator']): BiasTable['attack'] {
+  return {
+    naive: { p50: p.naive.p50, p99: p.naive.p99 },
+    biased: { p50: p.biased.p50, p99: p.biased.p99, cap: p.biased.cap, strategy: p.biased.strategy },
+    plan: p.plan,
+    idealised: p.idealised ? { p50: p.idealised.p50!, p99: p.idealised.p99!, formula: p.idealised.formula } : null,
+    headline: p.headline,
+    settings: settings && p.realistic.seed !== null && p.realistic.trials !== null
+      ? {
+        ratePps: settings.ratePps, mappingLimit: settings.mappingLimit, budget: settings.budget, trials: p.realistic.trials,
+        timeoutS: fit.timeouts.wait?.seconds ?? null, perBlockSpread: settings.perBlockSpread, seed: p.realistic.seed,
+      }
+      : null,
+  };
+}
+
 /** The contract's view of a fit and its same-carrier attack cost: what engines import. */
-export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary, attack: PairAttack): BiasTable {
+export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary, attack: PairAttack, settings: AttackReport['simulator'] = null): BiasTable {
   return {
     schema: 'natatlas.bias/1',
     carrier: fit.carrier,
@@ -58,10 +75,7 @@ export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary, attack:
     marginal: fit.marginal,
     conditional: fit.conditional,
     timeouts: { wait: timeoutOf(fit.timeouts.wait), idle: timeoutOf(fit.timeouts.idle) },
-    attack: {
-      naive: { p50: attack.naive.p50, p99: attack.naive.p99 },
-      biased: { p50: attack.biased.p50 ?? attack.naive.p50, p99: attack.biased.p99 ?? attack.naive.p99, strategy: attack.biased.strategy },
-    },
+    attack: attackOf(attack, fit, settings),
   };
 }
 
@@ -83,7 +97,7 @@ export async function bias(ctx: StageContext): Promise<{ outputs: string[]; tabl
       const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', file);
       const self = attack.pairs.find((p) => p.a === carrier && p.b === carrier);
       if (!self) throw new NatatlasError(`${ctx.campaign}/${carrier}: evaluate/attack.json has no same-carrier pair: rerun \`natatlas evaluate\``);
-      const table = buildBiasTable(fit, summary, self);
+      const table = buildBiasTable(fit, summary, self, attack.simulator);
       const problems = validateBiasTable(table);
       if (problems.length > 0) {
         throw new NatatlasError(`bias table for ${ctx.campaign}/${carrier} fails the contract, not written: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);

@@ -1,9 +1,14 @@
 /**
- * evaluate: what a punch costs per carrier pair, naive versus biased, and how the
- * hole-punch trials that were really run turned out. Reads the fitted models (the same
- * marginal and conditional the bias tables carry) and the ingested trials; writes
- * `derived/<campaign>/evaluate/attack.json` and `evaluate/matrix.json`. The bias stage
- * copies each carrier's same-carrier costs into its table's `attack` field.
+ * evaluate: what a punch costs per carrier pair (same-carrier and cross pairs), and how
+ * the hole-punch trials that were really run turned out. Reads the fitted models and the
+ * ingested trials; writes `derived/<campaign>/evaluate/attack.json` and
+ * `evaluate/matrix.json`. The bias stage copies each carrier's same-carrier plan and
+ * costs into its table's `attack` field.
+ *
+ * Every published plan cost is the referee's (evaluate/price.ts): the plan an engine
+ * executes, simulated against each NAT's fitted allocation process under the realistic
+ * settings recorded in `simulator`. The textbook naive cost and a plan's closed form
+ * (where the referee agrees with it) are published beside it, never in its place.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,22 +18,31 @@ import { derivedPath, rawPath, type StageContext } from '../context.ts';
 import { carrierNames, ingestDir, readManifest } from '../derived/ingested.ts';
 import { readStageJson } from '../derived/read.ts';
 import type { CarrierFit } from '../derived/fitted.ts';
-import { LEVELS, NAIVE_PORTS, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
-import { evaluatePair, naive, type PairEvaluation, type PeerModel } from '../evaluate/strategies.ts';
+import type { PunchPlan } from '../bias/types.ts';
+import { LEVELS, LEVEL_KEYS, NAIVE_PORTS, easyHardProbability, hardHardProbability, packetsBound, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
+import { naive } from '../evaluate/strategies.ts';
 import { buildMatrix, NAIVE_TRIAL_BUDGET, readTrials, type SuccessMatrix } from '../evaluate/trials.ts';
 import { ALIASES_FILE, aliasOf, readCarrierAliases } from '../evaluate/aliases.ts';
-import { DEFAULT_SIMULATOR, simulatePlan, type SimulatorSettings } from '../evaluate/simulated.ts';
+import { DEFAULT_PRICING, pricePair, unpricedPlan, type PricedPlan, type PricingSettings } from '../evaluate/price.ts';
+import { isEasy, type Peer } from '../evaluate/plans.ts';
+import { successAt } from '../evaluate/referee/index.ts';
+import { closePools } from '../evaluate/threads.ts';
 import { NatatlasError } from '../errors.ts';
 
 export const ATTACK_SCHEMA = 'natatlas.attack/1';
 
-/** The Monte Carlo settings of this run: DEFAULT_SIMULATOR with the run's overrides, or null when skipped. */
-export function simulatorSettings(ctx: StageContext): SimulatorSettings | null {
+/** The referee's settings for this run: DEFAULT_PRICING with the run's overrides, or null when skipped. */
+export function simulatorSettings(ctx: StageContext): PricingSettings | null {
   const o = ctx.settings?.montecarlo;
   if (o === false) return null;
-  const merged = { ...DEFAULT_SIMULATOR, ...(o ?? {}) } as SimulatorSettings;
+  for (const k of Object.keys(o ?? {})) {
+    if (!(k in DEFAULT_PRICING)) throw new NatatlasError(`evaluate: unknown referee setting ${JSON.stringify(k)}; known: ${Object.keys(DEFAULT_PRICING).join(', ')}`);
+  }
+  const merged = { ...DEFAULT_PRICING, ...(o ?? {}) } as PricingSettings;
   for (const [k, v] of Object.entries(merged)) {
-    if (k !== 'seed' && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new NatatlasError(`evaluate: Monte Carlo setting ${k} must be a positive number, got ${JSON.stringify(v)}`);
+    if (k === 'seed') continue;
+    const floor = k === 'perBlockSpread' ? 0 : 1;
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= floor)) throw new NatatlasError(`evaluate: referee setting ${k} must be a whole number >= ${floor}, got ${JSON.stringify(v)}`);
   }
   return merged;
 }
@@ -37,24 +51,42 @@ export interface PairAttack {
   a: string;
   b: string;
   naiveKind: 'hard-hard' | 'easy-hard';
+  /** The textbook uniform-guessing closed form (ignores port exhaustion, timeouts and mapping limits). */
   naive: Costs;
+  /**
+   * The published plan and its headline cost: packets per side at each success level as
+   * the referee measured it under the realistic settings; null where that level is not
+   * reached within the budget (then `cap` is the success reached), or when the run
+   * skipped the referee.
+   */
   biased: MaybeCosts & { strategy: string; params: Record<string, number | string>; cap: number | null };
-  candidates: PairEvaluation['candidates'];
-  bound: Costs;
+  /** What each side's engine executes. */
+  plan: PunchPlan;
+  /** The plan's closed form, only where the referee agrees with it under its assumptions (no timeout, no limit). */
+  idealised: (MaybeCosts & { formula: string }) | null;
+  /** Which figure is the headline: the realistic simulation, or none when the referee was skipped. */
+  headline: 'realistic' | 'not simulated';
+  /** The candidates the referee screened, with what it measured (budget and trials of the screen). */
+  candidates: PricedPlan['screened'];
+  /** Lower bound for plans aiming at independently allocated ports (both sides hard); null otherwise. */
+  bound: Costs | null;
+  /** Textbook naive / headline, per level. */
   gain: MaybeCosts;
   curve: {
     packets: number[];
+    /** Textbook naive closed form. */
     naive: number[];
-    biased: number[];
-    /** Monte Carlo under the closed forms' assumptions (no timeout or mapping limit): must agree with them. */
+    /** The plan's closed form where published (`idealised`). */
+    biased: number[] | null;
+    /** Kept for readers of older files: always null now (the referee's curves are the `realistic` ones). */
     mcNaive: number[] | null;
     mcBiased: number[] | null;
-    /** Monte Carlo with the carrier's wait timeout, a mapping limit and a send rate (see `simulator`). */
+    /** The referee, realistic settings: the naive plan (same-carrier pairs) and the published plan. */
     realisticNaive: number[] | null;
     realisticBiased: number[] | null;
   };
-  /** Success reached within the realistic budget, naive and biased (null: not simulated). */
-  realistic: { naive: number | null; biased: number | null };
+  /** Success within the realistic budget, naive (same-carrier pairs) and the published plan; the trials and seed behind the plan's. */
+  realistic: { naive: number | null; biased: number | null; trials: number | null; seed: string | null };
 }
 
 export interface AttackReport {
@@ -62,56 +94,70 @@ export interface AttackReport {
   campaign: string;
   levels: readonly number[];
   naive: { N: number; hardHard: Costs; easyHard: Costs };
-  /** Monte Carlo settings; null when the run skipped it. */
-  simulator: (SimulatorSettings & { budget: number; timeouts: string; pairs: string }) | null;
+  /** The referee's settings; null when the run skipped it. */
+  simulator: (PricingSettings & { timeouts: string; pairs: string }) | null;
   pairs: PairAttack[];
 }
 
-/** Packets per side at which curves are sampled: 10 to 300,000, log-spaced, 8 points a decade. */
+/** Packets per side at which curves are sampled: 1 to 300,000, log-spaced, 8 points a decade. */
 export function curveGrid(): number[] {
   const out: number[] = [];
-  for (let e = 1; e <= 5.5; e += 1 / 8) out.push(Math.round(10 ** e));
+  for (let e = 0; e <= 5.5; e += 1 / 8) out.push(Math.round(10 ** e));
   return [...new Set(out)];
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
-function toAttack(e: PairEvaluation): PairAttack {
-  const grid = curveGrid();
+export function peerOf(fit: CarrierFit): Peer {
   return {
-    a: e.a,
-    b: e.b,
-    naiveKind: e.naiveKind,
-    naive: e.naive,
-    biased: { strategy: e.biased.strategy, params: e.biased.params, ...e.biased.costs, cap: null },
-    candidates: e.candidates,
-    bound: e.bound,
-    gain: e.gain,
-    curve: {
-      packets: grid, naive: grid.map((k) => round6(e.naiveSuccess(k))), biased: grid.map((k) => round6(e.biased.success(k))),
-      mcNaive: null, mcBiased: null, realisticNaive: null, realisticBiased: null,
-    },
-    realistic: { naive: null, biased: null },
+    carrier: fit.carrier, behavior: fit.mapping.behavior, model: fit.model, marginal: fit.marginal, conditional: fit.conditional,
+    waitTimeoutS: fit.timeouts.wait?.seconds ?? null,
   };
 }
 
-/** Simulate a same-carrier pair's naive and biased plans and attach the curves. */
-async function addMonteCarlo(attack: PairAttack, e: PairEvaluation, peer: PeerModel, timeoutS: number | null, s: SimulatorSettings): Promise<void> {
-  const grid = attack.curve.packets;
-  const naivePlan = { strategy: 'naive' as const, params: {}, costs: e.naive, success: e.naiveSuccess };
-  const naive = await simulatePlan(naivePlan, peer, peer, [timeoutS, timeoutS], grid, s, `${attack.a}/naive`);
-  const biased = e.biased.strategy === 'naive' ? naive : await simulatePlan(e.biased, peer, peer, [timeoutS, timeoutS], grid, s, `${attack.a}/${e.biased.strategy}`);
-  attack.curve.mcNaive = naive.check;
-  attack.curve.mcBiased = biased.check;
-  attack.curve.realisticNaive = naive.realistic;
-  attack.curve.realisticBiased = biased.realistic;
-  attack.realistic = { naive: naive.realisticFinal, biased: biased.realisticFinal };
-  // A plan the realistic run cannot carry to 99% within its budget is capped there.
-  if (biased.realisticFinal !== null && biased.realisticFinal < 0.99) attack.biased.cap = biased.realisticFinal;
+function naiveOf(a: Peer, b: Peer): { kind: PairAttack['naiveKind']; costs: Costs; success: (k: number) => number } {
+  const easy = isEasy(a.behavior) || isEasy(b.behavior);
+  return easy
+    ? { kind: 'easy-hard', costs: naive().easyHard, success: (k) => easyHardProbability(k, k) }
+    : { kind: 'hard-hard', costs: naive().hardHard, success: (k) => hardHardProbability(k, k) };
 }
 
-function peerOf(fit: CarrierFit): PeerModel {
-  return { carrier: fit.carrier, behavior: fit.mapping.behavior, marginal: fit.marginal, conditional: fit.conditional };
+function toAttack(a: Peer, b: Peer, priced: PricedPlan, naiveRun: { final: number; curve: number[] } | null): PairAttack {
+  const grid = curveGrid();
+  const nv = naiveOf(a, b);
+  const r = priced.realistic;
+  const headline: MaybeCosts = r ? r.costs : { p50: null, p90: null, p99: null, p999: null };
+  const gain = {} as MaybeCosts;
+  const bound = {} as Costs;
+  LEVELS.forEach((p, i) => {
+    const k = LEVEL_KEYS[i]!;
+    gain[k] = headline[k] === null ? null : nv.costs[k] / headline[k]!;
+    bound[k] = Math.ceil(packetsBound(a.marginal, b.marginal, p));
+  });
+  const hard = !isEasy(a.behavior) && !isEasy(b.behavior);
+  return {
+    a: a.carrier,
+    b: b.carrier,
+    naiveKind: nv.kind,
+    naive: nv.costs,
+    biased: { strategy: priced.strategy, params: priced.params, ...headline, cap: r && headline.p99 === null ? round6(r.final) : null },
+    plan: priced.plan,
+    idealised: priced.idealised ? { formula: priced.idealised.name, ...priced.idealised.costs } : null,
+    headline: r ? 'realistic' : 'not simulated',
+    candidates: priced.screened,
+    bound: hard ? bound : null,
+    gain,
+    curve: {
+      packets: grid,
+      naive: grid.map((k) => round6(nv.success(k))),
+      biased: priced.idealised ? grid.map((k) => round6(priced.idealised!.success(k))) : null,
+      mcNaive: null,
+      mcBiased: null,
+      realisticNaive: naiveRun?.curve ?? null,
+      realisticBiased: r ? grid.map((k) => round6(successAt(r.result, k))) : null,
+    },
+    realistic: { naive: naiveRun ? round6(naiveRun.final) : null, biased: r ? round6(r.final) : null, trials: r?.trials ?? null, seed: r?.seed ?? null },
+  };
 }
 
 export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; attack: AttackReport; matrix: SuccessMatrix }> {
@@ -123,30 +169,38 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     .map((c) => readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${names.stem(c)}.json`));
   const settings = simulatorSettings(ctx);
   const pairs: PairAttack[] = [];
-  const evaluations = new Map<string, PairEvaluation>();
+  const priced = new Map<string, PricedPlan>();
+  const total = (fits.length * (fits.length + 1)) / 2;
   for (let i = 0; i < fits.length; i++) {
     for (let j = i; j < fits.length; j++) {
-      const e = evaluatePair(peerOf(fits[i]!), peerOf(fits[j]!));
-      evaluations.set(`${e.a}\u0000${e.b}`, e);
-      const pair = toAttack(e);
-      if (settings && i === j) await addMonteCarlo(pair, e, peerOf(fits[i]!), fits[i]!.timeouts.wait?.seconds ?? null, settings);
-      pairs.push(pair);
-      ctx.log.progress(`evaluate ${ctx.campaign}: ${pairs.length} pairs`);
+      const a = peerOf(fits[i]!);
+      const b = peerOf(fits[j]!);
+      const label = `${a.carrier}/${b.carrier}`;
+      ctx.log.progress(`evaluate ${ctx.campaign}: pricing ${label} (${pairs.length + 1}/${total})`);
+      const p = settings ? await pricePair(a, b, settings, label) : unpricedPlan(a, b);
+      priced.set(`${a.carrier}\u0000${b.carrier}`, p);
+      // The naive plan's realistic curve where it is the published plan (simulating it
+      // everywhere would cost budget x trials per pair, mostly on failures).
+      const m = p.strategy === 'naive' ? p.realistic : null;
+      const naiveRun = m ? { final: m.final, curve: curveGrid().map((k) => round6(successAt(m.result, k))) } : null;
+      pairs.push(toAttack(a, b, p, naiveRun));
     }
   }
   const attack: AttackReport = {
     schema: ATTACK_SCHEMA, campaign: ctx.campaign, levels: LEVELS, naive: { N: NAIVE_PORTS, ...naive() },
-    simulator: settings ? { ...settings, budget: settings.realisticBudget, timeouts: 'each carrier\'s fitted wait timeout', pairs: 'same-carrier pairs' } : null,
+    simulator: settings ? { ...settings, timeouts: 'each carrier\'s fitted wait timeout', pairs: 'every pair, cross pairs included' } : null,
     pairs,
   };
+  await closePools();
   const trialsFile = path.join(ingestDir(ctx), 'trials.csv');
   // Trial files may name carriers their own way: carriers.csv maps those names to capture folders.
   const aliases = readCarrierAliases(rawPath(ctx, ALIASES_FILE), `${ctx.campaign}/${ALIASES_FILE}`, Object.keys(manifest.carriers));
   const rows = (fs.existsSync(trialsFile) ? await readTrials(trialsFile) : []).map((r) => ({ ...r, a: aliasOf(aliases, r.a), b: aliasOf(aliases, r.b) }));
   const matrix = buildMatrix(ctx.campaign, rows);
   if (aliases) matrix.aliases = aliases;
+  const peers = new Map(fits.map((f) => [f.carrier, peerOf(f)]));
   for (const cell of matrix.cells) {
-    const e = evaluations.get(`${cell.a}\u0000${cell.b}`) ?? evaluations.get(`${cell.b}\u0000${cell.a}`);
+    const p = priced.get(`${cell.a}\u0000${cell.b}`) ?? priced.get(`${cell.b}\u0000${cell.a}`);
     // A loop, not Math.max(...rows): a spread of a big trials file overflows the call stack.
     const pairKey = [cell.a, cell.b].sort().join('\u0000');
     let recorded = 0;
@@ -155,13 +209,13 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     }
     const assumed = recorded === 0 && cell.strategy === 'naive';
     const budget = assumed ? NAIVE_TRIAL_BUDGET : recorded;
-    if (!e || budget === 0) {
-      cell.predicted = null;
-      continue;
-    }
-    const plan = cell.strategy === 'naive' ? { name: 'naive', success: e.naiveSuccess } : { name: e.biased.strategy, success: e.biased.success };
-    const p = round6(plan.success(budget));
-    cell.predicted = { budget, p, plan: plan.name, inside: p >= cell.wilson[0] && p <= cell.wilson[1], ...(assumed ? { assumed: true } : {}) };
+    const a = peers.get(cell.a);
+    const b = peers.get(cell.b);
+    // Naive trials: the textbook closed form; biased ones: the published plan as the referee measured it.
+    const predicted = !p || !a || !b || budget === 0 ? null
+      : cell.strategy === 'naive' ? { plan: 'naive', p: naiveOf(a, b).success(budget) }
+      : p.realistic && budget <= p.realistic.budget ? { plan: p.strategy, p: successAt(p.realistic.result, budget) } : null;
+    cell.predicted = predicted === null ? null : { budget, p: round6(predicted.p), plan: predicted.plan, inside: predicted.p >= cell.wilson[0] && predicted.p <= cell.wilson[1], ...(assumed ? { assumed: true } : {}) };
   }
   const dir = derivedPath(ctx, 'evaluate');
   await replaceDir(dir, async (tmp) => {
@@ -169,7 +223,8 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     await writeFileAtomic(path.join(tmp, 'matrix.json'), stableStringify(matrix));
   });
   for (const p of pairs.filter((x) => x.a === x.b)) {
-    ctx.log.info(`evaluate ${ctx.campaign}/${p.a}: 99% at ${p.biased.p99 ?? '-'} packets per side (${p.biased.strategy}) vs ${p.naive.p99} naive, ${p.gain.p99?.toFixed(1) ?? '-'}x`);
+    const cost = p.biased.p99 !== null ? `99% at ${p.biased.p99} packets per side` : p.biased.cap !== null ? `99% not reached, ${(100 * p.biased.cap).toFixed(1)}% within ${settings!.budget}` : 'not simulated';
+    ctx.log.info(`evaluate ${ctx.campaign}/${p.a}: ${cost} (${p.biased.strategy}) vs ${p.naive.p99} naive (textbook)${p.gain.p99 !== null ? `, ${p.gain.p99.toFixed(1)}x` : ''}`);
   }
   ctx.log.info(`evaluate ${ctx.campaign}: ${pairs.length} carrier pairs, ${matrix.cells.length} trial cells`);
   return { outputs: [dir], attack, matrix };

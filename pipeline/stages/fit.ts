@@ -17,7 +17,7 @@ import { readObservations } from '../fit/observations.ts';
 import { fitMapping } from '../fit/mapping.ts';
 import { allocationsOf } from '../fit/allocations.ts';
 import { choose, fitFamilies } from '../fit/families.ts';
-import { binsFromCdf, compactSegments, normalise } from '../fit/marginal.ts';
+import { binsFromCdf, blockMarginal, compactSegments, normalise } from '../fit/marginal.ts';
 import { readProbes, type Probe } from '../fit/probes.ts';
 import { estimateTimeout } from '../fit/stats/survival.ts';
 import { natTypeOf } from '../fit/nat-type.ts';
@@ -77,6 +77,7 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
   const support: [number, number] = marginal.candidate.family === 'beta'
     ? [Math.max(0, Math.floor(mp.loc!)), Math.min(65535, Math.ceil(mp.loc! + mp.scale!))]
     : [mp.min ?? mapping.observedRange[0], mp.max ?? mapping.observedRange[1]];
+  const blocks = best.candidate.family === 'block' && fits.block ? fits.block : null;
   let conditional: Conditional = null;
   if (best.candidate.family === 'block' && fits.block) {
     conditional = { kind: 'block', blockSize: fits.block.blockSize, pSameBlock: fits.block.pSameBlock, perBlock: fits.block.perBlock };
@@ -96,7 +97,7 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
     candidates: fits.scored.map((s) => s.candidate),
     block: fits.block,
     sequential: fits.sequential,
-    marginal: compactSegments(binsFromCdf(marginal.cdf, support[0], support[1])),
+    marginal: blocks ? blockMarginal(marginal.cdf, blocks.blockSize, mapping.observedRange) : compactSegments(binsFromCdf(marginal.cdf, support[0], support[1])),
     marginalFamily: marginal.candidate.family,
     conditional,
     timeouts,

@@ -28,7 +28,11 @@ const HAND: BiasTable = {
   mapping: { behavior: 'unknown', portPreservation: 0, observedRange: [1024, 2047], evidence: { pairs: 0, sameExternal: 0, differentExternal: 0 } },
   model: { family: 'uniform', params: { min: 1024, max: 2047 }, fit: { ks: 0, n: 0, alternatives: [], rule: '' } },
   marginal: [[1024, 2047, 1]], conditional: null, timeouts: { wait: null, idle: null },
-  attack: { naive: { p50: 212, p99: 543 }, biased: { p50: 212, p99: 543, strategy: 'naive' } },
+  attack: {
+    naive: { p50: 212, p99: 543 }, biased: { p50: 2, p99: 2, cap: null, strategy: 'learned-mappings' }, headline: 'realistic', idealised: { p50: 2, p99: 2, formula: 'two reported mappings' },
+    plan: { strategy: 'learned-mappings', a: { sockets: 'single', report: 'once', aim: { kind: 'peer-port' } }, b: { sockets: 'single', report: 'once', aim: { kind: 'peer-port' } } },
+    settings: { ratePps: 100, mappingLimit: 4096, budget: 200000, trials: 1000, timeoutS: 30, perBlockSpread: 2, seed: 's' },
+  },
 };
 
 const U = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;

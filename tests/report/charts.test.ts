@@ -165,7 +165,7 @@ describe('thesis figures', () => {
     const a = handAttack(['A', 'B']);
     const pair = a.pairs[0]!;
     pair.curve.realisticNaive = pair.curve.naive.map((p) => p / 2);
-    pair.curve.realisticBiased = pair.curve.biased.map((p) => p / 2);
+    pair.curve.realisticBiased = pair.curve.biased!.map((p) => p / 2);
     const chart = attackPairChart(a, pair);
     const { svg } = await renderSpec(chart.spec);
     const drawn = strokes(svg, /mark-line role-mark/);

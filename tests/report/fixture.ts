@@ -52,7 +52,9 @@ export function handAttack(carriers: string[]): AttackFile {
   for (let i = 0; i < carriers.length; i++) {
     for (let j = i; j < carriers.length; j++) {
       pairs.push({
-        a: carriers[i]!, b: carriers[j]!, naiveKind: 'hard-hard', candidates: [], realistic: { naive: null, biased: null },
+        a: carriers[i]!, b: carriers[j]!, naiveKind: 'hard-hard', candidates: [], realistic: { naive: null, biased: null, trials: null, seed: null },
+        plan: { strategy: 'marginal', a: { sockets: 'fresh', report: 'never', aim: { kind: 'segments', segments: [[1024, 65535, 1]] } }, b: { sockets: 'fresh', report: 'never', aim: { kind: 'segments', segments: [[1024, 65535, 1]] } } },
+        idealised: null, headline: 'realistic',
         naive: costs(54), bound: costs(1),
         biased: { strategy: 'marginal', params: { k: 16 }, ...costs(2), p999: null, cap: 0.995 },
         gain: { p50: 27, p90: 27, p99: 27, p999: null },
@@ -71,7 +73,7 @@ export function handAttack(carriers: string[]): AttackFile {
   return {
     schema: 'natatlas.attack/1', campaign: CAMPAIGN, levels: [0.5, 0.9, 0.99, 0.999],
     naive: { N: 64511, hardHard: { p50: 53709, p90: 97890, p99: 138437, p999: 169549 }, easyHard: { p50: 212, p90: 385, p99: 543, p999: 665 } },
-    simulator: { trials: 200, realisticTrials: 100, ratePps: 100, mappingLimit: 4096, realisticBudget: 200000, workers: 1, budget: 200000, seed: 'report-test', timeouts: 'fixture', pairs: 'same-carrier pairs' },
+    simulator: { trials: 200, screenTrials: 100, ratePps: 100, mappingLimit: 4096, perBlockSpread: 2, workers: 1, budget: 200000, seed: 'report-test', timeouts: 'fixture', pairs: 'every pair' },
     pairs,
   };
 }

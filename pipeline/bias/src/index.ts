@@ -10,8 +10,9 @@
  *   nextPort(myPrng);   // any seeded () => number on [0, 1)
  */
 export type {
-  AllocationFamily, AttackCost, BetaParams, BiasTable, BlockParams, Conditional, DeltaSegment, EmptyParams, FitAlternative, MappingBehavior,
-  Model, ModelFit, PortSegment, PreservingParams, SequentialParams, SourceFile, Timeout, UniformParams,
+  Aim, AllocationFamily, AttackCost, BetaParams, BiasTable, BlockParams, Conditional, DeltaSegment, EmptyParams, FitAlternative, MappingBehavior,
+  Model, ModelFit, PiecewiseParams, PlanCost, PortSegment, PreservingParams, PunchPlan, RefereeSettings, SequentialParams, SidePlan, SourceFile,
+  Timeout, UniformParams,
 } from './types.js';
 export { BIAS_SCHEMA_FILE, checkBiasTable, isBiasTable, validateBiasTable } from './validate.js';
 export { BIAS_SCHEMA, BiasTableError, parseBiasTable, readBiasTable } from './read.js';

@@ -43,9 +43,15 @@ export interface BlockParams {
 }
 
 export interface SequentialParams {
+  /** @minimum 0 */
   meanStep: number;
-  /** How fast other subscribers advance the shared counter (ports per second). */
-  ratePerSecond: number;
+  /** How fast other subscribers advance the shared counter (ports per second); null when the captures cannot tell it from the step (evenly paced sends). @minimum 0 */
+  ratePerSecond: number | null;
+}
+
+export interface PiecewiseParams {
+  /** Uniform pieces (their ranges and masses are the marginal's). @asType integer @minimum 1 */
+  pieces: number;
 }
 
 export interface PreservingParams {
@@ -55,7 +61,7 @@ export interface PreservingParams {
 
 export type EmptyParams = Record<string, never>;
 
-export type AllocationFamily = 'uniform' | 'beta' | 'block' | 'sequential' | 'preserving' | 'empirical';
+export type AllocationFamily = 'uniform' | 'beta' | 'block' | 'sequential' | 'preserving' | 'empirical' | 'piecewise';
 
 export interface FitAlternative {
   family: AllocationFamily;
@@ -63,6 +69,10 @@ export interface FitAlternative {
   ks: number;
   /** Akaike information criterion of the allocation sequence under the family. */
   aic: number;
+  /** Bayesian information criterion (k ln n - 2 log-likelihood). */
+  bic: number;
+  /** Leave-one-run-out held-out log-likelihood; null with fewer than two capture runs. */
+  heldOut: number | null;
 }
 
 export interface ModelFit {
@@ -81,7 +91,8 @@ export type Model =
   | { family: 'block'; params: BlockParams; fit: ModelFit }
   | { family: 'sequential'; params: SequentialParams; fit: ModelFit }
   | { family: 'preserving'; params: PreservingParams; fit: ModelFit }
-  | { family: 'empirical'; params: EmptyParams; fit: ModelFit };
+  | { family: 'empirical'; params: EmptyParams; fit: ModelFit }
+  | { family: 'piecewise'; params: PiecewiseParams; fit: ModelFit };
 
 export type Conditional =
   | null
@@ -111,6 +122,84 @@ export interface SourceFile {
   path: string;
   /** @pattern ^[0-9a-f]{64}$ */
   sha256: string;
+}
+
+/**
+ * Where one side of a punch aims its packets at the peer's NAT: what an engine executes.
+ * - `segments`: independent draws (a segment by mass, then a uniform port in it);
+ * - `sweep`: every port of the segments once, densest segment first, in random order
+ *   within a segment, then again from the start;
+ * - `peer-port`: the external port the peer last reported through the rendezvous (an
+ *   endpoint-independent peer's mapping, learned STUN-style);
+ * - `peer-block`: distinct uniform offsets inside the `blockSize`-aligned block of the
+ *   peer's last reported port (a new report starts a new sweep of its block);
+ * - `peer-predict`: the peer's port n packets after its last report: the reported port
+ *   plus n independent draws from `increments` (the gap between consecutive
+ *   allocations), wrapped into `range`.
+ */
+export type Aim =
+  | { kind: 'segments'; segments: PortSegment[] }
+  | { kind: 'sweep'; segments: PortSegment[] }
+  | { kind: 'peer-port' }
+  | {
+      kind: 'peer-block';
+      /** A power of two. @asType integer */
+      blockSize: number;
+    }
+  | { kind: 'peer-predict'; increments: DeltaSegment[]; range: [number, number] };
+
+/** One side's part of a punch plan. */
+export interface SidePlan {
+  /**
+   * `fresh`: every packet from a new socket, so the NAT opens a new mapping for each;
+   * `single`: one socket for the whole punch (an endpoint-independent NAT keeps one
+   * mapping for it, which the side reports once).
+   */
+  sockets: 'fresh' | 'single';
+  /**
+   * When the side sends its packet to the rendezvous, which tells the peer the external
+   * port that packet left from: `never`; `once` (its first packet); `rounds` (the first
+   * packet of every round of `roundPackets` packets; both sides' rounds start together).
+   * A report is a real packet: it costs a packet of budget and, with fresh sockets, a port.
+   */
+  report: 'never' | 'once' | 'rounds';
+  /** Packets per round, the report included (report `rounds` only). @asType integer @minimum 2 */
+  roundPackets?: number;
+  aim: Aim;
+}
+
+/** A punch between two peers, each side's part as an engine executes it. */
+export interface PunchPlan {
+  /** naive, marginal, top-k, easy-hard, learned-mappings, block-rounds, block-aim, sequential-predict. */
+  strategy: string;
+  a: SidePlan;
+  b: SidePlan;
+}
+
+/** A plan's cost, packets per side; null where not reached (or not measured). */
+export interface PlanCost {
+  p50: number | null;
+  p99: number | null;
+  /** Success reached within the budget when 99% is not. @minimum 0 @maximum 1 */
+  cap: number | null;
+  strategy: string;
+}
+
+/** How the referee priced a plan (every published number is reproducible from these). */
+export interface RefereeSettings {
+  /** Packets per second per side. */
+  ratePps: number;
+  /** Live mappings per subscriber. @asType integer */
+  mappingLimit: number;
+  /** Packets per side before a trial fails. @asType integer */
+  budget: number;
+  /** Trials behind the published costs. @asType integer */
+  trials: number;
+  /** Wait timeout simulated, seconds (the fitted one; null: none measured, mappings never expire). */
+  timeoutS: number | null;
+  /** Allocations per block visit vary uniformly by this around the fitted mean. @asType integer */
+  perBlockSpread: number;
+  seed: string;
 }
 
 export interface AttackCost {
@@ -157,10 +246,24 @@ export interface BiasTable {
   marginal: PortSegment[];
   conditional: Conditional;
   timeouts: { wait: Timeout | null; idle: Timeout | null };
-  /** Packets per side against a peer of the same carrier (from the evaluate stage). */
+  /** A punch against a peer of the same carrier (from the evaluate stage). */
   attack: {
+    /** The textbook closed form for uniform guessing (ignores port exhaustion, timeouts and mapping limits). */
     naive: AttackCost;
-    /** With the table: `strategy` names the plan (marginal, top-k, block-rounds; naive when no gain is claimed). */
-    biased: AttackCost & { strategy: string };
+    /**
+     * The headline: packets per side for `plan`, measured by natatlas's punch simulator
+     * (the referee) against this carrier's fitted NAT with the recorded `settings`; null
+     * where the level is not reached within the budget (then `cap`) or was not simulated.
+     * `strategy` names the plan.
+     */
+    biased: PlanCost;
+    /** What each side's engine executes (both sides are this carrier). */
+    plan: PunchPlan;
+    /** The plan's closed form, only where the referee agrees with it; null otherwise. */
+    idealised: (AttackCost & { formula: string }) | null;
+    /** `realistic`: `biased` is the referee's measurement; `not simulated`: the run skipped the referee. */
+    headline: 'realistic' | 'not simulated';
+    /** The referee's settings behind `biased` (null when not simulated). */
+    settings: RefereeSettings | null;
   };
 }

@@ -118,8 +118,8 @@ export function attackCurvesSpec(a: AttackCurves): ReturnType<typeof topLevel> {
 
 function captionOf(a: AttackCurves): string {
   const sources = new Set(a.points.map((p) => p.source));
-  const parts = ['Dashed orange: naive (uniform) guessing; solid blue: biased guessing from the bias tables (both closed form)'];
-  if (sources.has('realistic')) parts.push('dotted: Monte Carlo with the carrier\'s wait timeout, a per-subscriber mapping limit and a finite send rate ("timeout and limits"; same colours)');
+  const parts = ['Dashed orange: naive (uniform) guessing; solid blue: the biased plan\'s closed form, where it has one'];
+  if (sources.has('realistic')) parts.push('dotted: the punch simulator (where the published costs come from), with each NAT\'s fitted allocation process and mapping timeout, a per-subscriber mapping limit and a finite send rate (same colours)');
   if (sources.has('Monte Carlo')) parts.push(`marks: Monte Carlo estimates${a.simulatorTrials ? ` (${fmtInt(a.simulatorTrials)} trials per point)` : ''} under the closed forms' assumptions, which should sit on the lines`);
   return `${parts.join('; ')}. Packets per side on a log scale.`;
 }
