@@ -41,21 +41,27 @@ export function runsOf(a: Allocations): number[] {
   return [...new Set(a.run)];
 }
 
+/** Most folds: with more runs, runs are dealt round-robin into this many folds. */
+export const MAX_FOLDS = 5;
+
 /**
  * Leave-one-run-out log-likelihood: each held-out allocation's log-probability under the
- * family fitted to the other runs (runs in order of appearance), and their sum. Null with
- * fewer than two runs or when the family cannot be fitted to some training set.
+ * family fitted to the other runs, and their sum (with more than MAX_FOLDS runs, runs are
+ * dealt into MAX_FOLDS folds and one fold is held out at a time). Null with fewer than
+ * two runs or when the family cannot be fitted to some training set.
  */
 export function heldOutLogLik(a: Allocations, train: Trainer): { total: number; points: Float64Array } | null {
   const runs = runsOf(a);
   if (runs.length < 2) return null;
+  const folds = Math.min(MAX_FOLDS, runs.length);
+  const foldOf = new Map(runs.map((r, i) => [r, i % folds]));
   const points = new Float64Array(a.n);
   let k = 0;
   let total = 0;
-  for (const r of runs) {
-    const f = train(subsetRuns(a, (x) => x !== r));
+  for (let fold = 0; fold < folds; fold++) {
+    const f = train(subsetRuns(a, (x) => foldOf.get(x) !== fold));
     if (!f) return null;
-    const test = subsetRuns(a, (x) => x === r);
+    const test = subsetRuns(a, (x) => foldOf.get(x) === fold);
     for (let i = 0; i < test.n; i++) {
       const lp = f(test, i);
       const v = Math.log((1 - HELDOUT_FLOOR) * (lp > -Infinity ? Math.exp(lp) : 0) + FLOOR_PER_PORT);
