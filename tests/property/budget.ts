@@ -1,17 +1,17 @@
 /**
  * The one fast-check configuration of the property tests: a fixed seed (a failure
- * replays exactly), a bounded number of runs, and a time limit that cuts shrinking short
- * rather than let a failing property run for many minutes; an interrupted property is
- * a failure, never a quiet pass with fewer runs.
+ * replays exactly) and a bounded number of runs. No wall-clock limit on the runs: on a
+ * loaded machine a time limit would cut a passing property short and fail it (seen on
+ * a 2-core machine at load 14). A failing property shrinks until the test's Jest
+ * timeout, which then fails it: a failure either way, never a quiet pass.
  */
 import fc from 'fast-check';
 
 export const SEED = 20251002;
 
-/** Time a property may take, shrinking included; each test's Jest timeout leaves room above it. */
-export const PROPERTY_LIMIT_MS = 90_000;
-export const TEST_TIMEOUT_MS = PROPERTY_LIMIT_MS + 30_000;
+/** Generous: the properties take well under a minute on a quiet 2-core machine. */
+export const TEST_TIMEOUT_MS = 600_000;
 
 export function budget(numRuns: number): fc.Parameters<unknown> {
-  return { seed: SEED, numRuns, plugins: [fc.interruptAfterTimeLimit(PROPERTY_LIMIT_MS, { failOnInterrupt: true })] };
+  return { seed: SEED, numRuns };
 }

@@ -107,12 +107,10 @@ describe('beta: four-parameter MLE', () => {
     }
   });
 
-  it('recovers the carrier within 4 standard errors at n = 1e5, well under a second', () => {
+  // Its speed (~35-50 ms on 2 cores) belongs in a benchmark, not in a timed test.
+  it('recovers the carrier within 4 standard errors at n = 1e5', () => {
     const xs = carrierPorts(100000, 'beta-1e5');
-    const t0 = performance.now();
     const f = fitBeta4(xs);
-    const ms = performance.now() - t0;
-    expect(ms).toBeLessThan(1500); // measured ~35-50 ms on 2 cores; loose for a busy CI box
     for (const k of PARAMS) expect(Math.abs(f[k] - CARRIER[k])).toBeLessThan(4 * f.stdErr![k]);
     expect(f.n).toBe(100000);
     expect(f.parameters).toBe(4);
