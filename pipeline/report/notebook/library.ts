@@ -267,7 +267,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
       ];
       return joinHtml([
         html`<p>Uniform guessing over N = ${fmtInt(a.naive.N)} ports. ${a.simulator
-          ? html`Biased costs are the punch simulator's (the referee): each NAT's fitted allocation process with its fitted wait timeout, ${fmtInt(a.simulator.mappingLimit)} live mappings per subscriber, ${fmtInt(a.simulator.ratePps)} packets/s, block visits varying by ±${fmtInt(a.simulator.perBlockSpread)} allocations; ${fmtInt(a.simulator.trials)} trials per published plan (${fmtInt(a.simulator.screenTrials)} per screened candidate and per naive curve), budget ${fmtInt(a.simulator.budget)} packets; seed <code>${a.simulator.seed}</code>.`
+          ? html`Biased costs are the punch simulator's (the referee): each NAT's fitted allocation process with its fitted wait timeout, ${fmtInt(a.simulator.mappingLimit)} live mappings per subscriber, ${fmtInt(a.simulator.ratePps)} packets/s, block visits varying by ±${fmtInt(a.simulator.perBlockSpread)} allocations; ${fmtInt(a.simulator.trials)} trials per published plan (${fmtInt(a.simulator.screenTrials)} per screened candidate and per cap), budget ${fmtInt(a.simulator.budget)} packets; seed <code>${a.simulator.seed}</code>.`
           : 'No Monte Carlo simulation in this evaluation: the curves are analytic only.'}</p>`,
         renderTable(rows, { columns: ['case', ...LEVEL_KEYS.map((k) => ({ key: k, label: LEVEL_LABELS[k] }))] }),
       ]);
