@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   if (!attack.simulator) throw new Error(`${dir}: evaluate ran without the referee (--no-montecarlo): nothing to verify`);
   const peers = new Map<string, Peer>();
   for (const f of fs.readdirSync(path.join(dir, 'fit'))) {
+    if (!f.endsWith('.json')) continue; // the output-folder marker
     const fit = JSON.parse(fs.readFileSync(path.join(dir, 'fit', f), 'utf8')) as CarrierFit;
     peers.set(fit.carrier, peerOf(fit));
   }

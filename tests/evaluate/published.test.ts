@@ -37,6 +37,7 @@ async function fitted(campaign: string, raw: string, carriers: string[] | null):
   await fit(ctx);
   const out: Record<string, Peer> = {};
   for (const f of fs.readdirSync(path.join(p.derived, campaign, 'fit'))) {
+    if (!f.endsWith('.json')) continue; // the output-folder marker
     const fitFile = JSON.parse(fs.readFileSync(path.join(p.derived, campaign, 'fit', f), 'utf8')) as CarrierFit;
     out[fitFile.carrier] = peerOf(fitFile);
   }
