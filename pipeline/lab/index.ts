@@ -11,6 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { NatatlasError } from '../errors.ts';
+import { pidAlive } from '../io/lock.ts';
 import type { Logger } from '../context.ts';
 import { stableJson, labReadme } from './readme.ts';
 import type { LabCarrierDef } from './carriers.ts';
@@ -228,14 +229,7 @@ function removeStaleStaging(final: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = true;
-    } catch (e) {
-      alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (!alive) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    if (!pidAlive(pid)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }
 

@@ -19,6 +19,7 @@
  * still in it.
  */
 import { NatatlasError } from '../errors.ts';
+import { pidAlive } from '../io/lock.ts';
 import { run, nsRun } from './sh.ts';
 import type { LabCarrierDef } from './carriers.ts';
 
@@ -65,14 +66,6 @@ function listNamespaces(): string[] {
     .filter(Boolean);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Kill the processes still running inside a namespace (our agents), then delete it. */
 export function removeNamespace(ns: string): void {

@@ -7,26 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  BIAS_SCHEMA, BiasTableError, conditionalSampler, marginalSampler, parseBiasTable, readBiasTable, segmentSampler, type BiasTable, type PortSegment,
+  BIAS_SCHEMA, BiasTableError, conditionalSampler, marginalSampler, parseBiasTable, readBiasTable, segmentSampler, type PortSegment,
 } from '@natatlas/bias';
 import { Rng } from '../../pipeline/random.ts';
 import { segmentFit } from './chi-square.ts';
+import { uniformTable } from './table.ts';
 
 /** A valid table (checked by the first test) to vary. */
-function table(over: Partial<BiasTable> = {}): BiasTable {
-  return {
-    schema: 'natatlas.bias/1', carrier: 'X',
-    source: { campaign: 'c', files: [], clientRows: 0, sent: 0, serverRows: 0, joined: 0, rejected: 0 },
-    mapping: { behavior: 'unknown', portPreservation: 0, observedRange: [1024, 2047], evidence: { pairs: 0, sameExternal: 0, differentExternal: 0 } },
-    model: { family: 'uniform', params: { min: 1024, max: 2047 }, fit: { ks: 0, n: 0, alternatives: [], rule: '' } },
-    marginal: [[1024, 2047, 1]], conditional: null, timeouts: { wait: null, idle: null },
-    attack: {
-      naive: { p50: 212, p99: 543 }, biased: { p50: 212, p99: 543, cap: null, strategy: 'naive' }, headline: 'not simulated', idealised: null, settings: null,
-      plan: { strategy: 'naive', a: { sockets: 'fresh', report: 'never', aim: { kind: 'segments', segments: [[1024, 2047, 1]] } }, b: { sockets: 'fresh', report: 'never', aim: { kind: 'segments', segments: [[1024, 2047, 1]] } } },
-    },
-    ...over,
-  };
-}
+const table = uniformTable;
 
 const refusal = (json: unknown, source?: string): string => {
   try {

@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
 import { silentLogger } from '../../pipeline/context.ts';
+import { pidAlive } from '../../pipeline/io/lock.ts';
 import { LAB_CARRIERS, labCarrier } from '../../pipeline/lab/carriers.ts';
 import { cleanupStale, labNamespaces, NS_FAMILY_ENV, removeNamespace, SERVER_IP, SERVER_IP2, Topology } from '../../pipeline/lab/topology.ts';
 import { runNatTypeOnly, withTopology } from '../../pipeline/lab/index.ts';
@@ -85,14 +86,6 @@ function namespacesOf(pid: number): string[] {
   return labNamespaces(FAMILY).filter((n) => n.startsWith(`${FAMILY}-${pid}-`));
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Namespaces of earlier test runs whose jest process is gone (killed before its afterAll). */
 function removeDeadRunsNamespaces(): void {
