@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NatatlasError } from '../../pipeline/errors.ts';
 import { removeDeadTemps } from '../../pipeline/io/lock.ts';
 import { runPipeline } from '../../pipeline/run.ts';
@@ -182,8 +183,8 @@ describe('disk and permission failures are user errors naming the path', () => {
     fs.chmodSync(root, 0o755);
     fs.mkdirSync(path.join(root, 'locked'), { mode: 0o555 });
     fs.chmodSync(path.join(root, 'locked'), 0o555);
-    // root ignores file modes: drop to nobody for this run.
-    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : undefined;
+    // root ignores file modes: drop to nobody for this run, after loading natatlas as root.
+    const asUser = process.getuid?.() === 0 ? [process.execPath, fileURLToPath(new URL('./as-nobody.mjs', import.meta.url))] : undefined;
     const r = await natatlas(['ingest', '--derived', 'locked/derived'], root, asUser);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('natatlas ingest: cannot create folder locked/derived: permission denied (in locked)');
