@@ -1,7 +1,8 @@
 /**
  * compare: two campaigns' derived data, carrier by carrier (carriers with one folder
- * name in both), into a self-contained HTML page and a CSV with a one-line verdict per
- * carrier. Reads the fit stage's models, the joined packets (for the allocations) and,
+ * name in both), into self-contained HTML pages (the `for: comparison` notebooks, by
+ * default notebooks/compare.md -> index.html, with figures/) and a CSV with a one-line
+ * verdict per carrier. Reads the fit stage's models, the joined packets (for the allocations) and,
  * when there, the evaluate stage's attack costs; writes `<out>/index.html` and
  * `<out>/compare.csv` (default out: `reports/compare/<A>--<B>/`), swapped in whole.
  */
@@ -17,7 +18,14 @@ import { fileStem } from '../report/names.ts';
 import { roundTo } from '../report/format.ts';
 import { compareCarrier, type CarrierComparison } from './carrier.ts';
 import { allocationsFor, sampleKind, testSample } from './samples.ts';
-import { comparePage } from './page.ts';
+import { compareLibrary, comparePage } from './page.ts';
+import { twoEcdfs, type TwoEcdfs } from './chart.ts';
+import { writeFileNamed } from '../io/fs-errors.ts';
+import { FigureSet } from '../report/figures/registry.ts';
+import { loadNotebooks } from '../report/index.ts';
+import { NOTEBOOKS_DIR, PACKAGE_ROOT } from '../report/inputs.ts';
+import { baseScope, redactor, renderNotebookBody, type RenderEnv } from '../report/notebook/render.ts';
+import type { Notebook } from '../report/notebook/parse.ts';
 
 export interface CompareOptions {
   paths: Paths;
@@ -25,6 +33,8 @@ export interface CompareOptions {
   b: string;
   /** Output folder (default `<reports>/compare/<a>--<b>`). */
   out?: string;
+  /** Where the comparison notebooks are (default: natatlas's `notebooks/`). */
+  notebooksDir?: string;
 }
 
 export interface CompareResult {
@@ -79,6 +89,9 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
   for (const c of [opts.a, opts.b]) {
     if (!fs.existsSync(path.join(opts.paths.derived, c))) throw new NatatlasError(`campaign ${c}: no derived data under ${path.join(opts.paths.derived, c)}: run \`natatlas run --campaign ${c}\` first`);
   }
+  const dir = opts.notebooksDir ?? NOTEBOOKS_DIR;
+  const notebooks = loadNotebooks(dir).filter((n) => n.meta.for === 'comparison');
+  if (notebooks.length === 0) throw new NatatlasError(`no comparison notebook (front matter \`for: comparison\`) in ${dir}: copy natatlas's notebooks/compare.md there`);
   const [da, db] = [new CampaignData(ctx(opts.a)), new CampaignData(ctx(opts.b))];
   for (const d of [da, db]) {
     if (!d.has('fit')) throw new NatatlasError(`campaign ${d.campaign}: the fit stage has not run yet (${d.label('fit')} is missing): run \`natatlas run --campaign ${d.campaign}\``);
@@ -87,6 +100,7 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
   const [attackA, attackB] = [attackOf(da, notes), attackOf(db, notes)];
   const both = da.carriers.filter((c) => db.carriers.includes(c));
   const carriers: CarrierComparison[] = [];
+  const samples = new Map<string, TwoEcdfs>();
   for (const carrier of both) {
     const [hasA, hasB] = [da.hasFit(carrier), db.hasFit(carrier)];
     if (!hasA || !hasB) {
@@ -99,6 +113,7 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
     await Promise.all([da.noteRead(`joined/${carrier}.csv`), db.noteRead(`joined/${carrier}.csv`)]);
     const c = compareCarrier(fa, fb, { kind, a: sa.values, b: sb.values }, attackA, attackB);
     carriers.push(c);
+    samples.set(carrier, twoEcdfs(carrier, kind, [opts.a, opts.b], sa.values, sb.values));
     log.info(`compare ${opts.a} vs ${opts.b}: ${c.line}`);
   }
   const onlyA = da.carriers.filter((c) => !db.carriers.includes(c));
@@ -106,11 +121,33 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
   const out = opts.out ?? path.join(opts.paths.reports, 'compare', `${fileStem(opts.a)}--${fileStem(opts.b)}`);
   const reads = [...da.takeReads(), ...db.takeReads()];
   const result: CompareResult = { out, carriers, onlyA, onlyB, notes };
+  const failures: string[] = [];
   await replaceDir(out, async (tmp) => {
-    fs.writeFileSync(path.join(tmp, 'index.html'), comparePage(opts.a, opts.b, result, reads));
-    fs.writeFileSync(path.join(tmp, 'compare.csv'), compareCsv(carriers));
+    const env: RenderEnv = { figures: new FigureSet(tmp), redact: redactor([[tmp, 'out'], [opts.paths.derived, 'derived'], [PACKAGE_ROOT.replace(/[\\/]$/, ''), '.']]) };
+    const scope = {
+      ...baseScope(),
+      a: opts.a,
+      b: opts.b,
+      comparison: result,
+      dataA: da,
+      dataB: db,
+      compare: compareLibrary(result, opts.a, opts.b, samples, (c) => da.stem(c)),
+    };
+    const title = (nb: Notebook) => nb.meta.title.replaceAll('{a}', opts.a).replaceAll('{b}', opts.b);
+    for (const nb of notebooks) {
+      const body = await renderNotebookBody(nb, env, scope);
+      for (const c of body.cells.filter((x) => x.status !== 'ok')) failures.push(`${nb.file}:${c.line} (${c.id}): ${c.message ?? c.kind}`);
+      const nav = notebooks.length < 2 ? [] : notebooks.map((n) => ({ label: title(n), href: encodeURI(n.meta.output), current: n === nb }));
+      await writeFileNamed(path.join(tmp, nb.meta.output), comparePage({ a: opts.a, b: opts.b, result, title: title(nb), body: body.body, nav, notebook: nb, reads }));
+    }
+    await env.figures.finish();
+    await writeFileNamed(path.join(tmp, 'compare.csv'), compareCsv(carriers));
   });
+  const shown = path.relative(process.cwd(), out) || out;
+  if (failures.length > 0) {
+    throw new NatatlasError(`compare ${opts.a} vs ${opts.b}: ${failures.length} notebook failure${failures.length === 1 ? '' : 's'} (pages written to ${shown}, each error shown where it happened): ${failures.join('; ')}`);
+  }
   const changed = carriers.filter((c) => c.verdict === 'changed').length;
-  log.info(`compare ${opts.a} vs ${opts.b}: ${carriers.length} carriers in both, ${changed} changed -> ${path.relative(process.cwd(), out) || out}`);
+  log.info(`compare ${opts.a} vs ${opts.b}: ${carriers.length} carriers in both, ${changed} changed -> ${shown}`);
   return result;
 }

@@ -1,11 +1,12 @@
 /**
- * The comparison as one self-contained page (the report's shell: strict CSP, inlined
- * stylesheet and script, nothing fetched): verdicts first, then per carrier the model
- * side by side with standard errors, the allocation test, timeouts and attack cost.
+ * The pieces of a comparison page, for the `compare` notebook (notebooks/compare.md)
+ * to arrange: verdicts, per carrier the model side by side with standard errors, the
+ * allocation test and its ECDFs, timeouts and attack cost; and the page shell (the
+ * report's: strict CSP, inlined stylesheet and script, nothing fetched).
  */
 import * as vega from 'vega';
 import { html, joinHtml, type Html } from '../report/html/escape.ts';
-import { renderPage } from '../report/html/page.ts';
+import { renderPage, type NavLink } from '../report/html/page.ts';
 import { hashHtml, renderTable } from '../report/html/table.ts';
 import { fmtInt, fmtSeconds, fmtSig } from '../report/format.ts';
 import { note } from '../report/notebook/library.ts';
@@ -15,6 +16,10 @@ import { natatlasVersion } from '../report/index.ts';
 import { slugify } from '../report/names.ts';
 import { ALPHA, pText, type CarrierComparison } from './carrier.ts';
 import type { CompareResult } from './index.ts';
+import { twoEcdfsChart, type TwoEcdfs } from './chart.ts';
+import type { Chart } from '../report/charts/chart.ts';
+import type { Notebook } from '../report/notebook/parse.ts';
+import { NatatlasError } from '../errors.ts';
 
 const num = (v: number | null, digits = 4) => (v === null ? null : fmtSig(v, digits));
 
@@ -57,24 +62,40 @@ function carrierSection(c: CarrierComparison, a: string, b: string): Html {
   return html`<h2>${c.carrier}</h2><p class="verdict"><strong class="${c.verdict}">${c.verdict}</strong>: ${c.line}</p>${test}${mapping}<h4>Model parameters</h4>${params}<h4>Timeouts</h4>${timeouts}${attack}`;
 }
 
-export function comparePage(a: string, b: string, r: CompareResult, reads: readonly ReadRecord[]): string {
-  const only = [
-    r.onlyA.length ? html`<p>Only in ${a}: ${r.onlyA.join(', ')}.</p>` : '',
-    r.onlyB.length ? html`<p>Only in ${b}: ${r.onlyB.join(', ')}.</p>` : '',
-  ];
-  const body = joinHtml([
-    html`<p>Each carrier with one folder name in both campaigns: is its NAT the same? A carrier is <strong>changed</strong> when its allocations differ (two-sample Kolmogorov–Smirnov, p below ${ALPHA}), its mapping class differs, or a timeout moved beyond both brackets. Model parameters with their standard errors, and the attack cost, are shown beside.</p>`,
-    ...r.notes.map((n) => note(n)), ...only,
-    html`<h2>Verdicts</h2>`, verdicts(r.carriers),
-    html`<p class="table-note">The same rows as CSV: <a href="compare.csv"><code>compare.csv</code></a>.</p>`,
-    ...r.carriers.map((c) => carrierSection(c, a, b)),
-  ]);
-  const footer = html`<footer class="provenance"><p>Built by natatlas ${natatlasVersion()} (vega ${vega.version}) from the derived data of campaigns <code>${a}</code> and <code>${b}</code>. No clock time is recorded: the same inputs give the same bytes.</p><details><summary>Derived files read and their sha256 (${reads.length})</summary>${renderTable(reads, { columns: [{ key: 'file', format: (v) => html`<code>${String(v)}</code>` }, { key: 'sha256', format: hashHtml }], sortable: false })}</details></footer>`;
+/** What a comparison notebook's cells can use as `compare` (documented in notebooks/README.md). */
+export function compareLibrary(r: CompareResult, a: string, b: string, samples: ReadonlyMap<string, TwoEcdfs>, stem: (carrier: string) => string) {
+  const compared = (carrier: string) => {
+    const c = r.carriers.find((x) => x.carrier === carrier);
+    if (!c) throw new NatatlasError(`${carrier} is not compared (compared: ${r.carriers.map((x) => x.carrier).join(', ') || 'none'})`);
+    return c;
+  };
+  return {
+    /** The significance level of the allocation test. */
+    alpha: ALPHA,
+    /** Why carriers or costs are missing, and carriers only one campaign has. */
+    notes: (): Html => joinHtml([
+      ...r.notes.map((n) => note(n)),
+      r.onlyA.length ? html`<p>Only in ${a}: ${r.onlyA.join(', ')}.</p>` : '',
+      r.onlyB.length ? html`<p>Only in ${b}: ${r.onlyB.join(', ')}.</p>` : '',
+    ]),
+    verdicts: (): Html => verdicts(r.carriers),
+    csvLink: (): Html => html`<p class="table-note">The same rows as CSV: <a href="compare.csv"><code>compare.csv</code></a>.</p>`,
+    /** One carrier's section: verdict, test, mapping, parameters, timeouts, attack cost. */
+    carrier: (carrier: string): Html => carrierSection(compared(carrier), a, b),
+    /** One carrier's test sample in both campaigns as two ECDFs (figure `<carrier>-compare-ecdf`). */
+    allocations: (carrier: string): Chart => twoEcdfsChart(samples.get(compared(carrier).carrier)!, stem(carrier)),
+  };
+}
+
+/** The page shell around a rendered comparison notebook: title, subtitle and provenance. */
+export function comparePage(opts: { a: string; b: string; result: CompareResult; title: string; body: Html; nav: NavLink[]; notebook: Notebook; reads: readonly ReadRecord[] }): string {
+  const { a, b, result: r, reads } = opts;
+  const footer = html`<footer class="provenance"><p>Built by natatlas ${natatlasVersion()} (vega ${vega.version}) from <code>${opts.notebook.file}</code> (sha256 ${hashHtml(opts.notebook.sha256)}) over the derived data of campaigns <code>${a}</code> and <code>${b}</code>. No clock time is recorded: the same inputs give the same bytes.</p><details><summary>Derived files read and their sha256 (${reads.length})</summary>${renderTable(reads, { columns: [{ key: 'file', format: (v) => html`<code>${String(v)}</code>` }, { key: 'sha256', format: hashHtml }], sortable: false })}</details></footer>`;
   return renderPage({
-    title: `Compare ${a} and ${b}`,
+    title: opts.title,
     subtitle: html`Campaign <strong>${a}</strong> against <strong>${b}</strong> · ${r.carriers.length} carrier${r.carriers.length === 1 ? '' : 's'} compared, ${r.carriers.filter((c) => c.verdict === 'changed').length} changed`,
-    nav: [],
-    body,
+    nav: opts.nav,
+    body: opts.body,
     footer,
   });
 }

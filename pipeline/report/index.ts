@@ -25,7 +25,7 @@ import { FigureSet, type FigureEntry, type FigureTimings } from './figures/regis
 import { attackCostsTex, modelParamsTex, successMatrixGridTex, successMatrixTex } from './figures/latex.ts';
 import { strategiesIn } from './tables/matrix.ts';
 import { parseNotebook, type Notebook } from './notebook/parse.ts';
-import { renderFigure, renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
+import { cellScope, redactor, renderFigure, renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
 import { attackPairChart } from './charts/attack-curve.ts';
 import { NOTEBOOKS_DIR, PACKAGE_ROOT, REPORT_VERSION, reportInputs, type ReportOptions } from './inputs.ts';
 
@@ -117,8 +117,9 @@ function footer(plan: PagePlan, data: CampaignData, reads: ReadRecord[], version
 export async function report(ctx: StageContext, options: ReportOptions = {}): Promise<ReportResult> {
   const started = performance.now();
   const data = new CampaignData(ctx);
-  const notebooks = loadNotebooks(options.notebooksDir);
-  if (notebooks.length === 0) throw new NatatlasError(`no notebooks (*.md) in ${options.notebooksDir ?? NOTEBOOKS_DIR}`);
+  // Comparison notebooks are rendered by `natatlas compare`, over two campaigns.
+  const notebooks = loadNotebooks(options.notebooksDir).filter((n) => n.meta.for !== 'comparison');
+  if (notebooks.length === 0) throw new NatatlasError(`no campaign or carrier notebooks (*.md) in ${options.notebooksDir ?? NOTEBOOKS_DIR}`);
   const plans = planPages(notebooks, data);
   const version = natatlasVersion();
   const outDir = reportsPath(ctx);
@@ -131,13 +132,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
 
   await replaceDir(outDir, async (tmp) => {
     figures = new FigureSet(tmp);
-    const redact = (message: string) => {
-      let m = message;
-      for (const [abs, name] of [[tmp, `reports/${campaignFolder(ctx)}`], [ctx.paths.derived, 'derived'], [ctx.paths.raw, 'raw'], [ctx.paths.reports, 'reports'], [ROOT.replace(/[\\/]$/, ''), '.']] as const) {
-        m = m.split(abs).join(name);
-      }
-      return m;
-    };
+    const redact = redactor([[tmp, `reports/${campaignFolder(ctx)}`], [ctx.paths.derived, 'derived'], [ctx.paths.raw, 'raw'], [ctx.paths.reports, 'reports'], [ROOT.replace(/[\\/]$/, ''), '.']]);
     const env: PageEnv = {
       data, figures, redact,
       links: { carrierHref: (c) => { const f = carrierPage.get(c); return f ? encodeURI(f) : null; } },
@@ -153,7 +148,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
       const t = performance.now();
       data.beginPage();
       const where = `report ${ctx.campaign}/${plan.file}`;
-      const body = await renderNotebookBody(plan.notebook, env, ctx.campaign, plan.carrier);
+      const body = await renderNotebookBody(plan.notebook, env, cellScope(env, ctx.campaign, plan.carrier));
       const nav: NavLink[] = navPlans.map((p) => ({ label: p.carrier ?? p.notebook.meta.nav.replaceAll('{campaign}', ctx.campaign), href: encodeURI(p.file), current: p.file === plan.file }));
       const subtitle = plan.carrier === null
         ? html`Campaign <strong>${ctx.campaign}</strong> · ${data.carriers.length} carrier${data.carriers.length === 1 ? '' : 's'}`

@@ -75,6 +75,14 @@ describe('natatlas compare', () => {
     expect(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['KPN,same', 'Odido,same', 'SeqCarrier,same', 'VodafoneNL,changed']);
     const page = fs.readFileSync(path.join(r.out, 'index.html'), 'utf8');
     expect(page).toContain('<strong class="changed">changed</strong>');
+    // The notebook draws each carrier's two samples; the changed one's ECDFs are far apart.
+    for (const n of NAMES) expect(fs.existsSync(path.join(r.out, 'figures', `${n}-compare-ecdf.svg`))).toBe(true);
+    const ecdf = fs.readFileSync(path.join(r.out, 'figures', 'VodafoneNL-compare-ecdf.csv'), 'utf8').trim().split('\n');
+    expect(ecdf[0]).toBe('carrier,sample,x,cdf_march,cdf_june');
+    const gap = Math.max(...ecdf.slice(1).map((l) => { const c = l.split(','); return Math.abs(Number(c[3]) - Number(c[4])); }));
+    // Read on a grid that includes the supremum's location, so the drawn gap is the test's D.
+    expect(gap).toBeCloseTo(v.test!.d, 5);
+    expect(page).toMatch(/id="fig-VodafoneNL-compare-ecdf"/);
     expect(page).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;|default-src 'none'/);
     expect(page).not.toMatch(/src="https?:/);
   });
@@ -94,6 +102,16 @@ describe('natatlas compare', () => {
     expect(lines[4]).toBe(path.relative(process.cwd(), path.join(out, 'index.html')));
     const bad = spawnSync(process.execPath, [BIN, 'compare', 'march', '--derived', paths.derived], { encoding: 'utf8', timeout: 60_000 });
     expect([bad.status, bad.stderr.trim()]).toEqual([1, 'natatlas compare: compare takes two campaign names, got "march" (see natatlas compare --help)']);
+    // An analyst's comparison notebook whose cell throws: the page shows it, the command fails naming the line.
+    const nbDir = path.join(paths.root, 'my-notebooks');
+    fs.mkdirSync(nbDir, { recursive: true });
+    fs.writeFileSync(path.join(nbDir, 'mine.md'), '---\ntitle: Mine {a} {b}\nfor: comparison\n---\n\n```js\ncompare.verdicts()\n```\n\n```js\ncompare.carrier("NoSuchCarrier")\n```\n');
+    const failing = spawnSync(process.execPath, [BIN, 'compare', 'march', 'june', '--derived', paths.derived, '--out', path.join(paths.root, 'cmp-mine'), '--notebooks', nbDir, '--quiet'], { encoding: 'utf8', timeout: 120_000 });
+    expect(failing.status).toBe(1);
+    expect(failing.stderr.trim()).toMatch(/^natatlas compare: compare march vs june: 1 notebook failure \(pages written to .*\): my-notebooks\/mine.md:11 \(cell-[0-9a-f]{8}\): NatatlasError: NoSuchCarrier is not compared \(compared: KPN, Odido, SeqCarrier, VodafoneNL\)$/);
+    const minePage = fs.readFileSync(path.join(paths.root, 'cmp-mine', 'mine.html'), 'utf8');
+    expect(minePage).toContain('<strong class="changed">changed</strong>');
+    expect(minePage).toMatch(/class="cell-error"/);
     const missing = spawnSync(process.execPath, [BIN, 'compare', 'march', 'nope', '--derived', paths.derived], { encoding: 'utf8', timeout: 60_000 });
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim()).toMatch(/^natatlas compare: campaign nope: no derived data under .*: run `natatlas run --campaign nope` first$/);

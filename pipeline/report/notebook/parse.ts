@@ -9,11 +9,15 @@ import MarkdownIt from 'markdown-it';
 import { NatatlasError } from '../../errors.ts';
 import { shortHash } from '../names.ts';
 
-export type NotebookFor = 'campaign' | 'carrier';
+export type NotebookFor = 'campaign' | 'carrier' | 'comparison';
+const FOR_VALUES: readonly NotebookFor[] = ['campaign', 'carrier', 'comparison'];
 
 export interface NotebookMeta {
   title: string;
-  /** `campaign`: one page; `carrier`: one page per carrier, with `carrier` set in every cell. */
+  /**
+   * `campaign`: one page; `carrier`: one page per carrier, with `carrier` set in every cell;
+   * `comparison`: rendered by `natatlas compare` over two campaigns, never by the report stage.
+   */
   for: NotebookFor;
   /** Output file name; `{carrier}` stands for the carrier's file stem. */
   output: string;
@@ -85,9 +89,9 @@ export function parseNotebook(source: string, name: string, file: string): Noteb
   const text = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const lines = text.split('\n');
   const { meta: fm, bodyStart } = parseFrontMatter(lines, file);
-  const forValue = (fm.for ?? 'campaign').trim();
-  if (forValue !== 'campaign' && forValue !== 'carrier') {
-    throw new NatatlasError(`${file}: front matter \`for: ${forValue}\` must be \`campaign\` or \`carrier\``);
+  const forValue = (fm.for ?? 'campaign').trim() as NotebookFor;
+  if (!FOR_VALUES.includes(forValue)) {
+    throw new NatatlasError(`${file}: front matter \`for: ${forValue}\` must be \`campaign\`, \`carrier\` or \`comparison\``);
   }
   const order = fm.order === undefined ? 100 : Number(fm.order);
   if (!Number.isFinite(order)) throw new NatatlasError(`${file}: front matter \`order: ${fm.order}\` is not a number`);

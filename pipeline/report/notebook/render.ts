@@ -21,12 +21,26 @@ import type { CellBlock, Notebook } from './parse.ts';
 import { runCell } from './run.ts';
 import { isEnvironmentError } from '../../io/fs-errors.ts';
 
-export interface PageEnv {
-  data: CampaignData;
+/** A `redact` that names machine paths as readers know them (`[absolute, name]` pairs, first match wins). */
+export function redactor(pairs: readonly (readonly [string, string])[]): (message: string) => string {
+  return (message) => {
+    let m = message;
+    for (const [abs, name] of pairs) m = m.split(abs).join(name);
+    return m;
+  };
+}
+
+/** What rendering cell outputs needs, whatever the page is about. */
+export interface RenderEnv {
   figures: FigureSet;
-  links: PageLinks;
   /** Turn machine paths in error messages into the names readers know. */
   redact(message: string): string;
+}
+
+/** A campaign's page: its data and the links between its pages. */
+export interface PageEnv extends RenderEnv {
+  data: CampaignData;
+  links: PageLinks;
 }
 
 export interface CellReport {
@@ -57,31 +71,38 @@ export function customChart(opts: { name: string; title: string; caption?: strin
   };
 }
 
-/** The names a cell can use (documented in notebooks/README.md). */
-export function cellScope(env: PageEnv, campaign: string, carrier: string | null): Record<string, unknown> {
-  const { data, links, figures } = env;
+/** The names every notebook can use, whatever it is about (documented in notebooks/README.md). */
+export function baseScope(): Record<string, unknown> {
   return {
-    campaign,
-    carrier,
-    carriers: data.carriers,
-    data,
     aq,
     md,
     html,
     raw,
     table: renderTable,
     note,
-    charts: chartLibrary(data),
-    tables: tableLibrary(data, links, figures),
-    describe: describeLibrary(data),
     chart: customChart,
-    link: { carrier: (c: string) => carrierLink(links, c) },
     fmt: { int: fmtInt, num: fmtNum, sig: fmtSig, pct: fmtPct, interval: fmtInterval, seconds: fmtSeconds },
   };
 }
 
+/** The names a campaign or carrier notebook's cells can use (documented in notebooks/README.md). */
+export function cellScope(env: PageEnv, campaign: string, carrier: string | null): Record<string, unknown> {
+  const { data, links, figures } = env;
+  return {
+    ...baseScope(),
+    campaign,
+    carrier,
+    carriers: data.carriers,
+    data,
+    charts: chartLibrary(data),
+    tables: tableLibrary(data, links, figures),
+    describe: describeLibrary(data),
+    link: { carrier: (c: string) => carrierLink(links, c) },
+  };
+}
+
 /** Render a chart and write its figure files; returns its entry and the SVG for the page. */
-export async function renderFigure(chart: Chart, env: Pick<PageEnv, 'figures'>): Promise<{ entry: FigureEntry; svg: string }> {
+export async function renderFigure(chart: Chart, env: Pick<RenderEnv, 'figures'>): Promise<{ entry: FigureEntry; svg: string }> {
   const t = performance.now();
   const rendered = await renderSpec(chart.spec);
   env.figures.timings.svgMs += performance.now() - t;
@@ -90,7 +111,7 @@ export async function renderFigure(chart: Chart, env: Pick<PageEnv, 'figures'>):
   return { entry, svg: rendered.svg };
 }
 
-async function renderChart(chart: Chart, env: PageEnv, stats: { charts: number }): Promise<string> {
+async function renderChart(chart: Chart, env: RenderEnv, stats: { charts: number }): Promise<string> {
   const { entry, svg: drawn } = await renderFigure(chart, env);
   stats.charts += 1;
   const id = `fig-${chart.name}`;
@@ -107,7 +128,7 @@ function isTable(v: unknown): v is { objects(): object[]; numRows(): number } {
 }
 
 /** Any cell value as page markup. */
-export async function renderValue(value: unknown, env: PageEnv, stats: { charts: number }): Promise<string> {
+export async function renderValue(value: unknown, env: RenderEnv, stats: { charts: number }): Promise<string> {
   const v = value instanceof Promise ? await value : value;
   if (v === undefined || v === null) return '';
   if (v instanceof Html) return v.value;
@@ -127,7 +148,7 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
-async function renderCell(cell: CellBlock, nb: Notebook, scope: Record<string, unknown>, env: PageEnv, stats: { charts: number }): Promise<{ markup: string; report: CellReport }> {
+async function renderCell(cell: CellBlock, nb: Notebook, scope: Record<string, unknown>, env: RenderEnv, stats: { charts: number }): Promise<{ markup: string; report: CellReport }> {
   const outcome = await runCell(cell, scope);
   let failure: { error: unknown; line: number | null } | null = outcome.ok ? null : { error: outcome.error, line: outcome.line };
   let out = '';
@@ -155,9 +176,8 @@ async function renderCell(cell: CellBlock, nb: Notebook, scope: Record<string, u
   return { markup: `${open}${out}${box.value}</section>`, report: { id: cell.id, line, status: missing ? 'missing' : 'error', kind, message } };
 }
 
-/** Run a notebook's cells for one page (campaign page: carrier null). */
-export async function renderNotebookBody(nb: Notebook, env: PageEnv, campaign: string, carrier: string | null): Promise<RenderedBody> {
-  const scope = cellScope(env, campaign, carrier);
+/** Run a notebook's cells for one page with `scope` (cellScope for a campaign's pages). */
+export async function renderNotebookBody(nb: Notebook, env: RenderEnv, scope: Record<string, unknown>): Promise<RenderedBody> {
   const stats = { charts: 0 };
   const parts: HtmlValue[] = [];
   const cells: CellReport[] = [];
