@@ -168,8 +168,8 @@ async function oneTrial(topo: Topology, a: Peer, b: Peer, netA: CarrierNet, netB
           if (m.report === id) other.send({ cmd: 'peer', id, port: m.port, step: m.step });
           if (m.confirmed === id) done({ outcome: 'S', packets: m.sent! });
           if (m.exhausted === id && ++exhausted === 2) {
-            // Give packets in flight a moment to land, then call it.
-            setTimeout(() => done({ outcome: 'F', packets: opts.budget }), 500);
+            // Give packets in flight a moment to land (a hop through two veths and an answer), then call it.
+            setTimeout(() => done({ outcome: 'F', packets: opts.budget }), 250);
           }
         }),
       );
