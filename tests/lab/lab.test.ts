@@ -492,14 +492,16 @@ suite('netfilter lab', () => {
     const attack = JSON.parse(fs.readFileSync(path.join(derived, 'evaluate', 'attack.json'), 'utf8')) as AttackReport;
     const plan = pairPlan(attack.pairs, a.name, b.name, 'attack.json');
     const settings = { ratePps: rate, trials: 2000, seed: `closed-loop/${a.name}/${b.name}` };
-    const budget = packetsFor(await predictPunch(fit(a.name), fit(b.name), plan, { ...settings, budget: 20_000 }), 0.5);
-    if (budget === null) throw new Error(`the referee never reaches 50% for ${a.name} x ${b.name} (${plan.strategy})`);
+    // Bounded: a pair the referee needs more than 5,000 packets for is not what this test is for.
+    const budget = packetsFor(await predictPunch(fit(a.name), fit(b.name), plan, { ...settings, budget: 5000 }), 0.5);
+    const families = `fitted families ${a.name} ${fit(a.name).model.family}, ${b.name} ${fit(b.name).model.family}`;
+    if (budget === null) throw new Error(`the referee needs more than 5,000 packets for 50% for ${a.name} x ${b.name} (${plan.strategy}; ${families})`);
     const sim = await predictPunch(fit(a.name), fit(b.name), plan, { ...settings, budget, trials: 4000, seed: `${settings.seed}/prediction`, workers: 2 });
     const predicted = sim.successes / sim.trials;
     const results = await punch({ carrierA: a, carrierB: b, strategies: ['biased'], plan: { kind: 'table', plan }, trials, budget, rate, seed: 'lab-test', log: silentLogger });
     const successes = results.filter((r) => r.outcome === 'S').length;
     const interval = wilson(successes, trials, CLOSED_LOOP_Z);
-    const line = `${a.name} x ${b.name} (${plan.strategy}): ${successes}/${trials} at ${budget} packets, ${rate}/s; Wilson 95% ${wilson(successes, trials).map((x) => x.toFixed(3)).join('-')}, 99.5% ${interval.map((x) => x.toFixed(3)).join('-')}; referee ${predicted.toFixed(3)}\n`;
+    const line = `${a.name} x ${b.name} (${plan.strategy}; ${families}): ${successes}/${trials} at ${budget} packets, ${rate}/s; Wilson 95% ${wilson(successes, trials).map((x) => x.toFixed(3)).join('-')}, 99.5% ${interval.map((x) => x.toFixed(3)).join('-')}; referee ${predicted.toFixed(3)}\n`;
     if (process.env.NATATLAS_LAB_REPORT) fs.appendFileSync(process.env.NATATLAS_LAB_REPORT, line);
     expect(results).toHaveLength(trials);
     expect({ line, inside: predicted >= interval[0] && predicted <= interval[1] }).toEqual({ line, inside: true });
