@@ -88,7 +88,11 @@ function tablePlan(values: Record<string, unknown>, a: string, b: string, biasA:
     }
     return { kind: 'table', plan: pairPlan(parseAttack(text, file).pairs, a, b, file) };
   }
-  if (a === b && biasA) return { kind: 'table', plan: biasA.attack.plan };
+  if (a === b && biasA) {
+    const plan = biasA.attack?.plan;
+    if (!plan?.a || !plan.b) throw new NatatlasError(`punch: --bias-a ${String(values['bias-a'])} publishes no attack.plan (a table from an older natatlas?): rerun \`natatlas run\`, or give --attack`);
+    return { kind: 'table', plan };
+  }
   throw new NatatlasError('punch: --plan table needs --attack FILE (evaluate/attack.json), or --bias-a when A and B are the same carrier');
 }
 
