@@ -34,6 +34,7 @@ import { punch } from '../../pipeline/punch/index.ts';
 import { pairPlan } from '../../pipeline/punch/plan.ts';
 import { predictPunch } from '../../pipeline/punch/predict.ts';
 import { packetsFor } from '../../pipeline/evaluate/referee/index.ts';
+import { closePools } from '../../pipeline/evaluate/threads.ts';
 import { wilson } from '../../pipeline/evaluate/trials.ts';
 import type { CarrierFit } from '../../pipeline/derived/fitted.ts';
 import type { AttackReport } from '../../pipeline/stages/evaluate.ts';
@@ -316,6 +317,8 @@ suite('netfilter lab', () => {
   });
 
   afterAll(async () => {
+    // The referee's worker threads (the closed-loop predictions) would keep jest alive.
+    await closePools();
     await killEverything();
     fs.rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
