@@ -484,7 +484,7 @@ suite('netfilter lab', () => {
     expect(rootState()).toEqual(before);
   }
 
-  test('closed loop, two narrowed --random-fully NATs: punch success as the referee predicts', () => closedLoop('masq-narrow@4/5', 'masq-narrow@4/5', 2000, 30), 400_000);
+  test('closed loop, two narrowed --random-fully NATs: punch success as the referee predicts', () => closedLoop('masq-narrow@4/5', 'masq-narrow@4/5', 5000, 30), 400_000);
 
   test('closed loop, endpoint-independent x dependent: punch success as the referee predicts', () => closedLoop('masq-preserve@3/5', 'masq-narrow@4/5', 100, 40), 400_000);
 
