@@ -47,7 +47,9 @@ carrier_a,carrier_b,strategy,trial,outcome,packets rows to --out (e.g. raw/netfi
                      bias table's attack.plan when A and B are the same carrier)
   --trials N         trials per strategy (default 20)
   --budget N         packets per side per trial (default 10000)
-  --rate N           packets per second per side (default 5000)
+  --rate N           packets per second per side (default 5000; with a plan whose sides
+                     report, keep a slot longer than the relay of a report, a few ms
+                     under load: e.g. 100, the closed-loop test's rate)
   --sockets N        sockets per side for fresh-socket plans (default one per packet, at most 4096)
   --seed S           seed of the target draws (default 1)
   --out FILE         trials CSV to append to`;
