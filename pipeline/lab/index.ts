@@ -198,6 +198,8 @@ export async function runLab(opts: LabOptions): Promise<LabReport> {
           for (const net of topo.carriers) topo.flushConntrack(net);
           // Before the capture: natTypes flushes conntrack after it, so runs start clean.
           const types = opts.natType ? await natTypes(topo, opts.log) : new Map<string, NatTypeResult>();
+          // The staging folder exists once "capturing" is said (a test interrupting the lab then expects it).
+          fs.mkdirSync(staging, { recursive: true });
           opts.log.info(`lab: every NAT rewrites the source address; capturing ${opts.runs} x ${opts.packets} packets per carrier`);
           return await Promise.all(topo.carriers.map((net) => carrierCampaign(net, server, staging, opts, types.get(net.def.name) ?? null)));
         } finally {

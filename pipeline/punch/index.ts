@@ -1,19 +1,30 @@
 /**
  * A reference birthday-paradox hole-punch engine over the netfilter lab: two peers,
- * each behind its own lab NAT, both reaching the public segment. Per trial each side
- * opens `sockets` UDP sockets and sends up to `budget` packets at `rate` packets/s,
- * round-robin over its sockets, each to a port of the peer's NAT drawn from the
- * strategy's targeting distribution:
- *   naive   uniform over 1024-65535 (what an engine without a table does; in the lab
- *           the peer's NAT only allocates inside its --to-ports range, so most naive
- *           packets aim where no mapping can be)
- *   biased  the peer carrier's bias table: its `marginal`, or (plan topk:K) spread
- *           evenly over the table's K most likely ports
- * A trial succeeds at the first bidirectional match: a packet from the peer arrives on
- * one of our sockets, we answer on that socket, the peer receives the answer. `packets`
- * is what the confirmed side had sent by then (the sides send in lockstep). Conntrack
- * is flushed in both NATs between trials. Results go to `trials-lab.csv`
- * (`carrier_a,carrier_b,strategy,trial,outcome,packets`), appended.
+ * each behind its own lab NAT, both reaching the public segment, where the lab's server
+ * is the rendezvous. Per trial each side executes its half of a punch plan (the
+ * contract's `PunchPlan`; peer.ts runs it with the referee's engine) for up to `budget`
+ * packet slots at `rate` slots/s, both sides starting together:
+ *   naive   from fresh sockets, uniform over 1024-65535 (what an engine without a table
+ *           does; in the lab the peer's NAT only allocates inside its --to-ports range,
+ *           so most naive packets aim where no mapping can be)
+ *   biased  plan `marginal` / `topk:K`: from fresh sockets at the peer carrier's bias
+ *           table's `marginal`, or evenly over its K likeliest ports; plan `table`: the
+ *           plan evaluate published for the pair (reports to the rendezvous, learned
+ *           mappings, sweeps, block rounds, prediction), as the referee prices it
+ * A report is a packet to the rendezvous; its answer (the address the server saw) is
+ * relayed to the other peer by this process, as a rendezvous would tell it. A trial
+ * succeeds at the first bidirectional match: a packet from the peer arrives on one of
+ * our sockets, we answer on that socket, the peer receives the answer. `packets` is the
+ * slots the confirmed side had used by then. Conntrack is flushed in both NATs between
+ * trials, so every trial starts without mappings, as the referee's do. Results go to
+ * `trials-lab.csv` (`carrier_a,carrier_b,strategy,trial,outcome,packets`), appended.
+ *
+ * What the referee must be told to predict a lab punch (predict.ts): the lab's rate
+ * and budget, each NAT's fitted wait timeout, no mapping limit (netfilter keeps as many
+ * as conntrack holds); `fresh` sockets are one per slot up to FRESH_SOCKETS (the
+ * referee's fresh sockets: a new mapping per packet). The relay takes about a
+ * millisecond, well inside a slot at the rates the closed-loop test uses, which is the
+ * referee's "known from the next step".
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,16 +32,22 @@ import readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { NatatlasError } from '../errors.ts';
 import type { Logger } from '../context.ts';
-import type { BiasTable, PortSegment } from '../bias/types.ts';
+import type { BiasTable, PortSegment, PunchPlan, SidePlan } from '../bias/types.ts';
 import { topPorts, UNIFORM_TARGET } from '../evaluate/analytic.ts';
-import { Rng } from '../random.ts';
 import type { LabCarrierDef } from '../lab/carriers.ts';
 import { checkNat, withTopology } from '../lab/index.ts';
-import type { CarrierNet, Topology } from '../lab/topology.ts';
+import { SERVER_IP, type CarrierNet, type Topology } from '../lab/topology.ts';
 import { REPO_ROOT, spawnAgent, sleep } from '../lab/sh.ts';
+import type { GoCommand } from './peer.ts';
 
 export type Strategy = 'naive' | 'biased';
-export type Plan = { kind: 'marginal' } | { kind: 'topk'; k: number };
+/** How the biased strategy aims: the peer's marginal, its top K, or the pair's published plan (A's side in `a`). */
+export type Plan = { kind: 'marginal' } | { kind: 'topk'; k: number } | { kind: 'table'; plan: PunchPlan };
+
+/** Fresh sockets a side opens per trial at most (one per packet slot up to this). */
+export const FRESH_SOCKETS = 4096;
+/** The rendezvous: the lab server's port that answers `G` with the address it saw. */
+const RENDEZVOUS_PORT = 9999;
 
 export const TRIALS_HEADER = 'carrier_a,carrier_b,strategy,trial,outcome,packets';
 const PEER = path.join(REPO_ROOT, 'pipeline/punch/peer.ts');
@@ -48,7 +65,8 @@ export interface PunchOptions {
   budget: number;
   /** Packets per second per side. */
   rate: number;
-  sockets: number;
+  /** Sockets per side for fresh-socket plans (default: one per packet slot, at most FRESH_SOCKETS). */
+  sockets?: number;
   seed: string;
   /** trials CSV to append to (omit: none written). */
   out?: string;
@@ -65,32 +83,26 @@ export interface TrialResult {
   seconds: number;
 }
 
-/** Where to aim at a peer: naive uniform, or the peer's table (marginal / top-K). */
-export function targetDistribution(strategy: Strategy, peerTable: BiasTable | undefined, plan: Plan): readonly PortSegment[] {
-  if (strategy === 'naive') return UNIFORM_TARGET;
+/** Where to aim at a peer without a published plan: naive uniform, or the peer's table (marginal / top-K). */
+export function targetDistribution(strategy: Strategy, peerTable: BiasTable | undefined, plan: Plan): PortSegment[] {
+  if (strategy === 'naive') return [...UNIFORM_TARGET];
   if (!peerTable) throw new NatatlasError('punch: the biased strategy needs the peer carrier\'s bias table');
-  return plan.kind === 'marginal' ? peerTable.marginal : topPorts(peerTable.marginal, plan.k);
+  if (plan.kind === 'table') throw new NatatlasError('punch: plan table aims as the published plan says, not at a target distribution');
+  return plan.kind === 'marginal' ? [...peerTable.marginal] : topPorts(peerTable.marginal, plan.k);
 }
 
-/** n ports drawn from segments (mass picks a segment, then a uniform port in it). */
-export function samplePorts(segs: readonly PortSegment[], n: number, rng: Rng): number[] {
-  const cum: number[] = [];
-  let total = 0;
-  for (const s of segs) cum.push((total += s[2]));
-  const out: number[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = rng.next() * total;
-    let lo = 0;
-    let hi = cum.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cum[mid]! > u) hi = mid;
-      else lo = mid + 1;
-    }
-    const [a, b] = segs[lo]!;
-    out[i] = a + Math.floor(rng.next() * (b - a + 1));
-  }
-  return out;
+/** What A and B each execute for a strategy: the published plan, or independent aims from fresh sockets. */
+export function sidePlans(strategy: Strategy, opts: Pick<PunchOptions, 'plan' | 'biasA' | 'biasB'>): [SidePlan, SidePlan] {
+  if (strategy === 'biased' && opts.plan.kind === 'table') return [opts.plan.plan.a, opts.plan.plan.b];
+  const spray = (segments: PortSegment[]): SidePlan => ({ sockets: 'fresh', report: 'never', aim: { kind: 'segments', segments } });
+  // A aims at B's NAT with B's table; B at A's with A's.
+  return [spray(targetDistribution(strategy, opts.biasB, opts.plan)), spray(targetDistribution(strategy, opts.biasA, opts.plan))];
+}
+
+/** Sockets a side opens for a trial: one for `single`; for `fresh`, --sockets or one per slot (at most FRESH_SOCKETS). */
+export function socketsFor(plan: SidePlan, budget: number, sockets: number | undefined): number {
+  if (plan.sockets === 'single') return 1;
+  return sockets ?? Math.min(budget, FRESH_SOCKETS);
 }
 
 class Peer {
@@ -108,7 +120,7 @@ class Peer {
     this.handlers.push(h);
     return () => (this.handlers = this.handlers.filter((x) => x !== h));
   }
-  waitFor(key: string, id: number, timeoutMs = 30000): Promise<Record<string, number>> {
+  waitFor(key: string, id: number, timeoutMs = 60000): Promise<Record<string, number>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
@@ -125,38 +137,51 @@ class Peer {
   }
 }
 
-async function oneTrial(topo: Topology, a: Peer, b: Peer, netA: CarrierNet, netB: CarrierNet, id: number, targetsA: number[], targetsB: number[], opts: PunchOptions): Promise<{ outcome: 'S' | 'F'; packets: number; seconds: number }> {
+interface TrialSetup {
+  id: number;
+  plans: [SidePlan, SidePlan];
+  /** Seed of this trial's aims (each side draws from its own stream). */
+  seed: string;
+}
+
+async function oneTrial(topo: Topology, a: Peer, b: Peer, netA: CarrierNet, netB: CarrierNet, t: TrialSetup, opts: PunchOptions): Promise<{ outcome: 'S' | 'F'; packets: number; seconds: number }> {
+  const { id, plans } = t;
   topo.flushConntrack(netA);
   topo.flushConntrack(netB);
-  a.send({ cmd: 'prepare', id, sockets: opts.sockets });
-  b.send({ cmd: 'prepare', id, sockets: opts.sockets });
+  a.send({ cmd: 'prepare', id, sockets: socketsFor(plans[0], opts.budget, opts.sockets) });
+  b.send({ cmd: 'prepare', id, sockets: socketsFor(plans[1], opts.budget, opts.sockets) });
   await Promise.all([a.waitFor('prepared', id), b.waitFor('prepared', id)]);
   const started = performance.now();
+  const offs: (() => void)[] = [];
   const result = new Promise<{ outcome: 'S' | 'F'; packets: number }>((resolve) => {
     let exhausted = 0;
     let finished = false;
-    const offs: (() => void)[] = [];
     const done = (r: { outcome: 'S' | 'F'; packets: number }) => {
       if (finished) return;
       finished = true;
-      for (const off of offs) off();
       resolve(r);
     };
-    for (const p of [a, b]) {
+    for (const [p, other] of [[a, b], [b, a]] as const) {
       offs.push(
         p.on((m) => {
+          // The rendezvous told p its mapping: tell the other side, as a rendezvous would.
+          if (m.report === id) other.send({ cmd: 'peer', id, port: m.port, step: m.step });
           if (m.confirmed === id) done({ outcome: 'S', packets: m.sent! });
           if (m.exhausted === id && ++exhausted === 2) {
-            // Give packets in flight a moment to land, then call it.
-            setTimeout(() => done({ outcome: 'F', packets: opts.budget }), 500);
+            // Give packets in flight a moment to land (a hop through two veths and an answer), then call it.
+            setTimeout(() => done({ outcome: 'F', packets: opts.budget }), 250);
           }
         }),
       );
     }
   });
-  a.send({ cmd: 'go', id, peer: netB.publicIp, targets: targetsA, rate: opts.rate });
-  b.send({ cmd: 'go', id, peer: netA.publicIp, targets: targetsB, rate: opts.rate });
+  const go = (plan: SidePlan, peer: CarrierNet, side: string): GoCommand => ({
+    cmd: 'go', id, peer: peer.publicIp, rendezvous: { ip: SERVER_IP, port: RENDEZVOUS_PORT }, plan, seed: `${t.seed}/${side}`, budget: opts.budget, rate: opts.rate,
+  });
+  a.send(go(plans[0], netB, 'a'));
+  b.send(go(plans[1], netA, 'b'));
   const r = await result;
+  for (const off of offs) off();
   const seconds = (performance.now() - started) / 1000;
   a.send({ cmd: 'stop', id });
   b.send({ cmd: 'stop', id });
@@ -167,7 +192,7 @@ async function oneTrial(topo: Topology, a: Peer, b: Peer, netA: CarrierNet, netB
 /** Run trials between two lab NATs; appends to opts.out and returns every trial. */
 export async function punch(opts: PunchOptions): Promise<TrialResult[]> {
   if (opts.carrierA.name === opts.carrierB.name && opts.carrierA !== opts.carrierB) throw new NatatlasError('punch: two different carriers with one name');
-  const rng = new Rng(opts.seed);
+  const plansOf = new Map(opts.strategies.map((s) => [s, sidePlans(s, opts)] as const));
   const results: TrialResult[] = [];
   await withTopology(
     opts.log,
@@ -178,28 +203,22 @@ export async function punch(opts: PunchOptions): Promise<TrialResult[]> {
     },
     async (topo) => {
       const [netA, netB] = topo.carriers as [CarrierNet, CarrierNet];
-      // The rule check needs a server on the public segment.
-      const server = spawnAgent(topo.srvNs, { mode: 'server', ports: [9999, 9999] });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.on('exit', (c) => reject(new NatatlasError(`punch: check server exited (${c})`)));
-          readline.createInterface({ input: server.stdout! }).once('line', () => resolve());
-        });
-        await Promise.all([checkNat(netA, 9999), checkNat(netB, 9999)]);
-      } finally {
-        server.stdin!.end();
-      }
+      // The rule check's server, kept as the rendezvous for the reports.
+      const server = spawnAgent(topo.srvNs, { mode: 'server', ports: [RENDEZVOUS_PORT, RENDEZVOUS_PORT] });
       const a = new Peer(spawnAgent(netA.clientNs, {}, PEER), 'A');
       const b = new Peer(spawnAgent(netB.clientNs, {}, PEER), 'B');
       try {
+        await new Promise<void>((resolve, reject) => {
+          server.on('exit', (c) => reject(new NatatlasError(`punch: rendezvous server exited (${c})`)));
+          readline.createInterface({ input: server.stdout! }).once('line', () => resolve());
+        });
+        await Promise.all([checkNat(netA, RENDEZVOUS_PORT), checkNat(netB, RENDEZVOUS_PORT)]);
         let id = 0;
         for (const strategy of opts.strategies) {
-          // A aims at B's NAT with B's table; B at A's with A's.
-          const towardB = targetDistribution(strategy, opts.biasB, opts.plan);
-          const towardA = targetDistribution(strategy, opts.biasA, opts.plan);
+          const plans = plansOf.get(strategy)!;
           for (let t = 1; t <= opts.trials; t++) {
             id++;
-            const r = await oneTrial(topo, a, b, netA, netB, id, samplePorts(towardB, opts.budget, rng), samplePorts(towardA, opts.budget, rng), opts);
+            const r = await oneTrial(topo, a, b, netA, netB, { id, plans, seed: `${opts.seed}/punch/${strategy}/${t}` }, opts);
             results.push({ carrierA: opts.carrierA.name, carrierB: opts.carrierB.name, strategy, trial: t, ...r });
             opts.log.info(`punch ${strategy} ${t}/${opts.trials}: ${r.outcome} after ${r.packets} packets per side (${r.seconds.toFixed(2)} s)`);
             await sleep(50);
@@ -208,6 +227,7 @@ export async function punch(opts: PunchOptions): Promise<TrialResult[]> {
       } finally {
         a.child.stdin!.end();
         b.child.stdin!.end();
+        server.stdin!.end();
       }
     },
   );

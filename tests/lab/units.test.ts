@@ -5,9 +5,11 @@ import path from 'node:path';
 import { searchTimeout } from '../../pipeline/simulate/timeouts.ts';
 import { searchAsync } from '../../pipeline/lab/search.ts';
 import { labCarrier, LAB_CARRIERS } from '../../pipeline/lab/carriers.ts';
-import { appendTrials, samplePorts, targetDistribution } from '../../pipeline/punch/index.ts';
+import { appendTrials, FRESH_SOCKETS, sidePlans, socketsFor } from '../../pipeline/punch/index.ts';
+import { aimingEngine } from '../../pipeline/punch/aim.ts';
+import { pairPlan } from '../../pipeline/punch/plan.ts';
 import { Rng } from '../../pipeline/random.ts';
-import type { BiasTable } from '../../pipeline/bias/types.ts';
+import type { BiasTable, PunchPlan, SidePlan } from '../../pipeline/bias/types.ts';
 import { classifyNatType } from '../../pipeline/lab/nat-type.ts';
 import type { NatTypeObservation } from '../../pipeline/lab/agent.ts';
 
@@ -34,20 +36,56 @@ test('carrier specs', () => {
   expect(() => labCarrier('x:80-90')).toThrow(/1024-65535/);
 });
 
+/** n aims of a side plan, drawn as the lab's peer draws them. */
+function aims(plan: SidePlan, n: number, rng: Rng): number[] {
+  const e = aimingEngine(plan);
+  return Array.from({ length: n }, (_, k) => e.target(k, rng));
+}
+
 test('targets: naive is uniform over 1024-65535, biased follows the table', () => {
   const rng = new Rng(1);
-  const naive = samplePorts(targetDistribution('naive', undefined, { kind: 'marginal' }), 20000, rng);
-  expect(Math.min(...naive)).toBeGreaterThanOrEqual(1024);
-  expect(Math.max(...naive)).toBeLessThanOrEqual(65535);
   const table = { marginal: [[20000, 20499, 0.9], [20500, 20999, 0.1]] } as unknown as BiasTable;
-  const biased = samplePorts(targetDistribution('biased', table, { kind: 'marginal' }), 20000, rng);
+  const [naive] = sidePlans('naive', { plan: { kind: 'marginal' } });
+  expect(naive).toMatchObject({ sockets: 'fresh', report: 'never' });
+  const nv = aims(naive, 20000, rng);
+  expect(Math.min(...nv)).toBeGreaterThanOrEqual(1024);
+  expect(Math.max(...nv)).toBeLessThanOrEqual(65535);
+  // A aims at B's NAT with B's table.
+  const [towardB, towardA] = sidePlans('biased', { plan: { kind: 'marginal' }, biasA: { marginal: [[40000, 40009, 1]] } as unknown as BiasTable, biasB: table });
+  const biased = aims(towardB, 20000, rng);
   const low = biased.filter((p) => p <= 20499).length / biased.length;
-  expect(low).toBeGreaterThan(0.88);
-  expect(low).toBeLessThan(0.92);
-  const top = samplePorts(targetDistribution('biased', table, { kind: 'topk', k: 100 }), 5000, rng);
+  // 0.9 +- 4.5 standard errors (sqrt(0.09 / 20000) = 0.0021).
+  expect(Math.abs(low - 0.9)).toBeLessThan(0.0095);
+  expect(new Set(aims(towardA, 1000, rng))).toEqual(new Set(Array.from({ length: 10 }, (_, i) => 40000 + i)));
+  const top = aims(sidePlans('biased', { plan: { kind: 'topk', k: 100 }, biasA: table, biasB: table })[0], 5000, rng);
   expect(new Set(top).size).toBeLessThanOrEqual(100);
   expect(Math.min(...top)).toBe(20000);
-  expect(() => targetDistribution('biased', undefined, { kind: 'marginal' })).toThrow(/bias table/);
+  expect(() => sidePlans('biased', { plan: { kind: 'marginal' } })).toThrow(/bias table/);
+});
+
+test('plan table: the published plan, its sides swapped for a pair listed the other way round', () => {
+  const easy: SidePlan = { sockets: 'single', report: 'once', aim: { kind: 'sweep', segments: [[20000, 20999, 1]] } };
+  const hard: SidePlan = { sockets: 'fresh', report: 'never', aim: { kind: 'peer-port' } };
+  const pairs = [{ a: 'masq-narrow', b: 'masq-preserve', plan: { strategy: 'easy-hard', a: hard, b: easy } }];
+  expect(pairPlan(pairs, 'masq-preserve', 'masq-narrow', 'attack.json')).toEqual({ strategy: 'easy-hard', a: easy, b: hard });
+  expect(pairPlan(pairs, 'masq-narrow', 'masq-preserve', 'attack.json')).toBe(pairs[0]!.plan);
+  expect(() => pairPlan(pairs, 'masq-narrow', 'snat-pool', 'attack.json')).toThrow(/attack.json has no pair masq-narrow x snat-pool/);
+  const table: PunchPlan = { strategy: 'easy-hard', a: easy, b: hard };
+  expect(sidePlans('biased', { plan: { kind: 'table', plan: table } })).toEqual([easy, hard]);
+  // One socket for a single-socket side; fresh ones: one per packet slot, capped.
+  expect([socketsFor(easy, 500, undefined), socketsFor(hard, 500, undefined), socketsFor(hard, 10 ** 6, undefined), socketsFor(hard, 500, 64)]).toEqual([1, 500, FRESH_SOCKETS, 64]);
+});
+
+test('the aiming engine: a single socket reports at slot 0 and aims only once the peer\'s port is known', () => {
+  const rng = new Rng(2);
+  const e = aimingEngine({ sockets: 'fresh', report: 'never', aim: { kind: 'peer-port' } });
+  expect([e.isReport(0), e.target(0, rng)]).toEqual([false, -1]);
+  e.peer = { port: 30123, step: 0 };
+  expect(e.target(1, rng)).toBe(30123);
+  const easy = aimingEngine({ sockets: 'single', report: 'once', aim: { kind: 'sweep', segments: [[20000, 20099, 1]] } });
+  expect([easy.isReport(0), easy.isReport(1)]).toEqual([true, false]);
+  // A sweep visits every port of its range once before repeating.
+  expect(new Set(Array.from({ length: 100 }, (_, k) => easy.target(k + 1, rng))).size).toBe(100);
 });
 
 test('appendTrials writes the header once and numbers trials on', () => {

@@ -90,8 +90,11 @@ export class Engine {
     return true;
   }
 
-  /** Where packet k aims, or -1 when the plan needs a report the peer has not made. */
-  private target(k: number, rng: Rng): number {
+  /**
+   * Where packet k aims, or -1 when the plan needs a report the peer has not made. Public
+   * so the lab's punch peer (pipeline/punch/peer.ts) aims exactly as the referee's engine.
+   */
+  target(k: number, rng: Rng): number {
     const aim = this.aim;
     switch (aim.kind) {
       case 'segments':
