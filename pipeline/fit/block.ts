@@ -12,6 +12,9 @@ export interface BlockSizeScore {
   size: number;
   pSame: number;
   logLik: number;
+  /** Consecutive pairs of a run, and how many of them stay in one block. */
+  pairs: number;
+  same: number;
 }
 
 export interface BlockFit {
@@ -26,6 +29,11 @@ export interface BlockFit {
   min: number;
   max: number;
   logLik: number;
+  /**
+   * How far above chance consecutive allocations share a block, in standard errors: a
+   * NAT drawing uniformly over R ports stays in an s-port block with probability s/R.
+   */
+  clusteringZ: number;
   /** Parameters: block size, q, min, max. */
   k: number;
   sizes: BlockSizeScore[];
@@ -41,7 +49,7 @@ function scoreSize(a: Allocations, size: number, rangeSize: number): BlockSizeSc
     if (Math.floor(a.port[p]! / size) === Math.floor(a.port[c]! / size)) same += 1;
   });
   const q = pairs === 0 ? 0 : same / pairs;
-  return { size, pSame: q, logLik: blockLogLik(a, size, q, rangeSize) };
+  return { size, pSame: q, logLik: blockLogLik(a, size, q, rangeSize), pairs, same };
 }
 
 /** log P(allocation i | the one before it in its run) under a block model. */
@@ -88,8 +96,10 @@ export function fitBlock(a: Allocations, range: [number, number], lossRate: numb
   const observed = visits.length > 0 ? visits.reduce((s, v) => s + v, 0) / visits.length : a.n / Math.max(1, blocks.size);
   // Lost packets were allocated too; the capture saw only (1 - loss) of each visit.
   const perBlock = observed / Math.max(1e-9, 1 - lossRate);
+  const chance = size / (max - min + 1);
+  const clusteringZ = best.pairs === 0 ? 0 : (best.same - best.pairs * chance) / Math.sqrt(best.pairs * chance * (1 - chance) || 1e-12);
   return {
     blockSize: size, pSameBlock: best.pSame, perBlock, visits: visits.length, blocksSeen: blocks.size, min, max,
-    logLik: best.logLik, k: 4, sizes,
+    logLik: best.logLik, clusteringZ, k: 4, sizes,
   };
 }

@@ -132,7 +132,9 @@ export function fitFamilies(a: Allocations, lossRate: number): FamilyFits {
   const trainers = new Map<AllocationFamily, Trainer>(Object.entries(TRAINERS) as [AllocationFamily, Trainer][]);
 
   const block = fitBlock(a, [u.min, u.max], lossRate);
-  if (block) {
+  // Nine block sizes are tried, and a uniform NAT's allocations share a block by chance
+  // (s/R of the time): without clustering far beyond that there are no blocks to aim at.
+  if (block && block.clusteringZ >= BLOCK_MIN_Z) {
     scored.push(score('block', { blockSize: block.blockSize, min: block.min, max: block.max, perBlock: block.perBlock }, block.logLik, block.k, ports, uniformOn(block.min, block.max)));
     trainers.set('block', (t) => {
       const f = fitBlock(t, trainedRange(t), lossRate);
@@ -179,6 +181,9 @@ const INDEPENDENT: readonly AllocationFamily[] = ['uniform', 'beta', 'empirical'
 function lowestBic(scored: ScoredFamily[]): ScoredFamily {
   return scored.reduce((x, y) => (y.candidate.bic < x.candidate.bic ? y : x));
 }
+
+/** Consecutive allocations must share a block this many standard errors above chance for the block family to be a candidate. */
+export const BLOCK_MIN_Z = 4;
 
 /** A family must predict held-out runs better than a simpler one by this many standard errors to be preferred. */
 export const HELDOUT_Z = 2;
