@@ -2,7 +2,7 @@ import os from 'node:os';
 
 // ESM TypeScript through @swc/jest: the fastest transform measured here (DESIGN.md).
 export default {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/tests/helpers/environment.js',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],

@@ -85,8 +85,15 @@ export function packetsFor(success: (k: number) => number, p: number, limit = 10
 }
 
 export function costsAt(success: (k: number) => number, limit?: number): MaybeCosts {
+  // The four searches probe the same k's (the limit, the powers of two): each is computed once.
+  const seen = new Map<number, number>();
+  const once = (k: number) => {
+    let v = seen.get(k);
+    if (v === undefined) seen.set(k, (v = success(k)));
+    return v;
+  };
   const out = {} as MaybeCosts;
-  LEVELS.forEach((p, i) => (out[LEVEL_KEYS[i]!] = packetsFor(success, p, limit)));
+  LEVELS.forEach((p, i) => (out[LEVEL_KEYS[i]!] = packetsFor(once, p, limit)));
   return out;
 }
 
@@ -148,28 +155,42 @@ export interface Direction {
  * at B (`ab`: B's allocation, A's targeting) and B at A (`ba`).
  */
 export function biasedProbability(ab: Direction, ba: Direction, k: number): number {
+  return biasedSuccess(ab, ba)(k);
+}
+
+/** Ports of one side as atoms where both of its distributions are positive (the only cells that can match). */
+function liveAtoms(t: Atoms, q: Atoms): { width: Float64Array; t: Float64Array; q: Float64Array } {
+  const keep: number[] = [];
+  for (let i = 0; i < t.from.length; i++) if (t.perPort[i] !== 0 && q.perPort[i] !== 0) keep.push(i);
+  const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]!);
+  return { width: pick(t.width), t: pick(t.perPort), q: pick(q.perPort) };
+}
+
+/**
+ * biasedProbability as a function of k: the atoms do not depend on k, so a search over k
+ * (costsAt) cuts the ports into atoms once instead of at every probe.
+ */
+export function biasedSuccess(ab: Direction, ba: Direction): (k: number) => number {
   // Ports y (B's external ports): t_A(y) and q_B(y); ports x (A's): t_B(x) and q_A(x).
   const cutsY = [...boundaries(ab.allocation), ...boundaries(ab.targeting)];
   const cutsX = [...boundaries(ba.allocation), ...boundaries(ba.targeting)];
-  const tA = atomsOf(ab.targeting, cutsY);
-  const qB = atomsOf(ab.allocation, cutsY);
-  const tB = atomsOf(ba.targeting, cutsX);
-  const qA = atomsOf(ba.allocation, cutsX);
-  let logFail = 0;
-  for (let i = 0; i < qA.from.length; i++) {
-    const qa = qA.perPort[i]!;
-    const tb = tB.perPort[i]!;
-    if (qa === 0 || tb === 0) continue;
-    for (let j = 0; j < qB.from.length; j++) {
-      const ta = tA.perPort[j]!;
-      const qb = qB.perPort[j]!;
-      if (ta === 0 || qb === 0) continue;
-      const pa = -expm1(-k * qa * ta);
-      const pb = -expm1(-k * qb * tb);
-      logFail += qA.width[i]! * tA.width[j]! * log1p(-pa * pb);
+  const y = liveAtoms(atomsOf(ab.targeting, cutsY), atomsOf(ab.allocation, cutsY));
+  const x = liveAtoms(atomsOf(ba.targeting, cutsX), atomsOf(ba.allocation, cutsX));
+  return (k) => {
+    let logFail = 0;
+    for (let i = 0; i < x.q.length; i++) {
+      const qa = x.q[i]!;
+      const tb = x.t[i]!;
+      for (let j = 0; j < y.t.length; j++) {
+        const ta = y.t[j]!;
+        const qb = y.q[j]!;
+        const pa = -expm1(-k * qa * ta);
+        const pb = -expm1(-k * qb * tb);
+        logFail += x.width[i]! * y.width[j]! * log1p(-pa * pb);
+      }
     }
-  }
-  return -expm1(logFail);
+    return -expm1(logFail);
+  };
 }
 
 /** The largest single-port probability of a distribution. */

@@ -16,7 +16,7 @@
  */
 import type { Conditional, MappingBehavior, PortSegment } from '../bias/types.ts';
 import {
-  LEVELS, LEVEL_KEYS, biasedProbability, easyHardProbability, hardHardProbability, costsAt, naiveCosts, packetsBound, roundFailure, roundsPackets, topPorts,
+  LEVELS, LEVEL_KEYS, biasedSuccess, easyHardProbability, hardHardProbability, costsAt, naiveCosts, packetsBound, roundFailure, roundsPackets, topPorts,
   type Costs, type LevelKey, type MaybeCosts,
 } from './analytic.ts';
 
@@ -96,8 +96,8 @@ export function evaluatePair(a: PeerModel, b: PeerModel): PairEvaluation {
   const easy = a.behavior === 'endpoint-independent' || b.behavior === 'endpoint-independent';
   const naiveCost = easy ? naive().easyHard : naive().hardHard;
   const candidates: Plan[] = [];
-  const aimed = (tA: readonly PortSegment[], tB: readonly PortSegment[]) => (k: number) =>
-    biasedProbability({ allocation: b.marginal, targeting: tA }, { allocation: a.marginal, targeting: tB }, k);
+  const aimed = (tA: readonly PortSegment[], tB: readonly PortSegment[]) =>
+    biasedSuccess({ allocation: b.marginal, targeting: tA }, { allocation: a.marginal, targeting: tB });
   candidates.push(plan('marginal', {}, aimed(b.marginal, a.marginal)));
   const gridA = topKGrid(b.marginal);
   const gridB = topKGrid(a.marginal);

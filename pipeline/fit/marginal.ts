@@ -41,14 +41,16 @@ function mergeLoss(a: Segment, b: Segment): number {
 /** Drop empty bins, merge the closest adjacent pairs down to `maxSegments`, normalise and round. */
 export function compactSegments(bins: Segment[], maxSegments = MAX_SEGMENTS): Segment[] {
   const segs: Segment[] = bins.filter((s) => s[2] > 0).map((s) => [s[0], s[1], s[2]]);
+  // loss[i]: what merging segs[i] and segs[i + 1] loses (Infinity: not adjacent). A merge
+  // changes only its two neighbours' losses, so the rest are kept, not recomputed.
+  const pairLoss = (i: number) => (segs[i]![1] + 1 === segs[i + 1]![0] ? mergeLoss(segs[i]!, segs[i + 1]!) : Infinity);
+  const loss = Array.from({ length: Math.max(0, segs.length - 1) }, (_, i) => pairLoss(i));
   for (;;) {
     let best = -1;
     let bestLoss = Infinity;
-    for (let i = 0; i + 1 < segs.length; i++) {
-      if (segs[i]![1] + 1 !== segs[i + 1]![0]) continue;
-      const loss = mergeLoss(segs[i]!, segs[i + 1]!);
-      if (loss < bestLoss) {
-        bestLoss = loss;
+    for (let i = 0; i < loss.length; i++) {
+      if (loss[i]! < bestLoss) {
+        bestLoss = loss[i]!;
         best = i;
       }
     }
@@ -57,6 +59,9 @@ export function compactSegments(bins: Segment[], maxSegments = MAX_SEGMENTS): Se
     const a = segs[best]!;
     const b = segs[best + 1]!;
     segs.splice(best, 2, [a[0], b[1], a[2] + b[2]]);
+    loss.splice(best, 1);
+    if (best > 0) loss[best - 1] = pairLoss(best - 1);
+    if (best < loss.length) loss[best] = pairLoss(best);
   }
   return normalise(segs);
 }

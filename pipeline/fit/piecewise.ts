@@ -51,28 +51,30 @@ export function fitPiecewise(xs: Numbers, bin = PIECEWISE_BIN, maxPieces = MAX_P
     return c > 0 ? c * Math.log(c / (n * (cumWidth[j]! - cumWidth[i]!))) : 0;
   };
   const S = Math.min(maxPieces, cells);
-  // best[s][j]: best log-likelihood of cells [0, j) in s pieces; from[s][j]: where the last piece starts.
+  // best[s - 1][j]: best log-likelihood of cells [0, j) in s pieces; from[s - 1][j]: where the last piece starts.
   const best: Float64Array[] = [];
   const from: Int32Array[] = [];
   for (let s = 1; s <= S; s++) {
-    const b = new Float64Array(cells + 1).fill(-Infinity);
-    const f = new Int32Array(cells + 1);
-    for (let j = s; j <= cells; j++) {
-      if (s === 1) {
-        b[j] = piece(0, j);
-        continue;
-      }
+    best.push(new Float64Array(cells + 1).fill(-Infinity));
+    from.push(new Int32Array(cells + 1));
+  }
+  // Column by column, so each piece's log-likelihood is computed once for every number of pieces.
+  const endingAt = new Float64Array(cells);
+  for (let j = 1; j <= cells; j++) {
+    for (let i = 0; i < j; i++) endingAt[i] = piece(i, j);
+    best[0]![j] = endingAt[0]!;
+    for (let s = 2; s <= Math.min(S, j); s++) {
       const prev = best[s - 2]!;
+      const b = best[s - 1]!;
+      const f = from[s - 1]!;
       for (let i = s - 1; i < j; i++) {
-        const v = prev[i]! + piece(i, j);
+        const v = prev[i]! + endingAt[i]!;
         if (v > b[j]!) {
           b[j] = v;
           f[j] = i;
         }
       }
     }
-    best.push(b);
-    from.push(f);
   }
   const bicByPieces = best.map((b, s) => piecewiseK(s + 1) * Math.log(n) - 2 * b[cells]!);
   let s = 0;
