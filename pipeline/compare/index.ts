@@ -12,7 +12,7 @@ import { NatatlasError } from '../errors.ts';
 import { replaceDir } from '../io/atomic.ts';
 import { csvRow } from '../io/csv.ts';
 import { CampaignData, MissingInput } from '../report/data/campaign.ts';
-import type { AttackReport } from '../stages/evaluate.ts';
+import type { AttackReport } from '../contracts/attack.ts';
 import { fileStem } from '../report/names.ts';
 import { roundTo } from '../report/format.ts';
 import { compareCarrier, type CarrierComparison } from './carrier.ts';
@@ -81,7 +81,7 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
   }
   const [da, db] = [new CampaignData(ctx(opts.a)), new CampaignData(ctx(opts.b))];
   for (const d of [da, db]) {
-    if (!d.has('fit')) throw new NatatlasError(`campaign ${d.campaign}: the fit stage has not run yet (${d.label('fit')} is missing): run \`natatlas run --campaign ${d.campaign}\``);
+    if (!d.stageRan('fit')) throw new NatatlasError(`campaign ${d.campaign}: the fit stage has not run yet (${d.label('fit')} is missing): run \`natatlas run --campaign ${d.campaign}\``);
   }
   const notes: string[] = [];
   const [attackA, attackB] = [attackOf(da, notes), attackOf(db, notes)];
@@ -96,7 +96,7 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
     const [fa, fb] = [da.fit(carrier), db.fit(carrier)];
     const { kind, blockSize } = sampleKind(fa, fb);
     const [sa, sb] = [testSample(await allocationsFor(ctx(opts.a), fa), kind, blockSize), testSample(await allocationsFor(ctx(opts.b), fb), kind, blockSize)];
-    await Promise.all([da.noteRead(`joined/${carrier}.csv`), db.noteRead(`joined/${carrier}.csv`)]);
+    await Promise.all([da.noteJoined(carrier), db.noteJoined(carrier)]);
     const c = compareCarrier(fa, fb, { kind, a: sa.values, b: sb.values }, attackA, attackB);
     carriers.push(c);
     log.info(`compare ${opts.a} vs ${opts.b}: ${c.line}`);

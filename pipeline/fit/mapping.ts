@@ -5,9 +5,9 @@
  * endpoint-dependent. A local port drawn again in a later run says nothing (its mapping
  * expired), so only pairs inside the window count (DESIGN.md).
  */
+import type { MappingBehavior } from '../bias/types.ts';
 import type { Observations } from './observations.ts';
 
-export type MappingBehavior = 'endpoint-independent' | 'endpoint-dependent' | 'unknown';
 
 export interface MappingEvidence {
   /** Pairs of sends from one local port to two server ports inside the window. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { hardHardProbability, NAIVE_PORTS } from '../../pipeline/evaluate/analytic.ts';
 import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
-import type { SuccessMatrix } from '../../pipeline/evaluate/trials.ts';
+import type { SuccessMatrix } from '../../pipeline/contracts/matrix.ts';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
 import { FAST_RUN, recordingLogger, tempProject } from '../helpers/tmp.ts';
 
