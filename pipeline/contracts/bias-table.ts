@@ -65,7 +65,7 @@ export const BIAS_TABLES = {
     try {
       return { value: parseBiasTable(text, label), sha256: sha256Text(text) };
     } catch (e) {
-      if (e instanceof BiasTableError) throw new InputError(label, e.line, `${e.reason}; rerun \`natatlas bias\``);
+      if (e instanceof BiasTableError) throw new InputError(label, e.line, e.reason);
       throw e;
     }
   },
