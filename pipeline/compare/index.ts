@@ -12,6 +12,8 @@ import { NatatlasError } from '../errors.ts';
 import { replaceDir } from '../io/atomic.ts';
 import { csvRow } from '../io/csv.ts';
 import { CampaignData, MissingInput } from '../report/data/campaign.ts';
+import { MANIFEST } from '../contracts/manifest.ts';
+import { shownRel } from '../contracts/json.ts';
 import type { AttackReport } from '../contracts/attack.ts';
 import { fileStem } from '../report/names.ts';
 import { roundTo } from '../report/format.ts';
@@ -77,7 +79,7 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
   if (opts.a === opts.b) throw new NatatlasError(`compare needs two different campaigns, got ${opts.a} twice`);
   const ctx = (campaign: string): StageContext => ({ campaign, paths: opts.paths, log });
   for (const c of [opts.a, opts.b]) {
-    if (!fs.existsSync(path.join(opts.paths.derived, c))) throw new NatatlasError(`campaign ${c}: no derived data under ${path.join(opts.paths.derived, c)}: run \`natatlas run --campaign ${c}\` first`);
+    if (!MANIFEST.exists(ctx(c))) throw new NatatlasError(`campaign ${c}: no derived data under ${shownRel(ctx(c), '')} (no ${MANIFEST.pattern}): run \`natatlas run --campaign ${c}\` first`);
   }
   const [da, db] = [new CampaignData(ctx(opts.a)), new CampaignData(ctx(opts.b))];
   for (const d of [da, db]) {

@@ -46,9 +46,9 @@ export function readExportInput(derived: string, campaign: string): ExportInput 
     }
     const stem = e.file.slice(0, -'.json'.length);
     const file = shownRel(ctx, `bias/${e.file}`);
-    if (!BIAS_TABLES.exists(ctx, stem)) throw new InputError(file, undefined, 'listed in bias/index.json but missing: rerun the bias stage');
+    if (!BIAS_TABLES.exists(ctx, stem)) throw new InputError(file, undefined, `listed in ${BIAS_INDEX.pattern} but missing: rerun the bias stage`);
     const { value: table, sha256 } = BIAS_TABLES.readHashed(ctx, stem);
-    if (sha256 !== e.sha256) throw new InputError(file, undefined, `sha256 ${sha256} differs from bias/index.json's ${e.sha256}: the table changed after the bias stage wrote it; rerun it`);
+    if (sha256 !== e.sha256) throw new InputError(file, undefined, `sha256 ${sha256} differs from ${BIAS_INDEX.pattern}'s ${e.sha256}: the table changed after the bias stage wrote it; rerun it`);
     if (table.carrier !== e.carrier) throw new InputError(file, undefined, `its carrier ${JSON.stringify(table.carrier)} is not the index's ${JSON.stringify(e.carrier)}`);
     return { name: e.carrier, file: e.file, sha256, table };
   });
