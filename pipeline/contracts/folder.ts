@@ -33,7 +33,7 @@ export class OutputFolder {
 
   /** `dir/<rel>`, refusing a contract that belongs to another folder. */
   file(owner: FolderName, rel: string): string {
-    if (owner !== this.name) throw new Error(`a ${owner}/ file cannot be written into the ${this.name}/ folder`);
+    if (owner !== this.name) throw new Error(`a file of ${owner}/ cannot be written into the ${this.name}/ folder`);
     return path.join(this.dir, ...rel.split('/'));
   }
 }

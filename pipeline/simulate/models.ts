@@ -10,7 +10,7 @@
 import { NatatlasError } from '../errors.ts';
 import type { Rng } from '../random.ts';
 
-/** The seed paper's scipy fit of VodafoneNL's external ports (DESIGN.md). */
+/** The seed paper's scipy fit of VodafoneNL's external ports (docs/design.md). */
 export const SEED_BETA = {
   alpha: 2.241976448936059,
   beta: 5.0077200261695065,

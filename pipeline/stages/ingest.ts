@@ -1,5 +1,5 @@
 /**
- * ingest: stream every raw file of a campaign, validate each row against DESIGN.md's
+ * ingest: stream every raw file of a campaign, validate each row against docs/design.md's
  * formats, write normalized copies under `derived/<campaign>/ingest/`, malformed rows
  * to `derived/<campaign>/rejects.csv`, and a manifest with every file's sha256 and
  * counts. Every line of every file lands in exactly one count: header, blank, data

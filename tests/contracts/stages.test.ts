@@ -12,14 +12,15 @@ import { STAGES, stageDiagram } from '../../pipeline/stages/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The lines between `diagram:begin` and `diagram:end` in a file, comment markers and indentation removed. */
+/** The lines between `diagram:begin` and `diagram:end` in a file, without the comment's margin. */
 function diagramIn(file: string): string[] {
   const lines = fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n');
   const begin = lines.findIndex((l) => l.includes('diagram:begin'));
   const end = lines.findIndex((l) => l.includes('diagram:end'));
   expect(begin).toBeGreaterThanOrEqual(0);
   expect(end).toBeGreaterThan(begin);
-  const body = lines.slice(begin + 1, end).map((l) => l.replace(/^\s*\*? {0,3}/, '').replace(/^ {2}/, ''));
+  // run.ts indents the diagram inside its comment (` *   `); docs/design.md does not.
+  const body = lines.slice(begin + 1, end).map((l) => l.replace(/^ \* {3}/, ''));
   return body.filter((l) => l.trim().length > 0 && !l.startsWith('```'));
 }
 

@@ -14,7 +14,7 @@ import { FAST_RUN, recordingLogger, tempProject } from '../helpers/tmp.ts';
 
 const { log1p, expm1 } = Math;
 
-/** 1 - C(S-a, b) / C(S, b), exactly, in BigInt: the birthday formula of DESIGN.md. */
+/** 1 - C(S-a, b) / C(S, b), exactly, in BigInt: the birthday formula of docs/design.md. */
 function exactHardHard(a: number, b: number, n: number): number {
   const S = BigInt(n * n);
   let num = 1n;
