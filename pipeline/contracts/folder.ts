@@ -48,6 +48,11 @@ export function filesUnder(ctx: StageContext, rel: string): string[] {
   return listFiles(derivedFile(ctx, rel)).filter((f) => path.basename(f) !== OUTPUT_MARKER);
 }
 
+/** The contract fields of a file at a fixed place, `derived/<campaign>/<rel>`. */
+export function fixedFile(name: string, rel: string, writtenBy: StageName): Contract {
+  return { name, pattern: rel, writtenBy, files: (ctx) => filesUnder(ctx, rel) };
+}
+
 /** Whether `derived/<campaign>/<folder>/` exists (its stage has run). */
 export function folderExists(ctx: StageContext, folder: FolderName): boolean {
   return fs.existsSync(derivedPath(ctx, folder));

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { csvField, csvRow } from '../io/csv.ts';
 import { stableStringify } from '../io/json.ts';
 import type { FileNames } from '../io/names.ts';
-import { derivedFile, filesUnder, type Contract, type OutputFolder } from './folder.ts';
+import { derivedFile, filesUnder, fixedFile, type Contract, type OutputFolder } from './folder.ts';
 import { shownRel } from './json.ts';
 import { intField, numField, oneOf, readTable, RowWriter, type At } from './rows.ts';
 
@@ -137,6 +137,12 @@ class CarrierRows<Row> implements Contract {
   }
 }
 
+const STATUS = ['S', 'F'] as const;
+const SERVER_KINDS = ['packet', 'end-marker'] as const;
+const PROBE_KINDS = ['wait', 'idle'] as const;
+const BITS = ['0', '1'] as const;
+const STRATEGIES = ['naive', 'biased'] as const;
+
 let lastRun = '';
 let lastRunField = '';
 /** A run's CSV field, cached: consecutive rows share their run. */
@@ -158,7 +164,7 @@ export const CLIENT_ROWS = new CarrierRows<ClientRow>(
     r.time = numField(f, 3, 'time', at);
     r.localPort = intField(f, 4, 'local_port', at, 0, 65535);
     r.destPort = intField(f, 5, 'dest_port', at, 0, 65535);
-    r.status = oneOf(f, 6, 'status', at, ['S', 'F']);
+    r.status = oneOf(f, 6, 'status', at, STATUS);
     r.extra = decodeExtra(f[7] ?? '');
   },
   () => ({ run: '', line: 0, uuid: '', time: 0, localPort: 0, destPort: 0, status: 'S', extra: null }),
@@ -170,7 +176,7 @@ export const SERVER_ROWS = new CarrierRows<ServerRow>(
   (f, at, r) => {
     r.run = f[0]!;
     r.line = intField(f, 1, 'line', at, 1);
-    r.kind = oneOf(f, 2, 'kind', at, ['packet', 'end-marker']);
+    r.kind = oneOf(f, 2, 'kind', at, SERVER_KINDS);
     r.uuid = f[3]!;
     r.time = numField(f, 4, 'time', at);
     r.externalPort = intField(f, 5, 'external_port', at, 0, 65535);
@@ -187,9 +193,9 @@ export const TIMEOUT_ROWS = new CarrierRows<TimeoutRow>(
     r.file = f[0]!;
     r.line = intField(f, 1, 'line', at, 1);
     r.probeId = f[2]!;
-    r.kind = oneOf(f, 3, 'kind', at, ['wait', 'idle']);
+    r.kind = oneOf(f, 3, 'kind', at, PROBE_KINDS);
     r.delayS = numField(f, 4, 'delay_s', at);
-    r.replied = oneOf(f, 5, 'replied', at, ['0', '1']) === '1';
+    r.replied = oneOf(f, 5, 'replied', at, BITS) === '1';
   },
   () => ({ file: '', line: 0, probeId: '', kind: 'wait', delayS: 0, replied: false }),
 );
@@ -198,10 +204,7 @@ const TRIALS_REL = 'ingest/trials.csv';
 
 /** The campaign's trials, `ingest/trials.csv` (absent when the campaign has no trials files). */
 export const TRIAL_ROWS = {
-  name: 'trials',
-  pattern: TRIALS_REL,
-  writtenBy: 'ingest',
-  files: (ctx: StageContext): string[] => filesUnder(ctx, TRIALS_REL),
+  ...fixedFile('trials', TRIALS_REL, 'ingest'),
 
   open(out: OutputFolder): RowWriter<TrialRow> {
     return new RowWriter(out.file('ingest', 'trials.csv'), TRIAL_COLUMNS, (r) => `${csvRow([r.file, r.line, r.a, r.b, r.strategy, r.trial, r.outcome, r.packets ?? ''])}\n`);
@@ -213,8 +216,8 @@ export const TRIAL_ROWS = {
     if (!fs.existsSync(derivedFile(ctx, TRIALS_REL))) return rows;
     await readTable(derivedFile(ctx, TRIALS_REL), { label: shownRel(ctx, TRIALS_REL), writtenBy: 'ingest' }, TRIAL_COLUMNS, (f, at) => {
       rows.push({
-        file: f[0]!, line: intField(f, 1, 'line', at, 1), a: f[2]!, b: f[3]!, strategy: oneOf(f, 4, 'strategy', at, ['naive', 'biased']),
-        trial: intField(f, 5, 'trial', at), outcome: oneOf(f, 6, 'outcome', at, ['S', 'F']), packets: f[7] ? intField(f, 7, 'packets', at) : null,
+        file: f[0]!, line: intField(f, 1, 'line', at, 1), a: f[2]!, b: f[3]!, strategy: oneOf(f, 4, 'strategy', at, STRATEGIES),
+        trial: intField(f, 5, 'trial', at), outcome: oneOf(f, 6, 'outcome', at, STATUS), packets: f[7] ? intField(f, 7, 'packets', at) : null,
       });
     });
     return rows;

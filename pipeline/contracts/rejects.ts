@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { StageContext } from '../context.ts';
 import { csvRow } from '../io/csv.ts';
 import { sha256File } from '../io/hash.ts';
-import { derivedFile, filesUnder, type Contract } from './folder.ts';
+import { derivedFile, fixedFile, type Contract } from './folder.ts';
 import { shownRel } from './json.ts';
 import { intField, readTable, RowWriter } from './rows.ts';
 
@@ -25,10 +25,7 @@ export interface RejectRow {
 const REL = 'rejects.csv';
 
 export const REJECTS = {
-  name: 'rejects',
-  pattern: REL,
-  writtenBy: 'ingest',
-  files: (ctx: StageContext): string[] => filesUnder(ctx, REL),
+  ...fixedFile('rejects', REL, 'ingest'),
 
   /** The campaign's rejects file, written in place atomically (it sits beside the stage folders, not in one). */
   open(ctx: StageContext): { writer: RowWriter<RejectRow>; file: string } {
