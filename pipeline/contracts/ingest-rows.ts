@@ -18,7 +18,7 @@ import { stableStringify } from '../io/json.ts';
 import type { FileNames } from '../io/names.ts';
 import { derivedFile, filesUnder, fixedFile, type Contract, type OutputFolder } from './folder.ts';
 import { shownRel } from './json.ts';
-import { intField, numField, oneOf, readTable, RowWriter, type At } from './rows.ts';
+import { FormattedRowWriter, intField, numField, oneOf, readTable, RowWriter, type At } from './rows.ts';
 
 export const CLIENT_COLUMNS = ['run', 'line', 'uuid', 'time', 'local_port', 'dest_port', 'status', 'extra'] as const;
 export const SERVER_COLUMNS = ['run', 'line', 'kind', 'uuid', 'time', 'external_port', 'server_port', 'extra'] as const;
@@ -98,7 +98,7 @@ class CarrierRows<Row> implements Contract {
     readonly name: string,
     readonly fileName: string,
     private readonly columns: readonly string[],
-    private readonly format: (row: Row) => string,
+    private readonly writer: (file: string, columns: readonly string[]) => RowWriter<Row>,
     private readonly parse: (f: string[], at: At, row: Row) => void,
     private readonly blank: () => Row,
   ) {
@@ -123,7 +123,7 @@ class CarrierRows<Row> implements Contract {
   }
 
   open(out: OutputFolder, stem: string): RowWriter<Row> {
-    return new RowWriter(out.file('ingest', this.rel(stem).slice('ingest/'.length)), this.columns, this.format);
+    return this.writer(out.file('ingest', this.rel(stem).slice('ingest/'.length)), this.columns);
   }
 
   /** Stream the carrier's rows in file order; `row` is one object reused for every row. */
@@ -154,9 +154,21 @@ function runField(run: string): string {
   return lastRunField;
 }
 
+class ClientRowWriter extends RowWriter<ClientRow> {
+  write(r: ClientRow): void {
+    this.out.write(`${runField(r.run)},${r.line},${r.uuid},${r.time},${r.localPort},${r.destPort},${r.status},${extraField(r.extra)}\n`);
+  }
+}
+
+class ServerRowWriter extends RowWriter<ServerRow> {
+  write(r: ServerRow): void {
+    this.out.write(`${runField(r.run)},${r.line},${r.kind},${r.uuid},${r.time},${r.externalPort},${r.serverPort},${extraField(r.extra)}\n`);
+  }
+}
+
 export const CLIENT_ROWS = new CarrierRows<ClientRow>(
   'client rows', 'client.csv', CLIENT_COLUMNS,
-  (r) => `${runField(r.run)},${r.line},${r.uuid},${r.time},${r.localPort},${r.destPort},${r.status},${extraField(r.extra)}\n`,
+  (file, columns) => new ClientRowWriter(file, columns),
   (f, at, r) => {
     r.run = f[0]!;
     r.line = intField(f, 1, 'line', at, 1);
@@ -172,7 +184,7 @@ export const CLIENT_ROWS = new CarrierRows<ClientRow>(
 
 export const SERVER_ROWS = new CarrierRows<ServerRow>(
   'server rows', 'server.csv', SERVER_COLUMNS,
-  (r) => `${runField(r.run)},${r.line},${r.kind},${r.uuid},${r.time},${r.externalPort},${r.serverPort},${extraField(r.extra)}\n`,
+  (file, columns) => new ServerRowWriter(file, columns),
   (f, at, r) => {
     r.run = f[0]!;
     r.line = intField(f, 1, 'line', at, 1);
@@ -188,7 +200,7 @@ export const SERVER_ROWS = new CarrierRows<ServerRow>(
 
 export const TIMEOUT_ROWS = new CarrierRows<TimeoutRow>(
   'timeout probes', 'timeouts.csv', TIMEOUT_COLUMNS,
-  (r) => `${csvRow([r.file, r.line, r.probeId, r.kind, r.delayS, r.replied ? 1 : 0])}\n`,
+  (file, columns) => new FormattedRowWriter<TimeoutRow>(file, columns, (r) => `${csvRow([r.file, r.line, r.probeId, r.kind, r.delayS, r.replied ? 1 : 0])}\n`),
   (f, at, r) => {
     r.file = f[0]!;
     r.line = intField(f, 1, 'line', at, 1);
@@ -207,7 +219,7 @@ export const TRIAL_ROWS = {
   ...fixedFile('trials', TRIALS_REL, 'ingest'),
 
   open(out: OutputFolder): RowWriter<TrialRow> {
-    return new RowWriter(out.file('ingest', 'trials.csv'), TRIAL_COLUMNS, (r) => `${csvRow([r.file, r.line, r.a, r.b, r.strategy, r.trial, r.outcome, r.packets ?? ''])}\n`);
+    return new FormattedRowWriter<TrialRow>(out.file('ingest', 'trials.csv'), TRIAL_COLUMNS, (r) => `${csvRow([r.file, r.line, r.a, r.b, r.strategy, r.trial, r.outcome, r.packets ?? ''])}\n`);
   },
 
   /** Every trial row (a campaign has thousands at most), or none without a trials file. */

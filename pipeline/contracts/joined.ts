@@ -51,6 +51,22 @@ export function joinedExtraColumns(clientExtra: readonly string[], serverExtra: 
 
 const rel = (stem: string) => `joined/${stem}.csv`;
 
+class JoinedRowWriter extends RowWriter<JoinedRow> {
+  // Consecutive rows share their run: quote its name once per run, not per row.
+  private run = '';
+  private runField = '';
+
+  write(r: JoinedRow): void {
+    if (r.run !== this.run) {
+      this.run = r.run;
+      this.runField = csvField(r.run);
+    }
+    let line = `${r.uuid},${this.runField},${r.sendSeq},${r.sendTime},${r.recvTime},${r.localPort},${r.destPort},${r.externalPort},${r.serverPort}`;
+    for (const e of r.extras) line += `,${csvField(e)}`;
+    this.out.write(`${line}\n`);
+  }
+}
+
 export const JOINED = {
   name: 'joined rows',
   pattern: 'joined/<carrier>.csv',
@@ -69,19 +85,7 @@ export const JOINED = {
 
   /** A writer for one carrier; `extraColumns` from joinedExtraColumns, each row's `extras` in that order. */
   open(out: OutputFolder, stem: string, extraColumns: readonly string[]): RowWriter<JoinedRow> {
-    const header = [...JOIN_COLUMNS, ...extraColumns];
-    // Consecutive rows share their run: quote its name once per run, not per row.
-    let run = '';
-    let runField = '';
-    return new RowWriter<JoinedRow>(out.file('joined', `${stem}.csv`), header, (r) => {
-      if (r.run !== run) {
-        run = r.run;
-        runField = csvField(run);
-      }
-      let line = `${r.uuid},${runField},${r.sendSeq},${r.sendTime},${r.recvTime},${r.localPort},${r.destPort},${r.externalPort},${r.serverPort}`;
-      for (const e of r.extras) line += `,${csvField(e)}`;
-      return `${line}\n`;
-    });
+    return new JoinedRowWriter(out.file('joined', `${stem}.csv`), [...JOIN_COLUMNS, ...extraColumns]);
   },
 
   /**

@@ -8,7 +8,7 @@ import { csvRow } from '../io/csv.ts';
 import { sha256File } from '../io/hash.ts';
 import { derivedFile, fixedFile, type Contract } from './folder.ts';
 import { shownRel } from './json.ts';
-import { intField, readTable, RowWriter } from './rows.ts';
+import { FormattedRowWriter, intField, readTable, type RowWriter } from './rows.ts';
 
 export const REJECT_COLUMNS = ['file', 'line', 'reason', 'raw'] as const;
 /** Characters of a rejected row kept in the file. */
@@ -30,7 +30,7 @@ export const REJECTS = {
   /** The campaign's rejects file, written in place atomically (it sits beside the stage folders, not in one). */
   open(ctx: StageContext): { writer: RowWriter<RejectRow>; file: string } {
     const file = derivedFile(ctx, REL);
-    const writer = new RowWriter<RejectRow>(file, REJECT_COLUMNS, (r) => `${csvRow([r.file, r.line, r.reason, r.raw.length > MAX_RAW ? `${r.raw.slice(0, MAX_RAW)}...` : r.raw])}\n`);
+    const writer = new FormattedRowWriter<RejectRow>(file, REJECT_COLUMNS, (r) => `${csvRow([r.file, r.line, r.reason, r.raw.length > MAX_RAW ? `${r.raw.slice(0, MAX_RAW)}...` : r.raw])}\n`);
     return { writer, file };
   },
 
