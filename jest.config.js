@@ -1,6 +1,6 @@
 import os from 'node:os';
 
-// ESM TypeScript through @swc/jest: the fastest transform measured here (DESIGN.md).
+// ESM TypeScript through @swc/jest: the fastest transform measured here (docs/design.md).
 export default {
   testEnvironment: '<rootDir>/tests/helpers/environment.js',
   roots: ['<rootDir>/tests'],

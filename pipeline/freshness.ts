@@ -1,7 +1,8 @@
 /**
  * Stage stamps: after a stage succeeds, `derived/<campaign>/.natatlas/stamps.json`
- * records its version, the sha256 of every input and of every output. A stage is
- * fresh while all three still match. Hashes are cached while a file's size, mtime, ctime
+ * records its version, the hash of the code it runs (its import closure, code-closure.ts),
+ * its settings, the sha256 of every input and of every output. A stage is fresh while
+ * all of them still match. Hashes are cached while a file's size, mtime, ctime
  * and inode are unchanged (io/hash.ts), so a no-op rerun reads no data; `verify` ignores
  * that cache and reads every file again.
  */
@@ -14,11 +15,12 @@ import { stableStringify } from './io/json.ts';
 import { writeFileAtomic } from './io/atomic.ts';
 import { derivedPath, type StageContext } from './context.ts';
 import { listFiles } from './io/files.ts';
-import type { Stage } from './stages/index.ts';
+import { stageInputs, type Stage } from './stages/index.ts';
+import { closureHash } from './code-closure.ts';
 
 interface Stamp {
   version: number;
-  /** sha256 over natatlas's own sources: a code change reruns stages even without a version bump. */
+  /** sha256 over the stage's code (its import closure): a change reruns the stage even without a version bump. */
   code: string;
   /** The stage's settings (stable JSON), when it has any. */
   config?: string;
@@ -33,18 +35,27 @@ export type Freshness = { fresh: true } | { fresh: false; reason: string };
 /** The repository root: natatlas's own files (notebooks, node_modules) are named relative to it. */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Names files by root (`raw/...`, `derived/...`, `reports/...`, `package/...`) so stamps hold no machine paths. */
-function keyOf(ctx: StageContext, file: string): string {
+/** The code the stages run: natatlas's `pipeline/` folder. */
+const CODE_ROOT = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Names files by root (`raw/...`, `derived/...`, `reports/...`, `notebooks/...` for a
+ * `--notebooks` folder, `package/...`) so stamps hold no machine paths; a file under none
+ * of them is named by a hash of its resolved path (`outside/<hex>`).
+ */
+export function keyOf(ctx: StageContext, file: string): string {
   const under = (root: string) => {
     const rel = path.relative(root, file);
     return rel.startsWith('..') || path.isAbsolute(rel) ? null : rel.split(path.sep).join('/');
   };
-  const roots: [string, string][] = [['derived', ctx.paths.derived], ['raw', ctx.paths.raw], ['reports', ctx.paths.reports], ['package', PACKAGE_ROOT]];
+  const roots: [string, string][] = [['derived', ctx.paths.derived], ['raw', ctx.paths.raw], ['reports', ctx.paths.reports]];
+  if (ctx.settings?.notebooks !== undefined) roots.push(['notebooks', ctx.settings.notebooks]);
+  roots.push(['package', PACKAGE_ROOT]);
   for (const [name, root] of roots) {
     const rel = under(root);
     if (rel !== null) return `${name}/${rel}`;
   }
-  return file;
+  return `outside/${crypto.createHash('sha256').update(path.resolve(file)).digest('hex').slice(0, 16)}`;
 }
 
 /** Inverse of keyOf for the roots a stage writes to. */
@@ -77,9 +88,9 @@ export class StampStore {
     const stamp = this.stamps[stage.name];
     if (!stamp) return { fresh: false, reason: 'never run' };
     if (stamp.version !== stage.version) return { fresh: false, reason: `stage version ${stamp.version} -> ${stage.version}` };
-    if (stamp.code !== codeHash()) return { fresh: false, reason: 'natatlas code changed' };
+    if (stamp.code !== codeHash(stage)) return { fresh: false, reason: 'natatlas code changed' };
     if (stamp.config !== configOf(stage, this.ctx)) return { fresh: false, reason: 'settings changed' };
-    const inputs = await this.hashAll(stage.inputs(this.ctx));
+    const inputs = await this.hashAll(stageInputs(stage, this.ctx));
     const diff = describeDiff(stamp.inputs, inputs);
     if (diff) return { fresh: false, reason: `input ${diff}` };
     for (const [key, sha] of Object.entries(stamp.outputs)) {
@@ -89,9 +100,9 @@ export class StampStore {
   }
 
   async record(stage: Stage, outputs: string[]): Promise<void> {
-    const inputs = await this.hashAll(stage.inputs(this.ctx));
+    const inputs = await this.hashAll(stageInputs(stage, this.ctx));
     const outs = await this.hashAll(outputs.flatMap(listFiles));
-    this.stamps[stage.name] = { version: stage.version, code: codeHash(), config: configOf(stage, this.ctx), inputs, outputs: outs };
+    this.stamps[stage.name] = { version: stage.version, code: codeHash(stage), config: configOf(stage, this.ctx), inputs, outputs: outs };
     await writeFileAtomic(path.join(this.dir, 'stamps.json'), stableStringify(this.stamps));
     await this.save();
   }
@@ -105,21 +116,17 @@ function configOf(stage: Stage, ctx: StageContext): string | undefined {
   return stage.config ? stableStringify(stage.config(ctx), 0) : undefined;
 }
 
-let cachedCodeHash: string | undefined;
+const codeHashes = new Map<string, string>();
 
-/** sha256 of every source file under pipeline/ (names and contents), computed once per process. */
-export function codeHash(): string {
-  if (cachedCodeHash === undefined) {
-    const root = path.dirname(fileURLToPath(import.meta.url));
-    const hash = crypto.createHash('sha256');
-    for (const file of listFiles(root)) {
-      if (!/\.(ts|js|json)$/.test(file)) continue;
-      hash.update(path.relative(root, file).split(path.sep).join('/'));
-      hash.update(fs.readFileSync(file));
-    }
-    cachedCodeHash = hash.digest('hex');
+/** sha256 of the code `stage` runs (its module's import closure under pipeline/), computed once per process. */
+export function codeHash(stage: Pick<Stage, 'code'>): string {
+  const entry = fileURLToPath(stage.code);
+  let hash = codeHashes.get(entry);
+  if (hash === undefined) {
+    hash = closureHash(entry, CODE_ROOT);
+    codeHashes.set(entry, hash);
   }
-  return cachedCodeHash;
+  return hash;
 }
 
 function describeDiff(before: Record<string, string>, after: Record<string, string>): string | null {

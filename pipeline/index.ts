@@ -11,7 +11,7 @@ export type {
   AllocationFamily, AttackCost, BetaParams, BiasTable, BlockParams, Conditional, DeltaSegment, FitAlternative, MappingBehavior, Model,
   ModelFit, PortSegment, PreservingParams, SequentialParams, SourceFile, Timeout, UniformParams,
 } from '@natatlas/bias';
-export type { BiasIndex } from './stages/bias.ts';
+export type { BiasIndex } from './contracts/bias-index.ts';
 export {
   BIAS_SCHEMA, BiasTableError, conditionalSampler, marginalSampler, parseBiasTable, readBiasTable, segmentSampler, validateBiasTable, type Uniform,
 } from '@natatlas/bias';

@@ -1,11 +1,28 @@
 /**
- * The driver. For every campaign under the raw root, in pipeline order:
+ * The driver. For every campaign under the raw root, the stages in pipeline order
+ * (stages/index.ts), each reading and writing derived files only through the
+ * contracts (contracts/index.ts names each one's file under derived/<campaign>/):
  *
- *   raw/<campaign>/ --1 ingest--> derived/<campaign>/ingest/ --2 join--> joined/, summary/
+ *   raw/<campaign>/ -> ingest -> join -> fit -> evaluate -> bias -> report -> reports/<campaign>/
  *
- * (fit, bias, evaluate and report join this list as they land.) A stage runs when it
- * is stale: never run, its version changed, an input's hash changed, or an output
- * was touched. A rerun with nothing changed reads no data and says so.
+ * diagram:begin (stageDiagram(), checked by tests/contracts/stages.test.ts)
+ *   ingest    reads  raw/<campaign>/
+ *             writes client rows, server rows, timeout probes, nat type, trials, manifest, rejects
+ *   join      reads  manifest, client rows, server rows
+ *             writes joined rows, summary
+ *   fit       reads  manifest, server rows, timeout probes, nat type, joined rows, summary
+ *             writes fit
+ *   evaluate  reads  raw/<campaign>/carriers.csv, manifest, fit, trials
+ *             writes attack, matrix
+ *   bias      reads  manifest, fit, summary, attack
+ *             writes bias table, bias index
+ *   report    reads  notebooks/, manifest, rejects, summary, joined rows, fit, attack, matrix, bias table, bias index
+ *             writes reports/<campaign>/
+ * diagram:end
+ *
+ * A stage runs when it is stale: never run, its version or settings changed, the code
+ * it imports changed, a file it reads changed, or an output was touched
+ * (freshness.ts). A rerun with nothing changed reads no data and says so.
  *
  * Before anything is written: the roots must not overlap (io/roots.ts), the output
  * roots are locked against a second run (io/lock.ts), and dead runs' temp files are

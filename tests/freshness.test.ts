@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { runPipeline, type StageRun } from '../pipeline/run.ts';
 import { settled, wallClockNs, type CacheEntry } from '../pipeline/io/hash.ts';
-import type { CarrierSummary } from '../pipeline/derived/joined.ts';
-import type { IngestManifest } from '../pipeline/derived/ingested.ts';
+import type { CarrierSummary } from '../pipeline/contracts/summary.ts';
+import type { IngestManifest } from '../pipeline/contracts/manifest.ts';
 import { recordingLogger, tempProject, writeFiles, FAST_RUN } from './helpers/tmp.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'pipeline', 'bin', 'natatlas.js');

@@ -6,7 +6,8 @@ import * as aq from 'arquero';
 import { silentLogger } from '../context.ts';
 import { ingest } from '../stages/ingest.ts';
 import { join } from '../stages/join.ts';
-import { carrierIngestFile } from '../derived/ingested.ts';
+import { CLIENT_ROWS, SERVER_ROWS } from '../contracts/ingest-rows.ts';
+import { carrierNames, readManifest } from '../contracts/manifest.ts';
 
 interface Task {
   task: 'ingest' | 'join' | 'arquero-join';
@@ -25,8 +26,9 @@ async function runTask(t: Task): Promise<unknown> {
       return (await join(ctx)).summaries.find((s) => s.carrier === t.carrier)?.counts.joined;
     case 'arquero-join': {
       // The data-frame way an analyst would write it, on the same normalized rows.
-      const client = await aq.loadCSV(carrierIngestFile(ctx, t.carrier, 'client.csv'), { parse: { uuid: String, run: String } });
-      const server = (await aq.loadCSV(carrierIngestFile(ctx, t.carrier, 'server.csv'), { parse: { uuid: String, run: String } })).filter((d: { kind: string }) => d.kind === 'packet');
+      const names = carrierNames(readManifest(ctx));
+      const client = await aq.loadCSV(CLIENT_ROWS.file(ctx, names, t.carrier), { parse: { uuid: String, run: String } });
+      const server = (await aq.loadCSV(SERVER_ROWS.file(ctx, names, t.carrier), { parse: { uuid: String, run: String } })).filter((d: { kind: string }) => d.kind === 'packet');
       const sent = client.filter((d: { status: string }) => d.status === 'S').dedupe('uuid');
       return sent.join(server.dedupe('uuid').select('uuid', 'external_port', 'time'), 'uuid').numRows();
     }

@@ -8,8 +8,8 @@
  * z-scores and the family are shown, not voted: families close in AIC swap between
  * captures of one NAT, and a difference in parameters shows in the allocations.
  */
-import type { CarrierFit, TimeoutFit } from '../derived/fitted.ts';
-import type { AttackReport } from '../stages/evaluate.ts';
+import type { CarrierFit, TimeoutFit } from '../contracts/fit.ts';
+import type { AttackReport } from '../contracts/attack.ts';
 import { paramErrors } from '../report/tables/models.ts';
 import { fmtSig } from '../report/format.ts';
 import { ksTwoSample, zPValue, type TwoSample } from './stats.ts';

@@ -13,7 +13,9 @@ import { NatatlasError } from '../errors.ts';
 import { replaceDir } from '../io/atomic.ts';
 import { csvRow } from '../io/csv.ts';
 import { CampaignData, MissingInput } from '../report/data/campaign.ts';
-import type { AttackReport } from '../stages/evaluate.ts';
+import { MANIFEST } from '../contracts/manifest.ts';
+import { shownRel } from '../contracts/json.ts';
+import type { AttackReport } from '../contracts/attack.ts';
 import { fileStem } from '../report/names.ts';
 import { roundTo } from '../report/format.ts';
 import { compareCarrier, type CarrierComparison } from './carrier.ts';
@@ -87,14 +89,14 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
   if (opts.a === opts.b) throw new NatatlasError(`compare needs two different campaigns, got ${opts.a} twice`);
   const ctx = (campaign: string): StageContext => ({ campaign, paths: opts.paths, log });
   for (const c of [opts.a, opts.b]) {
-    if (!fs.existsSync(path.join(opts.paths.derived, c))) throw new NatatlasError(`campaign ${c}: no derived data under ${path.join(opts.paths.derived, c)}: run \`natatlas run --campaign ${c}\` first`);
+    if (!MANIFEST.exists(ctx(c))) throw new NatatlasError(`campaign ${c}: no derived data under ${shownRel(ctx(c), '')} (no ${MANIFEST.pattern}): run \`natatlas run --campaign ${c}\` first`);
   }
   const dir = opts.notebooksDir ?? NOTEBOOKS_DIR;
   const notebooks = loadNotebooks(dir).filter((n) => n.meta.for === 'comparison');
   if (notebooks.length === 0) throw new NatatlasError(`no comparison notebook (front matter \`for: comparison\`) in ${dir}: copy natatlas's notebooks/compare.md there`);
   const [da, db] = [new CampaignData(ctx(opts.a)), new CampaignData(ctx(opts.b))];
   for (const d of [da, db]) {
-    if (!d.has('fit')) throw new NatatlasError(`campaign ${d.campaign}: the fit stage has not run yet (${d.label('fit')} is missing): run \`natatlas run --campaign ${d.campaign}\``);
+    if (!d.stageRan('fit')) throw new NatatlasError(`campaign ${d.campaign}: the fit stage has not run yet (${d.label('fit')} is missing): run \`natatlas run --campaign ${d.campaign}\``);
   }
   const notes: string[] = [];
   const [attackA, attackB] = [attackOf(da, notes), attackOf(db, notes)];
@@ -110,7 +112,7 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
     const [fa, fb] = [da.fit(carrier), db.fit(carrier)];
     const { kind, blockSize } = sampleKind(fa, fb);
     const [sa, sb] = [testSample(await allocationsFor(ctx(opts.a), fa), kind, blockSize), testSample(await allocationsFor(ctx(opts.b), fb), kind, blockSize)];
-    await Promise.all([da.noteRead(`joined/${carrier}.csv`), db.noteRead(`joined/${carrier}.csv`)]);
+    await Promise.all([da.noteJoined(carrier), db.noteJoined(carrier)]);
     const c = compareCarrier(fa, fb, { kind, a: sa.values, b: sb.values }, attackA, attackB);
     carriers.push(c);
     samples.set(carrier, twoEcdfs(carrier, kind, [opts.a, opts.b], sa.values, sb.values));

@@ -12,7 +12,7 @@
  * Allocations are the fit stage's (joined packets that did not ride a live mapping).
  */
 import type { StageContext } from '../context.ts';
-import type { CarrierFit } from '../derived/fitted.ts';
+import type { CarrierFit } from '../contracts/fit.ts';
 import { allocationsOf, startsRun, type Allocations } from '../fit/allocations.ts';
 import { fitMapping } from '../fit/mapping.ts';
 import { readObservations } from '../fit/observations.ts';

@@ -4,7 +4,7 @@
  * Naive (both NATs endpoint-dependent, uniform over N = 64,511 ports): each side's
  * packets are (source port, destination port) pairs; a match is an A pair equal to a B
  * pair reversed, so with a and b packets P = 1 - prod_{i<b} (N^2 - a - i)/(N^2 - i)
- * (DESIGN.md), exact for distinct pairs. Easy vs hard: the easy side's port is known,
+ * (docs/design.md), exact for distinct pairs. Easy vs hard: the easy side's port is known,
  * so the space is N, not N^2.
  *
  * Biased: side A aims at ports drawn from a targeting distribution t_A over B's external

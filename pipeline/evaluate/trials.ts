@@ -4,45 +4,14 @@
  * where the normal interval collapses), the outcomes in trial order, and the mean
  * packets where the trials recorded them.
  */
-import { readRecords } from '../io/csv.ts';
+import type { TrialRow as IngestedTrial } from '../contracts/ingest-rows.ts';
+import { MATRIX_SCHEMA, type MatrixCell, type SuccessMatrix } from '../contracts/matrix.ts';
 
-export const MATRIX_SCHEMA = 'natatlas.matrix/1';
 /** Two-sided 95% normal quantile. */
 export const Z95 = 1.959963984540054;
 
-export interface MatrixCell {
-  a: string;
-  b: string;
-  strategy: 'naive' | 'biased';
-  trials: number;
-  successes: number;
-  outcomes: string;
-  rate: number;
-  wilson: [number, number];
-  meanPackets: number | null;
-  /**
-   * What the evaluate stage predicts for this cell when both carriers have a fitted model
-   * (names must match carrier folders, or be mapped to them by carriers.csv): success
-   * within the cell's budget (the most packets a trial of the cell used; a failed trial
-   * spends the whole budget), and whether that lies inside the observed Wilson interval.
-   * `assumed`: the trials record no packet counts, so a naive cell is taken to have run
-   * the seed's Algorithm 1 to its limit (NAIVE_TRIAL_BUDGET packets per side).
-   */
-  predicted?: { budget: number; p: number; plan: string; inside: boolean; assumed?: boolean } | null;
-}
-
 /** Packets per side of the seed's naive protocol (Algorithm 1: send until an ACK or 170,000 packets). */
 export const NAIVE_TRIAL_BUDGET = 170_000;
-
-export interface SuccessMatrix {
-  schema: typeof MATRIX_SCHEMA;
-  campaign: string;
-  carriers: string[];
-  /** Trial names mapped to capture folders by raw/<campaign>/carriers.csv (absent without that file). */
-  aliases?: Record<string, string>;
-  strategies: ('naive' | 'biased')[];
-  cells: MatrixCell[];
-}
 
 /** Wilson score interval for `successes` of `n` at normal quantile z. */
 export function wilson(successes: number, n: number, z = Z95): [number, number] {
@@ -56,24 +25,8 @@ export function wilson(successes: number, n: number, z = Z95): [number, number] 
   return [successes === 0 ? 0 : Math.max(0, centre - half), successes === n ? 1 : Math.min(1, centre + half)];
 }
 
-interface TrialRow {
-  a: string;
-  b: string;
-  strategy: 'naive' | 'biased';
-  trial: number;
-  outcome: string;
-  packets: number | null;
-}
-
-/** Read the ingest stage's normalized trials (`file,line,carrier_a,carrier_b,strategy,trial,outcome,packets`). */
-export async function readTrials(file: string): Promise<TrialRow[]> {
-  const rows: TrialRow[] = [];
-  await readRecords(file, (f, recordNo) => {
-    if (recordNo === 1) return;
-    rows.push({ a: f[2]!, b: f[3]!, strategy: f[4] as 'naive' | 'biased', trial: Number(f[5]), outcome: f[6]!, packets: f[7] ? Number(f[7]) : null });
-  });
-  return rows;
-}
+/** What a matrix needs of a trial row. */
+export type TrialRow = Pick<IngestedTrial, 'a' | 'b' | 'strategy' | 'trial' | 'outcome' | 'packets'>;
 
 /** Group trials by pair (in the order the files give them; a pair and its reverse are one cell) and strategy. */
 export function buildMatrix(campaign: string, rows: TrialRow[]): SuccessMatrix {

@@ -11,18 +11,16 @@
  * Command line (after `natatlas run`): `npx tsx pipeline/evaluate/verify.ts [--derived
  * derived] [--campaign sample] [--trials 1000]` prints one line per carrier pair.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { PunchPlan } from '../bias/types.ts';
-import type { CarrierFit } from '../derived/fitted.ts';
 import { logBeta } from '../fit/stats/special.ts';
 import type { Peer } from './plans.ts';
 import type { PricingSettings } from './price.ts';
 import { natOf } from './referee/from-fit.ts';
 import { referee, successAt, type RefereeResult } from './referee/index.ts';
 import { closePools } from './threads.ts';
+import { silentLogger } from '../context.ts';
 
 export interface Verdict {
   ok: boolean;
@@ -76,16 +74,15 @@ export function rerun(plan: PunchPlan, a: Peer, b: Peer, s: Pick<PricingSettings
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { derived: { type: 'string', default: 'derived' }, campaign: { type: 'string', default: 'sample' }, trials: { type: 'string', default: '1000' } } });
-  const dir = path.join(values.derived!, values.campaign!);
+  // Loaded here, not at the top: the stage module is not needed by the functions above (tests import them).
   const { peerOf } = await import('../stages/evaluate.ts');
-  const attack = JSON.parse(fs.readFileSync(path.join(dir, 'evaluate', 'attack.json'), 'utf8')) as import('../stages/evaluate.ts').AttackReport;
-  if (!attack.simulator) throw new Error(`${dir}: evaluate ran without the referee (--no-montecarlo): nothing to verify`);
+  const { ATTACK } = await import('../contracts/attack.ts');
+  const { FITS } = await import('../contracts/fit.ts');
+  const ctx = { campaign: values.campaign!, paths: { derived: values.derived!, raw: '', reports: '' }, log: silentLogger };
+  const attack = ATTACK.read(ctx);
+  if (!attack.simulator) throw new Error(`${values.campaign}: evaluate ran without the referee (--no-montecarlo): nothing to verify`);
   const peers = new Map<string, Peer>();
-  for (const f of fs.readdirSync(path.join(dir, 'fit'))) {
-    if (!f.endsWith('.json')) continue; // the output-folder marker
-    const fit = JSON.parse(fs.readFileSync(path.join(dir, 'fit', f), 'utf8')) as CarrierFit;
-    peers.set(fit.carrier, peerOf(fit));
-  }
+  for (const fit of FITS.readAll(ctx)) peers.set(fit.carrier, peerOf(fit));
   const trials = Number(values.trials);
   for (const p of attack.pairs) {
     const a = peers.get(p.a)!;

@@ -16,7 +16,7 @@ import { fitBeta4, betaCdf, betaLogPdf, logGamma } from './stats/beta.ts';
 import { fitUniform, uniformCdf } from './stats/uniform.ts';
 import { aic, fitHistogram, histogramCdf, ksTest, type Histogram } from './stats/gof.ts';
 import type { AllocationFamily, Model, ModelFit } from '../bias/types.ts';
-import type { Candidate } from '../derived/fitted.ts';
+import type { Candidate } from '../contracts/fit.ts';
 import { startsRun, type Allocations } from './allocations.ts';
 import { blockLogProb, fitBlock, type BlockFit } from './block.ts';
 import { fitSequential, gapLawOf, sequentialLogProb, type SequentialFit } from './sequential.ts';

@@ -3,11 +3,11 @@
  * sending to a second server port while its mapping is alive: consecutive sends in the
  * same run, within `windowS`. Same external port: endpoint-independent; a new one:
  * endpoint-dependent. A local port drawn again in a later run says nothing (its mapping
- * expired), so only pairs inside the window count (DESIGN.md).
+ * expired), so only pairs inside the window count (docs/design.md).
  */
+import type { MappingBehavior } from '../bias/types.ts';
 import type { Observations } from './observations.ts';
 
-export type MappingBehavior = 'endpoint-independent' | 'endpoint-dependent' | 'unknown';
 
 export interface MappingEvidence {
   /** Pairs of sends from one local port to two server ports inside the window. */

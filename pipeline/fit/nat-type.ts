@@ -5,14 +5,12 @@
  * dependent mapping cannot be told apart, and filtering is not observable at all:
  * endpoint-dependent evidence is reported as the stricter class with a note.
  */
-import fs from 'node:fs';
-import type { NatType } from '../derived/fitted.ts';
-import type { MappingBehavior } from './mapping.ts';
+import type { MappingBehavior } from '../bias/types.ts';
+import type { NatType } from '../contracts/fit.ts';
 
-export function natTypeOf(natTypeFile: string | null, behavior: MappingBehavior): NatType {
-  if (natTypeFile && fs.existsSync(natTypeFile)) {
-    return { source: 'nat-type.json', value: JSON.parse(fs.readFileSync(natTypeFile, 'utf8')) as Record<string, unknown> };
-  }
+/** `measured`: the carrier's nat-type.json (contracts/ingest-rows.ts), or null when its capture had none. */
+export function natTypeOf(measured: Record<string, unknown> | null, behavior: MappingBehavior): NatType {
+  if (measured !== null) return { source: 'nat-type.json', value: measured };
   const mapping = behavior === 'endpoint-independent' ? 'endpoint-independent' : behavior === 'endpoint-dependent' ? 'address-and-port-dependent' : 'unknown';
   return {
     source: 'derived',

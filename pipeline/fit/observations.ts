@@ -3,9 +3,10 @@
  * end-marker external ports (allocations too, though no client row describes them).
  * Fitting works on columns because carriers reach millions of packets.
  */
-import { readRecords } from '../io/csv.ts';
 import type { StageContext } from '../context.ts';
-import { carrierFile, carrierIngestFile, carrierNames, readManifest } from '../derived/ingested.ts';
+import { carrierNames, readManifest } from '../contracts/manifest.ts';
+import { JOINED } from '../contracts/joined.ts';
+import { SERVER_ROWS } from '../contracts/ingest-rows.ts';
 import type { FileNames } from '../io/names.ts';
 
 export interface Observations {
@@ -39,11 +40,7 @@ class Growable<T extends Uint16Array | Uint32Array | Float64Array> {
   }
 }
 
-export function joinedFile(ctx: StageContext, carrier: string, names: FileNames = carrierNames(readManifest(ctx))): string {
-  return carrierFile(ctx, names, 'joined', carrier, '.csv');
-}
-
-/** Read `joined/<carrier>.csv` and the carrier's end-marker rows. */
+/** The carrier's joined packets and its end-marker rows (contracts/joined.ts, contracts/ingest-rows.ts). */
 export async function readObservations(ctx: StageContext, carrier: string, names: FileNames = carrierNames(readManifest(ctx))): Promise<Observations> {
   const run = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
   const sendTime = new Growable(new Float64Array(0), (n) => new Float64Array(n));
@@ -53,26 +50,23 @@ export async function readObservations(ctx: StageContext, carrier: string, names
   const external = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
   const runs: string[] = [];
   const runIds = new Map<string, number>();
-  await readRecords(joinedFile(ctx, carrier, names), (f, recordNo) => {
-    if (recordNo === 1) return;
-    // uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,...
-    let r = runIds.get(f[1]!);
+  await JOINED.forEach(ctx, names, carrier, (row) => {
+    let r = runIds.get(row.run);
     if (r === undefined) {
       r = runs.length;
-      runs.push(f[1]!);
-      runIds.set(f[1]!, r);
+      runs.push(row.run);
+      runIds.set(row.run, r);
     }
     run.push(r);
-    sendSeq.push(Number(f[2]));
-    sendTime.push(Number(f[3]));
-    local.push(Number(f[5]));
-    dest.push(Number(f[6]));
-    external.push(Number(f[7]));
+    sendSeq.push(row.sendSeq);
+    sendTime.push(row.sendTime);
+    local.push(row.localPort);
+    dest.push(row.destPort);
+    external.push(row.externalPort);
   });
   const markerPorts: number[] = [];
-  await readRecords(carrierIngestFile(ctx, carrier, 'server.csv', names), (f, recordNo) => {
-    if (recordNo === 1) return;
-    if (f[2] === 'end-marker') markerPorts.push(Number(f[5]));
+  await SERVER_ROWS.forEach(ctx, names, carrier, (row) => {
+    if (row.kind === 'end-marker') markerPorts.push(row.externalPort);
   });
   return { n: run.length, run: run.done(), runs, sendTime: sendTime.done(), sendSeq: sendSeq.done(), local: local.done(), dest: dest.done(), external: external.done(), markerPorts };
 }

@@ -1,20 +1,19 @@
 /** Timeout probes of one carrier from the ingest output, grouped by kind. */
-import fs from 'node:fs';
-import { readRecords } from '../io/csv.ts';
+import type { StageContext } from '../context.ts';
+import { TIMEOUT_ROWS } from '../contracts/ingest-rows.ts';
+import type { FileNames } from '../io/names.ts';
 
 export interface Probe {
   delay: number;
   replied: boolean;
 }
 
-export async function readProbes(file: string): Promise<{ wait: Probe[]; idle: Probe[] }> {
+/** The carrier's probes (none when its capture had no timeouts file). */
+export async function readProbes(ctx: StageContext, names: FileNames, carrier: string): Promise<{ wait: Probe[]; idle: Probe[] }> {
   const out = { wait: [] as Probe[], idle: [] as Probe[] };
-  if (!fs.existsSync(file)) return out;
-  await readRecords(file, (f, recordNo) => {
-    if (recordNo === 1) return;
-    // file,line,probe_id,kind,delay_s,replied (file may hold a line break: it names a folder)
-    const kind = f[3] === 'idle' ? out.idle : out.wait;
-    kind.push({ delay: Number(f[4]), replied: f[5] === '1' });
+  if (!TIMEOUT_ROWS.exists(ctx, names, carrier)) return out;
+  await TIMEOUT_ROWS.forEach(ctx, names, carrier, (r) => {
+    (r.kind === 'idle' ? out.idle : out.wait).push({ delay: r.delayS, replied: r.replied });
   });
   return out;
 }

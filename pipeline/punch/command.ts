@@ -1,10 +1,10 @@
 /** `natatlas punch`: flags to PunchOptions. */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { NatatlasError } from '../errors.ts';
 import type { Logger } from '../context.ts';
 import type { BiasTable } from '../bias/types.ts';
+import { readBiasTableFile } from '../contracts/bias-table.ts';
 import { labCarrier } from '../lab/carriers.ts';
 import { parseAttack } from '../report/data/evaluate.ts';
 import { punch, type Plan, type Strategy } from './index.ts';
@@ -60,14 +60,9 @@ function positiveInt(values: Record<string, unknown>, name: string): number {
   return Number(text);
 }
 
+/** The peer's bias table, validated like every engine's (contracts/bias-table.ts); a bad one names the file and why. */
 function readTable(file: string): BiasTable {
-  try {
-    const t = JSON.parse(fs.readFileSync(file, 'utf8')) as BiasTable;
-    if (!Array.isArray(t.marginal)) throw new Error('no marginal');
-    return t;
-  } catch (e) {
-    throw new NatatlasError(`punch: ${file}: not a bias table (${(e as Error).message})`);
-  }
+  return readBiasTableFile(file);
 }
 
 /** `--plan`: marginal, topk:K, or table (resolved by tablePlan). */

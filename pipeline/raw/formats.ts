@@ -1,5 +1,5 @@
 /**
- * The raw file formats of DESIGN.md as column lists plus one row validator each.
+ * The raw file formats of docs/design.md as column lists plus one row validator each.
  * Headers are matched loosely (case, spaces and underscores ignored, so `Message id`
  * and `message_id` agree); columns past the known ones are kept as extras by name.
  * A validator returns the parsed row or a reason string that becomes a rejects row.

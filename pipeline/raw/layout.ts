@@ -1,6 +1,6 @@
 /**
  * Where a campaign's files are: `raw/<campaign>/<carrier>/{client,server}-<run>.csv`,
- * `timeouts*.csv`, `nat-type.json`, and `raw/<campaign>/trials*.csv` (DESIGN.md).
+ * `timeouts*.csv`, `nat-type.json`, and `raw/<campaign>/trials*.csv` (docs/design.md).
  * Discovery is sorted with a natural order so run 10 follows run 9 on every machine.
  */
 import fs from 'node:fs';

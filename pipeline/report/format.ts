@@ -3,6 +3,7 @@
  * than with `toLocaleString`, so output does not depend on the ICU data Node was built
  * with and reruns stay byte-identical everywhere.
  */
+import type { LevelKey } from '../evaluate/analytic.ts';
 
 /** `12345.6` -> `'12,346'`; null / NaN -> `'—'`. */
 export function fmtInt(n: number | null | undefined): string {
@@ -56,3 +57,6 @@ export function roundTo(x: number | null, decimals = 6): number | null {
   const f = 10 ** decimals;
   return Math.round(x * f) / f;
 }
+
+/** Success levels as column headings. */
+export const LEVEL_LABELS: Record<LevelKey, string> = { p50: '50%', p90: '90%', p99: '99%', p999: '99.9%' };

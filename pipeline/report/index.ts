@@ -27,11 +27,11 @@ import { strategiesIn } from './tables/matrix.ts';
 import { parseNotebook, type Notebook } from './notebook/parse.ts';
 import { cellScope, redactor, renderFigure, renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
 import { attackPairChart } from './charts/attack-curve.ts';
-import { NOTEBOOKS_DIR, PACKAGE_ROOT, REPORT_VERSION, reportInputs, type ReportOptions } from './inputs.ts';
+import { NOTEBOOKS_DIR, PACKAGE_ROOT, REPORT_VERSION, reportSources, type ReportOptions } from './inputs.ts';
 
 /** Bump when the report's output for the same inputs changes meaning. */
 const ROOT = PACKAGE_ROOT;
-export { NOTEBOOKS_DIR, REPORT_VERSION, reportInputs, type ReportOptions };
+export { NOTEBOOKS_DIR, REPORT_VERSION, reportSources, type ReportOptions };
 
 export interface PageResult {
   /** File name inside `reports/<campaign>/`. */

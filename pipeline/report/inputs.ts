@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { derivedPath, rawPath, type StageContext } from '../context.ts';
+import { rawPath, type StageContext } from '../context.ts';
 import { listFiles } from '../io/files.ts';
 import { ABOUT_FILES } from './data/campaign.ts';
 import { runtimeFiles } from './html/runtime.ts';
@@ -33,14 +33,14 @@ export function fontFiles(): string[] {
 }
 
 /**
- * What decides whether a report is current: the derived files it reads, the notebooks,
- * the inlined runtime, stylesheet and fonts, and package.json (its version is in every footer).
+ * What decides whether a report is current besides the derived files it reads (the
+ * report stage declares those as contracts): the notebooks, the campaign's description
+ * files, the inlined runtime, stylesheet and fonts, and package.json (its version is in
+ * every footer).
  */
-export function reportInputs(ctx: StageContext, options: ReportOptions = {}): string[] {
-  const derived = ['ingest/manifest.json', 'rejects.csv', 'summary', 'joined', 'fit', 'bias', 'evaluate'].flatMap((d) => listFiles(derivedPath(ctx, ...d.split('/'))));
+export function reportSources(ctx: StageContext, options: ReportOptions = {}): string[] {
   const notebooks = listFiles(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md');
-  // The stylesheet is not a .ts/.js/.json file, so natatlas's code hash does not cover it.
   const style = fileURLToPath(new URL('./html/style.css', import.meta.url));
   const about = ABOUT_FILES.flatMap((f) => listFiles(rawPath(ctx, f)));
-  return [...derived, ...about, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(PACKAGE_ROOT, 'package.json')];
+  return [...about, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(PACKAGE_ROOT, 'package.json')];
 }

@@ -1,5 +1,5 @@
 /**
- * The capture simulator: writes a campaign in exactly the raw formats of DESIGN.md
+ * The capture simulator: writes a campaign in exactly the raw formats of docs/design.md
  * from NAT models with known parameters, and reports what it did (`simulation.json`),
  * so the join can be tested against exact counts and fits against known parameters.
  *

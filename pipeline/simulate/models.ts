@@ -9,8 +9,9 @@
  */
 import { NatatlasError } from '../errors.ts';
 import type { Rng } from '../random.ts';
+import type { MappingBehavior as ContractMappingBehavior } from '../bias/types.ts';
 
-/** The seed paper's scipy fit of VodafoneNL's external ports (DESIGN.md). */
+/** The seed paper's scipy fit of VodafoneNL's external ports (docs/design.md). */
 export const SEED_BETA = {
   alpha: 2.241976448936059,
   beta: 5.0077200261695065,
@@ -78,7 +79,8 @@ export type ResolvedModel =
   | SequentialModel
   | PreservingModel;
 
-export type MappingBehavior = 'endpoint-independent' | 'endpoint-dependent';
+/** A simulated NAT maps one way or the other; `unknown` is only ever a verdict about captures. */
+export type MappingBehavior = Exclude<ContractMappingBehavior, 'unknown'>;
 
 export interface NatSpec {
   model: AllocationModel;

@@ -1,6 +1,6 @@
 /**
  * Simulated carriers: the five Dutch carriers of the seed paper, modelled on its
- * author's per-carrier samplers (allocation families from DESIGN.md; timeouts and
+ * author's per-carrier samplers (allocation families from docs/design.md; timeouts and
  * clock offsets are plausible, distinct values, not measurements), two test NATs
  * (sequential, port-preserving), and a parser for `--carrier` flags.
  */

@@ -1,33 +1,19 @@
 /**
- * bias: project each carrier's fit onto the bias table contract (DESIGN.md) and write
+ * bias: project each carrier's fit onto the bias table contract (docs/design.md) and write
  * `derived/<campaign>/bias/<carrier>.json` plus `bias/index.json`. Every table is
  * checked against the JSON Schema and the contract's invariants first; a table that
  * fails is never written, and the stage stops naming the carrier and the field.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
-import { sha256Text } from '../io/hash.ts';
-import { stableStringify } from '../io/json.ts';
 import { NatatlasError } from '../errors.ts';
-import { derivedPath, type StageContext } from '../context.ts';
-import { carrierNames, readManifest } from '../derived/ingested.ts';
-import { readStageJson } from '../derived/read.ts';
-import type { CarrierFit, TimeoutFit } from '../derived/fitted.ts';
-import type { CarrierSummary } from '../derived/joined.ts';
+import type { StageContext } from '../context.ts';
+import { carrierNames, readManifest } from '../contracts/manifest.ts';
+import { FITS, type CarrierFit, type TimeoutFit } from '../contracts/fit.ts';
+import { SUMMARIES, type CarrierSummary } from '../contracts/summary.ts';
+import { ATTACK, type AttackReport, type PairAttack } from '../contracts/attack.ts';
+import { BIAS_TABLES } from '../contracts/bias-table.ts';
+import { BIAS_INDEX, BIAS_INDEX_SCHEMA, type BiasIndex } from '../contracts/bias-index.ts';
+import { replaceFolder } from '../contracts/folder.ts';
 import type { BiasTable, Timeout } from '../bias/types.ts';
-import { validateBiasTable } from '../bias/validate.ts';
-import type { AttackReport, PairAttack } from './evaluate.ts';
-
-export const BIAS_INDEX_SCHEMA = 'natatlas.bias-index/1';
-
-export interface BiasIndex {
-  schema: typeof BIAS_INDEX_SCHEMA;
-  campaign: string;
-  tables: { carrier: string; file: string; sha256: string; family: string; behavior: string }[];
-  /** Carriers without a table, and why. */
-  skipped: { carrier: string; reason: string }[];
-}
 
 function timeoutOf(t: TimeoutFit | null): Timeout | null {
   if (!t) return null;
@@ -82,33 +68,27 @@ export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary, attack:
 export async function bias(ctx: StageContext): Promise<{ outputs: string[]; tables: BiasTable[] }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
-  const dir = derivedPath(ctx, 'bias');
   const tables: BiasTable[] = [];
-  await replaceDir(dir, async (tmp) => {
+  const dir = await replaceFolder(ctx, 'bias', async (out) => {
     const index: BiasIndex = { schema: BIAS_INDEX_SCHEMA, campaign: ctx.campaign, tables: [], skipped: [] };
-    const attack = readStageJson<AttackReport>(ctx, 'evaluate', 'evaluate', 'attack.json');
+    const attack = ATTACK.read(ctx);
     for (const carrier of Object.keys(manifest.carriers).sort()) {
-      const file = `${names.stem(carrier)}.json`;
-      if (!fs.existsSync(derivedPath(ctx, 'fit', file))) {
+      const stem = names.stem(carrier);
+      if (!FITS.exists(ctx, stem)) {
         index.skipped.push({ carrier, reason: 'no fit (too few packets joined; see the fit stage warning)' });
         continue;
       }
-      const fit = readStageJson<CarrierFit>(ctx, 'fit', 'fit', file);
-      const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', file);
+      const fit = FITS.read(ctx, stem);
+      const summary = SUMMARIES.read(ctx, stem);
       const self = attack.pairs.find((p) => p.a === carrier && p.b === carrier);
       if (!self) throw new NatatlasError(`${ctx.campaign}/${carrier}: evaluate/attack.json has no same-carrier pair: rerun \`natatlas evaluate\``);
       const table = buildBiasTable(fit, summary, self, attack.simulator);
-      const problems = validateBiasTable(table);
-      if (problems.length > 0) {
-        throw new NatatlasError(`bias table for ${ctx.campaign}/${carrier} fails the contract, not written: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
-      }
-      const text = stableStringify(table);
-      await writeFileAtomic(path.join(tmp, file), text);
-      index.tables.push({ carrier, file, sha256: sha256Text(text), family: table.model.family, behavior: table.mapping.behavior });
+      const { sha256 } = await BIAS_TABLES.write(out, stem, table, `${ctx.campaign}/${carrier}`);
+      index.tables.push({ carrier, file: `${stem}.json`, sha256, family: table.model.family, behavior: table.mapping.behavior });
       tables.push(table);
       ctx.log.info(`bias ${ctx.campaign}/${carrier}: ${table.model.family}, ${table.mapping.behavior}, ${table.marginal.length} marginal segments`);
     }
-    await writeFileAtomic(path.join(tmp, 'index.json'), stableStringify(index));
+    await BIAS_INDEX.write(out, index);
   });
   return { outputs: [dir], tables };
 }

@@ -10,26 +10,22 @@
  * settings recorded in `simulator`. The textbook naive cost and a plan's closed form
  * (where the referee agrees with it) are published beside it, never in its place.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
-import { stableStringify } from '../io/json.ts';
-import { derivedPath, rawPath, type StageContext } from '../context.ts';
-import { carrierNames, ingestDir, readManifest } from '../derived/ingested.ts';
-import { readStageJson } from '../derived/read.ts';
-import type { CarrierFit } from '../derived/fitted.ts';
-import type { PunchPlan } from '../bias/types.ts';
+import { rawPath, type StageContext } from '../context.ts';
+import { carrierNames, readManifest } from '../contracts/manifest.ts';
+import { FITS, type CarrierFit } from '../contracts/fit.ts';
+import { ATTACK, ATTACK_SCHEMA, type AttackReport, type PairAttack } from '../contracts/attack.ts';
+import { MATRIX, type SuccessMatrix } from '../contracts/matrix.ts';
+import { TRIAL_ROWS } from '../contracts/ingest-rows.ts';
+import { replaceFolder } from '../contracts/folder.ts';
 import { LEVELS, LEVEL_KEYS, NAIVE_PORTS, easyHardProbability, hardHardProbability, packetsBound, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
 import { naive } from '../evaluate/strategies.ts';
-import { buildMatrix, NAIVE_TRIAL_BUDGET, readTrials, type SuccessMatrix } from '../evaluate/trials.ts';
+import { buildMatrix, NAIVE_TRIAL_BUDGET } from '../evaluate/trials.ts';
 import { ALIASES_FILE, aliasOf, readCarrierAliases } from '../evaluate/aliases.ts';
 import { DEFAULT_PRICING, pricePair, unpricedPlan, type PricedPlan, type PricingSettings } from '../evaluate/price.ts';
 import { isEasy, type Peer } from '../evaluate/plans.ts';
 import { successAt } from '../evaluate/referee/index.ts';
 import { closePools } from '../evaluate/threads.ts';
 import { NatatlasError } from '../errors.ts';
-
-export const ATTACK_SCHEMA = 'natatlas.attack/1';
 
 /** The referee's settings for this run: DEFAULT_PRICING with the run's overrides, or null when skipped. */
 export function simulatorSettings(ctx: StageContext): PricingSettings | null {
@@ -45,58 +41,6 @@ export function simulatorSettings(ctx: StageContext): PricingSettings | null {
     if (!(typeof v === 'number' && Number.isInteger(v) && v >= floor)) throw new NatatlasError(`evaluate: referee setting ${k} must be a whole number >= ${floor}, got ${JSON.stringify(v)}`);
   }
   return merged;
-}
-
-export interface PairAttack {
-  a: string;
-  b: string;
-  naiveKind: 'hard-hard' | 'easy-hard';
-  /** The textbook uniform-guessing closed form (ignores port exhaustion, timeouts and mapping limits). */
-  naive: Costs;
-  /**
-   * The published plan and its headline cost: packets per side at each success level as
-   * the referee measured it under the realistic settings; null where that level is not
-   * reached within the budget (then `cap` is the success reached), or when the run
-   * skipped the referee.
-   */
-  biased: MaybeCosts & { strategy: string; params: Record<string, number | string>; cap: number | null };
-  /** What each side's engine executes. */
-  plan: PunchPlan;
-  /** The plan's closed form, only where the referee agrees with it under its assumptions (no timeout, no limit). */
-  idealised: (MaybeCosts & { formula: string }) | null;
-  /** Which figure is the headline: the realistic simulation, or none when the referee was skipped. */
-  headline: 'realistic' | 'not simulated';
-  /** The candidates the referee screened, with what it measured (budget and trials of the screen). */
-  candidates: PricedPlan['screened'];
-  /** Lower bound for plans aiming at independently allocated ports (both sides hard); null otherwise. */
-  bound: Costs | null;
-  /** Textbook naive / headline, per level. */
-  gain: MaybeCosts;
-  curve: {
-    packets: number[];
-    /** Textbook naive closed form. */
-    naive: number[];
-    /** The plan's closed form where published (`idealised`). */
-    biased: number[] | null;
-    /** Kept for readers of older files: always null now (the referee's curves are the `realistic` ones). */
-    mcNaive: number[] | null;
-    mcBiased: number[] | null;
-    /** The referee, realistic settings: the naive plan (same-carrier pairs) and the published plan. */
-    realisticNaive: number[] | null;
-    realisticBiased: number[] | null;
-  };
-  /** Success within the realistic budget, naive (same-carrier pairs) and the published plan; the trials and seed behind the plan's. */
-  realistic: { naive: number | null; biased: number | null; trials: number | null; seed: string | null };
-}
-
-export interface AttackReport {
-  schema: typeof ATTACK_SCHEMA;
-  campaign: string;
-  levels: readonly number[];
-  naive: { N: number; hardHard: Costs; easyHard: Costs };
-  /** The referee's settings; null when the run skipped it. */
-  simulator: (PricingSettings & { timeouts: string; pairs: string }) | null;
-  pairs: PairAttack[];
 }
 
 /** Packets per side at which curves are sampled: 1 to 300,000, log-spaced, 8 points a decade. */
@@ -165,8 +109,8 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
   const names = carrierNames(manifest);
   const fits = Object.keys(manifest.carriers)
     .sort()
-    .filter((c) => fs.existsSync(derivedPath(ctx, 'fit', `${names.stem(c)}.json`)))
-    .map((c) => readStageJson<CarrierFit>(ctx, 'fit', 'fit', `${names.stem(c)}.json`));
+    .filter((c) => FITS.exists(ctx, names.stem(c)))
+    .map((c) => FITS.read(ctx, names.stem(c)));
   const settings = simulatorSettings(ctx);
   const pairs: PairAttack[] = [];
   const priced = new Map<string, PricedPlan>();
@@ -192,10 +136,9 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     pairs,
   };
   await closePools();
-  const trialsFile = path.join(ingestDir(ctx), 'trials.csv');
   // Trial files may name carriers their own way: carriers.csv maps those names to capture folders.
   const aliases = readCarrierAliases(rawPath(ctx, ALIASES_FILE), `${ctx.campaign}/${ALIASES_FILE}`, Object.keys(manifest.carriers));
-  const rows = (fs.existsSync(trialsFile) ? await readTrials(trialsFile) : []).map((r) => ({ ...r, a: aliasOf(aliases, r.a), b: aliasOf(aliases, r.b) }));
+  const rows = (await TRIAL_ROWS.readAll(ctx)).map((r) => ({ ...r, a: aliasOf(aliases, r.a), b: aliasOf(aliases, r.b) }));
   const matrix = buildMatrix(ctx.campaign, rows);
   if (aliases) matrix.aliases = aliases;
   const peers = new Map(fits.map((f) => [f.carrier, peerOf(f)]));
@@ -217,10 +160,9 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
       : p.realistic && budget <= p.realistic.budget ? { plan: p.strategy, p: successAt(p.realistic.result, budget) } : null;
     cell.predicted = predicted === null ? null : { budget, p: round6(predicted.p), plan: predicted.plan, inside: predicted.p >= cell.wilson[0] && predicted.p <= cell.wilson[1], ...(assumed ? { assumed: true } : {}) };
   }
-  const dir = derivedPath(ctx, 'evaluate');
-  await replaceDir(dir, async (tmp) => {
-    await writeFileAtomic(path.join(tmp, 'attack.json'), stableStringify(attack));
-    await writeFileAtomic(path.join(tmp, 'matrix.json'), stableStringify(matrix));
+  const dir = await replaceFolder(ctx, 'evaluate', async (out) => {
+    await ATTACK.write(out, attack);
+    await MATRIX.write(out, matrix);
   });
   for (const p of pairs.filter((x) => x.a === x.b)) {
     const cost = p.biased.p99 !== null ? `99% at ${p.biased.p99} packets per side` : p.biased.cap !== null ? `99% not reached, ${(100 * p.biased.cap).toFixed(1)}% within ${settings!.budget}` : 'not simulated';

@@ -5,13 +5,13 @@
  * falls given the last (block / sequential), and how long mappings live. Writes
  * `derived/<campaign>/fit/<carrier>.json` with the evidence behind each answer.
  */
-import path from 'node:path';
-import { replaceDir, writeFileAtomic } from '../io/atomic.ts';
-import { stableStringify } from '../io/json.ts';
-import { derivedPath, formatCount, type StageContext } from '../context.ts';
-import { carrierIngestFile, carrierNames, readManifest } from '../derived/ingested.ts';
+import { formatCount, type StageContext } from '../context.ts';
+import { carrierNames, readManifest } from '../contracts/manifest.ts';
+import { NAT_TYPE } from '../contracts/ingest-rows.ts';
+import { SUMMARIES } from '../contracts/summary.ts';
+import { FITS, FIT_SCHEMA, type CarrierFit, type TimeoutFit } from '../contracts/fit.ts';
+import { replaceFolder } from '../contracts/folder.ts';
 import type { FileNames } from '../io/names.ts';
-import { FIT_SCHEMA, type CarrierFit, type TimeoutFit } from '../derived/fitted.ts';
 import type { Conditional } from '../bias/types.ts';
 import { readObservations } from '../fit/observations.ts';
 import { fitMapping } from '../fit/mapping.ts';
@@ -22,8 +22,6 @@ import { readProbes, type Probe } from '../fit/probes.ts';
 import { estimateTimeout } from '../fit/stats/survival.ts';
 import { natTypeOf } from '../fit/nat-type.ts';
 import { NatatlasError } from '../errors.ts';
-import { readStageJson } from '../derived/read.ts';
-import type { CarrierSummary } from '../derived/joined.ts';
 
 /** Longest gap between two sends for them to share a mapping, when no wait timeout was measured. */
 export const DEFAULT_MAPPING_WINDOW_S = 10;
@@ -52,7 +50,7 @@ export function mappingWindowS(waitLow: number | null): number {
 
 /** Fit one carrier (exported for tests and notebooks). */
 export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: number, names: FileNames = carrierNames(readManifest(ctx))): Promise<CarrierFit> {
-  const probes = await readProbes(carrierIngestFile(ctx, carrier, 'timeouts.csv', names));
+  const probes = await readProbes(ctx, names, carrier);
   const timeouts = { wait: timeoutFit(probes.wait), idle: timeoutFit(probes.idle) };
   for (const kind of ['wait', 'idle'] as const) {
     const t = timeouts[kind];
@@ -101,7 +99,7 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
     marginalFamily: marginal.candidate.family,
     conditional,
     timeouts,
-    natType: natTypeOf(carrierIngestFile(ctx, carrier, 'nat-type.json', names), mapping.behavior),
+    natType: natTypeOf(NAT_TYPE.read(ctx, names, carrier), mapping.behavior),
   };
 }
 
@@ -111,11 +109,10 @@ export class TooLittleData extends NatatlasError {}
 export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
-  const dir = derivedPath(ctx, 'fit');
   const fits: CarrierFit[] = [];
-  await replaceDir(dir, async (tmp) => {
+  const dir = await replaceFolder(ctx, 'fit', async (out) => {
     for (const carrier of Object.keys(manifest.carriers).sort()) {
-      const summary = readStageJson<CarrierSummary>(ctx, 'join', 'summary', `${names.stem(carrier)}.json`);
+      const summary = SUMMARIES.read(ctx, names.stem(carrier));
       const lossRate = summary.counts.sent === 0 ? 0 : summary.counts.lost / summary.counts.sent;
       let f: CarrierFit;
       try {
@@ -125,7 +122,7 @@ export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits:
         ctx.log.warn(e.message);
         continue;
       }
-      await writeFileAtomic(path.join(tmp, `${names.stem(carrier)}.json`), stableStringify(f));
+      await FITS.write(out, names.stem(carrier), f);
       fits.push(f);
       ctx.log.info(`fit ${ctx.campaign}/${carrier}: ${f.model.family} (${formatCount(f.allocations.n)} allocations), ${f.mapping.behavior}, wait ${f.timeouts.wait?.seconds ?? '?'} s, idle ${f.timeouts.idle?.seconds ?? '?'} s`);
     }

@@ -1,5 +1,5 @@
 /**
- * ingest: stream every raw file of a campaign, validate each row against DESIGN.md's
+ * ingest: stream every raw file of a campaign, validate each row against docs/design.md's
  * formats, write normalized copies under `derived/<campaign>/ingest/`, malformed rows
  * to `derived/<campaign>/rejects.csv`, and a manifest with every file's sha256 and
  * counts. Every line of every file lands in exactly one count: header, blank, data
@@ -7,13 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AtomicWriter, replaceDir, writeFileAtomic } from '../io/atomic.ts';
-import { csvField, csvRow, splitFields } from '../io/csv.ts';
+import { splitFields } from '../io/csv.ts';
 import { sha256File } from '../io/hash.ts';
-import { stableStringify } from '../io/json.ts';
 import { readLines } from '../io/lines.ts';
 import { InputError } from '../errors.ts';
-import { derivedPath, formatCount, Throttle, type StageContext } from '../context.ts';
+import { formatCount, Throttle, type StageContext } from '../context.ts';
 import { FileNames } from '../io/names.ts';
 import { readCampaign, type CarrierLayout, type RawFile } from '../raw/layout.ts';
 import {
@@ -21,12 +19,11 @@ import {
   type ColumnMap, type FileKind,
 } from '../raw/formats.ts';
 import { timeUnitWarnings, type CaptureTimes } from '../raw/time-units.ts';
-import {
-  CLIENT_COLUMNS, INGEST_SCHEMA, REJECT_COLUMNS, SERVER_COLUMNS, TIMEOUT_COLUMNS, TRIAL_COLUMNS,
-  type CarrierIngest, type FileRecord, type IngestManifest,
-} from '../derived/ingested.ts';
-
-const MAX_RAW_IN_REJECTS = 1000;
+import { INGEST_SCHEMA, MANIFEST, type CarrierIngest, type FileRecord, type IngestManifest } from '../contracts/manifest.ts';
+import { CLIENT_ROWS, NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS, TRIAL_ROWS, type ClientRow, type Extras, type ServerRow, type TimeoutRow, type TrialRow } from '../contracts/ingest-rows.ts';
+import { MAX_RAW, REJECTS, type RejectRow } from '../contracts/rejects.ts';
+import { replaceFolder, type OutputFolder } from '../contracts/folder.ts';
+import type { RowWriter } from '../contracts/rows.ts';
 /** Longest line read (characters): a longer one is one rejects row, never held whole. */
 export const MAX_LINE_LENGTH = 65_536;
 
@@ -40,13 +37,10 @@ type RowHandler = (fields: string[], lineNo: number) => string | { row: string; 
 
 class Rejects {
   count = 0;
-  constructor(private readonly out: AtomicWriter) {
-    out.write(`${csvRow(REJECT_COLUMNS)}\n`);
-  }
+  constructor(private readonly out: RowWriter<RejectRow>) {}
   add(file: string, line: number, reason: string, raw: string): void {
     this.count += 1;
-    const shown = raw.length > MAX_RAW_IN_REJECTS ? `${raw.slice(0, MAX_RAW_IN_REJECTS)}...` : raw;
-    this.out.write(`${csvRow([file, line, reason, shown])}\n`);
+    this.out.write({ file, line, reason, raw });
   }
 }
 
@@ -59,12 +53,12 @@ interface IngestState {
   filesTotal: number;
 }
 
-function extrasJson(map: ColumnMap, fields: string[]): string {
-  if (map.extras.length === 0) return '';
+function extrasOf(map: ColumnMap, fields: string[]): Extras {
+  if (map.extras.length === 0) return null;
   // Column names are data: a column called __proto__ must stay a column.
   const obj = Object.create(null) as Record<string, string>;
   for (const e of map.extras) obj[e.name] = fields[e.index]!;
-  return csvField(JSON.stringify(obj));
+  return obj;
 }
 
 /** Stream one file, dispatching its header, blank lines, rows and rejects. */
@@ -134,10 +128,11 @@ async function ingestFile(
   return record;
 }
 
-function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
+function clientHandler(out: RowWriter<ClientRow>, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iLocal, iDest, iStatus] = map.known as [number, number, number, number, number];
-    const runField = csvField(run);
+    // One row object per file, refilled per row: no garbage for millions of rows.
+    const row: ClientRow = { run, line: 0, uuid: '', time: 0, localPort: 0, destPort: 0, status: 'S', extra: null };
     return (f, lineNo) => {
       const id = f[iId]!;
       if (id === END_MARKER) return { row: '', control: true };
@@ -153,16 +148,23 @@ function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest, ti
       if (status === 'S') counts.sent += 1;
       else counts.failed += 1;
       counts.clientRows += 1;
-      out.write(`${runField},${lineNo},${id.toLowerCase()},${time},${local},${dest},${status},${extrasJson(map, f)}\n`);
+      row.line = lineNo;
+      row.uuid = id.toLowerCase();
+      row.time = time;
+      row.localPort = local;
+      row.destPort = dest;
+      row.status = status;
+      row.extra = extrasOf(map, f);
+      out.write(row);
       return { row: '' };
     };
   };
 }
 
-function serverHandler(out: AtomicWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
+function serverHandler(out: RowWriter<ServerRow>, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iExt, iPort] = map.known as [number, number, number, number];
-    const runField = csvField(run);
+    const row: ServerRow = { run, line: 0, kind: 'packet', uuid: '', time: 0, externalPort: 0, serverPort: 0, extra: null };
     return (f, lineNo) => {
       const id = f[iId]!;
       const marker = id === END_MARKER;
@@ -171,16 +173,24 @@ function serverHandler(out: AtomicWriter, run: string, counts: CarrierIngest, ti
       const ext = parsePort(f[iExt]!, 'sender port');
       const port = parsePort(f[iPort]!, 'receiver port');
       // A marker's ports are observations when readable; an unreadable marker is still a control row.
-      const bad = [time, ext, port].find((v) => typeof v === 'string') as string | undefined;
-      if (bad !== undefined) return marker ? { row: '', control: true } : bad;
+      if (typeof time === 'string' || typeof ext === 'string' || typeof port === 'string') {
+        return marker ? { row: '', control: true } : [time, ext, port].find((v) => typeof v === 'string') ?? '';
+      }
       if (!marker) counts.serverRows += 1;
-      out.write(`${runField},${lineNo},${marker ? 'end-marker' : 'packet'},${marker ? '' : id.toLowerCase()},${time},${ext},${port},${extrasJson(map, f)}\n`);
+      row.line = lineNo;
+      row.kind = marker ? 'end-marker' : 'packet';
+      row.uuid = marker ? '' : id.toLowerCase();
+      row.time = time;
+      row.externalPort = ext;
+      row.serverPort = port;
+      row.extra = extrasOf(map, f);
+      out.write(row);
       return { row: '', control: marker };
     };
   };
 }
 
-function timeoutHandler(out: AtomicWriter, file: string, counts: CarrierIngest): (map: ColumnMap) => RowHandler {
+function timeoutHandler(out: RowWriter<TimeoutRow>, file: string, counts: CarrierIngest): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iKind, iDelay, iReplied] = map.known as [number, number, number, number];
     return (f, lineNo) => {
@@ -193,13 +203,13 @@ function timeoutHandler(out: AtomicWriter, file: string, counts: CarrierIngest):
       const replied = parseBool(f[iReplied]!, 'replied');
       if (typeof replied === 'string') return replied;
       counts.timeoutProbes += 1;
-      out.write(`${csvRow([file, lineNo, id, kind, delay, replied ? 1 : 0])}\n`);
+      out.write({ file, line: lineNo, probeId: id, kind, delayS: delay, replied });
       return { row: '' };
     };
   };
 }
 
-function trialsHandler(out: AtomicWriter, file: string): (map: ColumnMap) => RowHandler {
+function trialsHandler(out: RowWriter<TrialRow>, file: string): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iA, iB, iStrategy, iTrial, iOutcome, iPackets] = map.known as [number, number, number, number, number, number];
     return (f, lineNo) => {
@@ -212,12 +222,10 @@ function trialsHandler(out: AtomicWriter, file: string): (map: ColumnMap) => Row
       if (typeof trial === 'string') return trial;
       const outcome = f[iOutcome]!.toUpperCase();
       if (outcome !== 'S' && outcome !== 'F') return `outcome ${JSON.stringify(f[iOutcome])} is not S or F`;
-      const packets = iPackets >= 0 ? (f[iPackets] ?? '') : '';
-      if (packets.length > 0) {
-        const n = parseCount(packets, 'packets', DOMAINS.maxTrialPackets);
-        if (typeof n === 'string') return n;
-      }
-      out.write(`${csvRow([file, lineNo, a, b, strategy, trial, outcome, packets])}\n`);
+      const packetsField = iPackets >= 0 ? (f[iPackets] ?? '') : '';
+      const packets = packetsField.length > 0 ? parseCount(packetsField, 'packets', DOMAINS.maxTrialPackets) : null;
+      if (typeof packets === 'string') return packets;
+      out.write({ file, line: lineNo, a, b, strategy, trial, outcome, packets });
       return { row: '' };
     };
   };
@@ -234,12 +242,11 @@ function union(into: string[], more: string[]): void {
   for (const m of more) if (!into.includes(m)) into.push(m);
 }
 
-/** One writer per output, opened with its header; all committed or all aborted together. */
+/** Every row writer of the folder being built; all committed or all aborted together. */
 class Outputs {
-  private readonly writers: AtomicWriter[] = [];
-  open(file: string, columns: readonly string[]): AtomicWriter {
-    const w = new AtomicWriter(file);
-    w.write(`${columns.join(',')}\n`);
+  private readonly writers: RowWriter<never>[] = [];
+  constructor(readonly folder: OutputFolder) {}
+  add<W extends RowWriter<never>>(w: W): W {
     this.writers.push(w);
     return w;
   }
@@ -251,11 +258,11 @@ class Outputs {
   }
 }
 
-async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: string, files: FileRecord[], outs: Outputs, names: FileNames): Promise<CarrierIngest> {
+async function ingestCarrier(state: IngestState, carrier: CarrierLayout, files: FileRecord[], outs: Outputs, names: FileNames): Promise<CarrierIngest> {
   const counts = emptyCounts();
-  const cdir = path.join(dir, 'carriers', names.stem(carrier.name));
-  const client = outs.open(path.join(cdir, 'client.csv'), CLIENT_COLUMNS);
-  const server = outs.open(path.join(cdir, 'server.csv'), SERVER_COLUMNS);
+  const stem = names.stem(carrier.name);
+  const client = outs.add(CLIENT_ROWS.open(outs.folder, stem));
+  const server = outs.add(SERVER_ROWS.open(outs.folder, stem));
   const captureTimes: CaptureTimes[] = [];
   for (const f of carrier.client) {
     const times = new FileTimes();
@@ -276,11 +283,11 @@ async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: st
   for (const w of timeUnitWarnings(captureTimes)) state.ctx.log.warn(w);
   counts.runs = [...new Set([...carrier.client, ...carrier.server].map((f) => f.run))];
   if (carrier.timeouts.length > 0) {
-    const timeouts = outs.open(path.join(cdir, 'timeouts.csv'), TIMEOUT_COLUMNS);
+    const timeouts = outs.add(TIMEOUT_ROWS.open(outs.folder, stem));
     for (const f of carrier.timeouts) files.push(await ingestFile(state, f, 'timeouts', carrier.name, null, timeoutHandler(timeouts, f.rel, counts)));
   }
   if (carrier.natType) {
-    const rec = await ingestNatType(state, carrier.natType, carrier.name, path.join(cdir, 'nat-type.json'));
+    const rec = await ingestNatType(state, carrier.natType, carrier.name, outs.folder, stem);
     counts.natType = rec.rows === 1;
     files.push(rec);
   }
@@ -288,7 +295,7 @@ async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: st
   return counts;
 }
 
-async function ingestNatType(state: IngestState, file: RawFile, carrier: string, target: string): Promise<FileRecord> {
+async function ingestNatType(state: IngestState, file: RawFile, carrier: string, out: OutputFolder, stem: string): Promise<FileRecord> {
   const text = fs.readFileSync(file.abs, 'utf8');
   const record: FileRecord = {
     path: file.rel, sha256: await sha256File(file.abs), kind: 'nat-type', carrier, run: null,
@@ -297,11 +304,11 @@ async function ingestNatType(state: IngestState, file: RawFile, carrier: string,
   try {
     const value = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object');
-    await writeFileAtomic(target, stableStringify(value));
+    await NAT_TYPE.write(out, stem, { ...value });
     record.rows = 1;
   } catch (e) {
     record.rejected = 1;
-    state.rejects.add(file.rel, 1, `not a readable nat-type.json: ${(e as Error).message}`, text.slice(0, MAX_RAW_IN_REJECTS));
+    state.rejects.add(file.rel, 1, `not a readable nat-type.json: ${(e as Error).message}`, text.slice(0, MAX_RAW));
   }
   return record;
 }
@@ -316,24 +323,23 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
       if (!serverRuns.has(f.run)) ctx.log.warn(`${f.rel}: no server-${f.run}.csv beside it; packets of that run that reached no other server file count as lost`);
     }
   }
-  const dir = derivedPath(ctx, 'ingest');
-  const rejectsFile = derivedPath(ctx, 'rejects.csv');
   const files: FileRecord[] = [];
   // Carrier names are data: a carrier called __proto__ must stay a carrier.
   const carriers = Object.create(null) as Record<string, CarrierIngest>;
   const names = new FileNames(layout.carriers.map((c) => c.name), 'carrier');
   const filesTotal = layout.trials.length + layout.carriers.reduce((s, c) => s + c.client.length + c.server.length + c.timeouts.length + (c.natType ? 1 : 0), 0);
-  const rejectsWriter = new AtomicWriter(rejectsFile);
+  const { writer: rejectsWriter, file: rejectsFile } = REJECTS.open(ctx);
   const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, filesDone: 0, filesTotal };
   let trials = { rows: 0, rejected: 0 };
   let manifest: IngestManifest | undefined;
+  let dir: string;
   try {
-    await replaceDir(dir, async (tmp) => {
-      const outs = new Outputs();
+    dir = await replaceFolder(ctx, 'ingest', async (folder) => {
+      const outs = new Outputs(folder);
       try {
-        for (const carrier of layout.carriers) carriers[carrier.name] = await ingestCarrier(state, carrier, tmp, files, outs, names);
+        for (const carrier of layout.carriers) carriers[carrier.name] = await ingestCarrier(state, carrier, files, outs, names);
         if (layout.trials.length > 0) {
-          const out = outs.open(path.join(tmp, 'trials.csv'), TRIAL_COLUMNS);
+          const out = outs.add(TRIAL_ROWS.open(folder));
           for (const f of layout.trials) {
             const rec = await ingestFile(state, f, 'trials', null, null, trialsHandler(out, f.rel));
             trials = { rows: trials.rows + rec.rows, rejected: trials.rejected + rec.rejected };
@@ -346,7 +352,7 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
         throw e;
       }
       manifest = { schema: INGEST_SCHEMA, campaign: ctx.campaign, files, carriers, trials, rejected: state.rejects.count };
-      await writeFileAtomic(path.join(tmp, 'manifest.json'), stableStringify(manifest));
+      await MANIFEST.write(folder, manifest);
     });
     rejectsWriter.commit();
   } catch (e) {

@@ -7,15 +7,14 @@
  * manifest); server rows stream past it. Memory is ~60 bytes per client row, so the
  * capture-sized join never needs a data frame (arquero measured 2.35 GB for 2M rows).
  */
-import path from 'node:path';
-import { AtomicWriter, replaceDir, writeFileAtomic } from '../io/atomic.ts';
-import { csvField, csvRow, readRecords } from '../io/csv.ts';
-import { stableStringify } from '../io/json.ts';
 import type { FileNames } from '../io/names.ts';
-import { derivedPath, formatCount, Throttle, type StageContext } from '../context.ts';
-import { carrierIngestFile, carrierNames, decodeExtra, readManifest, type CarrierIngest, type IngestManifest } from '../derived/ingested.ts';
+import { formatCount, Throttle, type StageContext } from '../context.ts';
+import { carrierNames, readManifest, type CarrierIngest, type IngestManifest } from '../contracts/manifest.ts';
+import { CLIENT_ROWS, SERVER_ROWS } from '../contracts/ingest-rows.ts';
+import { JOINED, joinedExtraColumns } from '../contracts/joined.ts';
+import { SUMMARIES, SUMMARY_SCHEMA, type CarrierSummary } from '../contracts/summary.ts';
+import { replaceFolder, type OutputFolder } from '../contracts/folder.ts';
 import { UuidIndex } from './uuid-index.ts';
-import { JOIN_COLUMNS, SUMMARY_SCHEMA, type CarrierSummary } from '../derived/joined.ts';
 
 /** Per matched-packet state, one slot per unique client UUID. */
 class ClientTable {
@@ -68,44 +67,32 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-/** Column names for extras, prefixed only where they would collide. */
-function extraNames(clientExtra: string[], serverExtra: string[]): { client: string[]; server: string[] } {
-  const fixed = new Set<string>(JOIN_COLUMNS);
-  const clash = (n: string, other: string[]) => fixed.has(n) || other.includes(n);
-  return {
-    client: clientExtra.map((n) => (clash(n, serverExtra) ? `client.${n}` : n)),
-    server: serverExtra.map((n) => (clash(n, clientExtra) ? `server.${n}` : n)),
-  };
-}
-
 async function loadClient(ctx: StageContext, carrier: string, names: FileNames, counts: CarrierIngest, tally: Tally, throttle: Throttle): Promise<{ table: ClientTable; runs: string[] }> {
   const table = new ClientTable(counts.clientRows);
   const runs: string[] = [];
   const runIds = new Map<string, number>();
   const sentInRun: number[] = [];
   let done = 0;
-  await readRecords(carrierIngestFile(ctx, carrier, 'client.csv', names), (f, recordNo) => {
-    if (recordNo === 1) return;
-    const { row, added } = table.index.add(f[2]!);
+  await CLIENT_ROWS.forEach(ctx, names, carrier, (r) => {
+    const { row, added } = table.index.add(r.uuid);
     if (!added) {
       tally.clientDuplicates += 1;
       return;
     }
-    let run = runIds.get(f[0]!);
+    let run = runIds.get(r.run);
     if (run === undefined) {
       run = runs.length;
-      runs.push(f[0]!);
-      runIds.set(f[0]!, run);
+      runs.push(r.run);
+      runIds.set(r.run, run);
       sentInRun.push(0);
     }
     table.run[row] = run;
-    table.sendTime[row] = Number(f[3]);
-    table.local[row] = Number(f[4]);
-    table.dest[row] = Number(f[5]);
-    table.failed[row] = f[6] === 'F' ? 1 : 0;
-    if (f[6] !== 'F') table.sendSeq[row] = sentInRun[run]!++;
-    const extra = decodeExtra(f[7] ?? '');
-    if (extra) table.clientExtra.set(row, extra);
+    table.sendTime[row] = r.time;
+    table.local[row] = r.localPort;
+    table.dest[row] = r.destPort;
+    table.failed[row] = r.status === 'F' ? 1 : 0;
+    if (r.status !== 'F') table.sendSeq[row] = sentInRun[run]!++;
+    if (r.extra) table.clientExtra.set(row, r.extra);
     if (throttle.due()) ctx.log.progress(`join ${ctx.campaign}/${carrier}: ${formatCount(++done)} client rows (${throttle.rate(done)})`);
   });
   return { table, runs };
@@ -116,15 +103,14 @@ async function streamServer(ctx: StageContext, carrier: string, names: FileNames
   let currentRun = '';
   let maxSeq = -1;
   let done = 0;
-  await readRecords(carrierIngestFile(ctx, carrier, 'server.csv', names), (f, recordNo) => {
-    if (recordNo === 1) return;
-    if (f[2] === 'end-marker') return;
+  await SERVER_ROWS.forEach(ctx, names, carrier, (r) => {
+    if (r.kind === 'end-marker') return;
     tally.serverRows += 1;
-    if (f[0] !== currentRun) {
-      currentRun = f[0]!;
+    if (r.run !== currentRun) {
+      currentRun = r.run;
       maxSeq = -1;
     }
-    const row = table.index.find(f[3]!);
+    const row = table.index.find(r.uuid);
     if (row < 0) tally.strangers += 1;
     else if (table.matched[row] === 1) tally.serverDuplicates += 1;
     else if (table.failed[row] === 1) {
@@ -133,11 +119,10 @@ async function streamServer(ctx: StageContext, carrier: string, names: FileNames
     } else {
       table.matched[row] = 1;
       tally.joined += 1;
-      table.recvTime[row] = Number(f[4]);
-      table.external[row] = Number(f[5]);
-      table.serverPort[row] = Number(f[6]);
-      const extra = decodeExtra(f[7] ?? '');
-      if (extra) table.serverExtra.set(row, extra);
+      table.recvTime[row] = r.time;
+      table.external[row] = r.externalPort;
+      table.serverPort[row] = r.serverPort;
+      if (r.extra) table.serverExtra.set(row, r.extra);
       if (row < maxSeq) tally.reordered += 1;
       else maxSeq = row;
     }
@@ -145,27 +130,27 @@ async function streamServer(ctx: StageContext, carrier: string, names: FileNames
   });
 }
 
-function writeJoined(file: string, table: ClientTable, runs: string[], clientExtra: string[], serverExtra: string[]): Float64Array {
-  const names = extraNames(clientExtra, serverExtra);
-  const out = new AtomicWriter(file);
+function writeJoined(folder: OutputFolder, stem: string, table: ClientTable, runs: string[], clientExtra: string[], serverExtra: string[]): Float64Array {
+  const out = JOINED.open(folder, stem, joinedExtraColumns(clientExtra, serverExtra));
   const offsets: number[] = [];
   try {
-    out.write(`${csvRow([...JOIN_COLUMNS, ...names.client, ...names.server])}\n`);
-    const runField = runs.map((r) => csvField(r));
     const hasExtras = clientExtra.length + serverExtra.length > 0;
+    const none: string[] = [];
     for (let i = 0; i < table.index.size; i++) {
       if (table.matched[i] !== 1) continue;
       const send = table.sendTime[i]!;
       const recv = table.recvTime[i]!;
       offsets.push(recv - send);
-      let line = `${table.index.uuidOf(i)},${runField[table.run[i]!]},${table.sendSeq[i]},${send},${recv},${table.local[i]},${table.dest[i]},${table.external[i]},${table.serverPort[i]}`;
+      let extras = none;
       if (hasExtras) {
         const ce = table.clientExtra.get(i);
         const se = table.serverExtra.get(i);
-        for (const n of clientExtra) line += `,${csvField(ce?.[n] ?? '')}`;
-        for (const n of serverExtra) line += `,${csvField(se?.[n] ?? '')}`;
+        extras = [...clientExtra.map((n) => ce?.[n] ?? ''), ...serverExtra.map((n) => se?.[n] ?? '')];
       }
-      out.write(`${line}\n`);
+      out.write({
+        uuid: table.index.uuidOf(i), run: runs[table.run[i]!]!, sendSeq: table.sendSeq[i]!, sendTime: send, recvTime: recv,
+        localPort: table.local[i]!, destPort: table.dest[i]!, externalPort: table.external[i]!, serverPort: table.serverPort[i]!, extras,
+      });
     }
     out.commit();
   } catch (e) {
@@ -175,13 +160,13 @@ function writeJoined(file: string, table: ClientTable, runs: string[], clientExt
   return Float64Array.from(offsets).sort();
 }
 
-async function joinCarrier(ctx: StageContext, manifest: IngestManifest, names: FileNames, carrier: string, joinedDir: string, summaryDir: string): Promise<CarrierSummary> {
+async function joinCarrier(ctx: StageContext, manifest: IngestManifest, names: FileNames, carrier: string, joinedDir: OutputFolder, summaryDir: OutputFolder): Promise<CarrierSummary> {
   const counts = manifest.carriers[carrier]!;
   const tally: Tally = { clientDuplicates: 0, serverRows: 0, joined: 0, strangers: 0, failedSeen: 0, serverDuplicates: 0, reordered: 0 };
   const throttle = new Throttle();
   const { table, runs } = await loadClient(ctx, carrier, names, counts, tally, throttle);
   await streamServer(ctx, carrier, names, table, tally, throttle);
-  const offsets = writeJoined(path.join(joinedDir, `${names.stem(carrier)}.csv`), table, runs, counts.clientExtraColumns, counts.serverExtraColumns);
+  const offsets = writeJoined(joinedDir, names.stem(carrier), table, runs, counts.clientExtraColumns, counts.serverExtraColumns);
   let failed = 0;
   let sent = 0;
   for (let i = 0; i < table.index.size; i++) {
@@ -212,7 +197,7 @@ async function joinCarrier(ctx: StageContext, manifest: IngestManifest, names: F
     clockOffsetMs: offsets.length === 0 ? null : { median: quantile(offsets, 0.5), p05: quantile(offsets, 0.05), p95: quantile(offsets, 0.95) },
     outOfOrder: { rows: tally.reordered, fraction: tally.joined === 0 ? 0 : tally.reordered / tally.joined },
   };
-  await writeFileAtomic(path.join(summaryDir, `${names.stem(carrier)}.json`), stableStringify(summary));
+  await SUMMARIES.write(summaryDir, names.stem(carrier), summary);
   ctx.log.info(`join ${ctx.campaign}/${carrier}: ${formatCount(tally.joined)} joined of ${formatCount(sent)} sent, ${formatCount(summary.counts.lost)} lost, ${formatCount(tally.strangers)} strangers`);
   return summary;
 }
@@ -221,13 +206,12 @@ async function joinCarrier(ctx: StageContext, manifest: IngestManifest, names: F
 export async function join(ctx: StageContext): Promise<{ summaries: CarrierSummary[]; outputs: string[] }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
-  const joinedDir = derivedPath(ctx, 'joined');
-  const summaryDir = derivedPath(ctx, 'summary');
   const summaries: CarrierSummary[] = [];
-  await replaceDir(joinedDir, (jtmp) =>
-    replaceDir(summaryDir, async (stmp) => {
-      for (const carrier of Object.keys(manifest.carriers).sort()) summaries.push(await joinCarrier(ctx, manifest, names, carrier, jtmp, stmp));
-    }),
-  );
+  let summaryDir = '';
+  const joinedDir = await replaceFolder(ctx, 'joined', async (joined) => {
+    summaryDir = await replaceFolder(ctx, 'summary', async (summary) => {
+      for (const carrier of Object.keys(manifest.carriers).sort()) summaries.push(await joinCarrier(ctx, manifest, names, carrier, joined, summary));
+    });
+  });
   return { summaries, outputs: [joinedDir, summaryDir] };
 }

@@ -8,13 +8,13 @@ import path from 'node:path';
 import { hardHardProbability, NAIVE_PORTS } from '../../pipeline/evaluate/analytic.ts';
 import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
-import type { SuccessMatrix } from '../../pipeline/evaluate/trials.ts';
+import type { SuccessMatrix } from '../../pipeline/contracts/matrix.ts';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
 import { FAST_RUN, recordingLogger, tempProject } from '../helpers/tmp.ts';
 
 const { log1p, expm1 } = Math;
 
-/** 1 - C(S-a, b) / C(S, b), exactly, in BigInt: the birthday formula of DESIGN.md. */
+/** 1 - C(S-a, b) / C(S, b), exactly, in BigInt: the birthday formula of docs/design.md. */
 function exactHardHard(a: number, b: number, n: number): number {
   const S = BigInt(n * n);
   let num = 1n;

@@ -14,7 +14,7 @@ import { ingest } from '../../pipeline/stages/ingest.ts';
 import { join } from '../../pipeline/stages/join.ts';
 import { fit } from '../../pipeline/stages/fit.ts';
 import { peerOf } from '../../pipeline/stages/evaluate.ts';
-import type { CarrierFit } from '../../pipeline/derived/fitted.ts';
+import type { CarrierFit } from '../../pipeline/contracts/fit.ts';
 import type { PunchPlan } from '../../pipeline/bias/types.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
 import { DEFAULT_PRICING, pricePair, type PricingSettings } from '../../pipeline/evaluate/price.ts';

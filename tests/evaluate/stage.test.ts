@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
-import type { AttackReport } from '../../pipeline/stages/evaluate.ts';
+import type { AttackReport } from '../../pipeline/contracts/attack.ts';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
 import { FAST_RUN, recordingLogger, tempProject } from '../helpers/tmp.ts';
 

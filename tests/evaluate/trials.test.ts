@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { buildMatrix, wilson } from '../../pipeline/evaluate/trials.ts';
 import { runPipeline } from '../../pipeline/run.ts';
-import type { SuccessMatrix } from '../../pipeline/evaluate/trials.ts';
+import type { SuccessMatrix } from '../../pipeline/contracts/matrix.ts';
 import { recordingLogger, tempProject, FAST_RUN } from '../helpers/tmp.ts';
 
 /**

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ingest } from '../../pipeline/stages/ingest.ts';
 import { join } from '../../pipeline/stages/join.ts';
 import { fit } from '../../pipeline/stages/fit.ts';
-import type { CarrierFit } from '../../pipeline/derived/fitted.ts';
+import type { CarrierFit } from '../../pipeline/contracts/fit.ts';
 import { recordingLogger, tempProject } from '../helpers/tmp.ts';
 
 describe('the block marginal', () => {

@@ -14,7 +14,7 @@ import { binsFromCdf, compactSegments, totalVariation, type Segment } from '../.
 import { ingest } from '../../pipeline/stages/ingest.ts';
 import { join } from '../../pipeline/stages/join.ts';
 import { fit } from '../../pipeline/stages/fit.ts';
-import type { CarrierFit } from '../../pipeline/derived/fitted.ts';
+import type { CarrierFit } from '../../pipeline/contracts/fit.ts';
 import { recordingLogger, tempProject } from '../helpers/tmp.ts';
 
 /** `runs` runs of `n` allocations each, 20 ms apart, ports from `draw`. */

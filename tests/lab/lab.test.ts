@@ -334,7 +334,7 @@ suite('netfilter lab', () => {
     const results = await runNatTypeOnly({ outDir: out, campaign: 'lab', carriers: [...LAB_CARRIERS], log: silentLogger });
     expect(namespacesOf(process.pid)).toEqual([]);
     expect(rootState()).toEqual(before);
-    // DESIGN.md "Real NATs": plain MASQUERADE / SNAT reuse the mapping of an inside ip:port
+    // docs/design.md "Real NATs": plain MASQUERADE / SNAT reuse the mapping of an inside ip:port
     // (endpoint-independent), --random-fully gives every flow its own port; conntrack lets
     // in only the exact reply tuple, so filtering is address-and-port-dependent everywhere.
     const want: Record<string, [string, boolean]> = {

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
 import { readCarrierAliases } from '../../pipeline/evaluate/aliases.ts';
-import type { SuccessMatrix } from '../../pipeline/evaluate/trials.ts';
+import type { SuccessMatrix } from '../../pipeline/contracts/matrix.ts';
 import { FAST_RUN, recordingLogger, tempProject, writeFiles } from '../helpers/tmp.ts';
 
-/** Hard-vs-hard birthday success with k probes a side over N ports, summed in logs (DESIGN.md's formula). */
+/** Hard-vs-hard birthday success with k probes a side over N ports, summed in logs (docs/design.md's formula). */
 function birthday(k: number, n = 64511): number {
   const n2 = n * n;
   let log = 0;

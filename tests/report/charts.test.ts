@@ -21,7 +21,9 @@ import { topLevel } from '../../pipeline/report/charts/chart.ts';
 import { fileStem, pairStem } from '../../pipeline/report/names.ts';
 import { fmtInt, fmtInterval, fmtPct } from '../../pipeline/report/format.ts';
 import { POINT_LIMIT, scanJoined, SEND_ORDER_PER_RUN, type JoinedScan } from '../../pipeline/report/data/joined.ts';
-import type { CarrierFit } from '../../pipeline/derived/fitted.ts';
+import type { CarrierFit } from '../../pipeline/contracts/fit.ts';
+import { silentLogger } from '../../pipeline/context.ts';
+import { FileNames } from '../../pipeline/io/names.ts';
 import type { PortSegment } from '../../pipeline/bias/types.ts';
 
 /** A scan with the given external ports (send order and local ports made up). */
@@ -31,7 +33,7 @@ function scanOf(ports: number[], carrier = 'C'): JoinedScan {
   return {
     carrier, n: ports.length, externalCounts: counts, min: Math.min(...ports), max: Math.max(...ports), preserved: 0, runs: ['01'],
     sendOrder: ports.map((external, seq) => ({ run: '01', seq, external })), localExternal: ports.map((external, i) => ({ local: 40000 + i, external })),
-    localExternalStride: 1, localExternalBins: [], extraColumns: [], unreadable: 0,
+    localExternalStride: 1, localExternalBins: [], extraColumns: [],
   };
 }
 
@@ -262,7 +264,9 @@ describe('escaping and names', () => {
 
 describe('scanning a joined file', () => {
   it('keeps exact port counts but a bounded sample, whatever the size', async () => {
-    const file = path.join(tempDir('scan'), 'C.csv');
+    const derived = path.join(tempDir('scan'), 'derived');
+    const file = path.join(derived, 'camp', 'joined', 'C.csv');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     const lines = ['uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,Sender IP'];
     const n = 3 * 3500;
     for (let i = 0; i < n; i++) {
@@ -272,7 +276,8 @@ describe('scanning a joined file', () => {
       lines.push(`u${i},${run},${seq},${1700000000000 + i * 20},${1700000000100 + i * 20},${i % 7 === 0 ? ext : 62000 + (i % 1000)},5000,${ext},5000,${i % 2 ? '198.51.100.1' : '"<b>10.0.0.1</b>"'}`);
     }
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
-    const scan = await scanJoined(file, 'C');
+    const ctx = { campaign: 'camp', paths: { raw: path.join(derived, '..', 'raw'), derived, reports: path.join(derived, '..', 'reports') }, log: silentLogger };
+    const scan = await scanJoined(ctx, new FileNames(['C'], 'carrier'), 'C');
     expect(scan.n).toBe(n);
     expect(scan.externalCounts.reduce((a, b) => a + b, 0)).toBe(n);
     expect(scan.runs).toEqual(['01', '02', '03']);

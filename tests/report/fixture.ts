@@ -11,7 +11,8 @@ import { join } from '../../pipeline/stages/join.ts';
 import { fit } from '../../pipeline/stages/fit.ts';
 import { bias } from '../../pipeline/stages/bias.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
-import type { AttackFile, MatrixFile } from '../../pipeline/report/data/evaluate.ts';
+import type { AttackReport } from '../../pipeline/contracts/attack.ts';
+import type { SuccessMatrix } from '../../pipeline/contracts/matrix.ts';
 import type { Paths } from '../../pipeline/context.ts';
 import { recordingLogger, tempProject } from '../helpers/tmp.ts';
 
@@ -19,7 +20,7 @@ export const HOSTILE = '<img src=x onerror=alert(1)>';
 export const CAMPAIGN = 'rt';
 
 /** Table I of the seed paper (naive), plus a biased row, in the trials file's pair order. */
-export function handMatrix(): MatrixFile {
+export function handMatrix(): SuccessMatrix {
   const cell = (a: string, b: string, strategy: 'naive' | 'biased', outcomes: string, wilson: [number, number], meanPackets: number | null = null) => {
     const successes = [...outcomes].filter((c) => c === 'S').length;
     return { a, b, strategy, trials: outcomes.length, successes, outcomes, rate: successes / outcomes.length, wilson, meanPackets };
@@ -45,10 +46,10 @@ export function handMatrix(): MatrixFile {
   };
 }
 
-export function handAttack(carriers: string[]): AttackFile {
+export function handAttack(carriers: string[]): AttackReport {
   const packets = [0, 10, 100, 1000, 10000, 100000];
   const costs = (k: number) => ({ p50: 1000 * k, p90: 2000 * k, p99: 3000 * k, p999: 4000 * k });
-  const pairs = [] as AttackFile['pairs'];
+  const pairs = [] as AttackReport['pairs'];
   for (let i = 0; i < carriers.length; i++) {
     for (let j = i; j < carriers.length; j++) {
       pairs.push({

@@ -57,7 +57,7 @@ describe('simulateCampaign', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('writes the campaign layout of DESIGN.md and simulation.json with the returned report', () => {
+  it('writes the campaign layout of docs/design.md and simulation.json with the returned report', () => {
     const names = ['EimUni', 'KPN', 'Odido', 'PreserveCarrier'];
     expect(fs.readdirSync(path.join(root, 'c1')).sort()).toEqual([...names, 'simulation.json']);
     for (const name of names) {

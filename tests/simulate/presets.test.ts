@@ -9,7 +9,7 @@ describe('presets', () => {
     expect(DUTCH_CARRIERS).toEqual(['VodafoneNL', 'KPN', 'LebaraNL', 'LycaMobileNL', 'Odido']);
   });
 
-  it('models each carrier as DESIGN.md describes', () => {
+  it('models each carrier as docs/design.md describes', () => {
     expect(preset('VodafoneNL').nat.model).toEqual({ family: 'beta', alpha: 2.241976448936059, beta: 5.0077200261695065, loc: 4630.720419189701, scale: 13937.381826949593 });
     expect(preset('KPN').nat.model).toEqual({ family: 'block', blockSize: 256, perBlock: 100, min: 1024, max: 65535 });
     expect(preset('LebaraNL').nat.model).toMatchObject({ family: 'block', blockSize: 256, perBlock: 60 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign, SEED_BETA, type SimulationReport } from '../../pipeline/simulate/index.ts';
-import type { CarrierFit } from '../../pipeline/derived/fitted.ts';
+import type { CarrierFit } from '../../pipeline/contracts/fit.ts';
 import type { BiasTable } from '../../pipeline/bias/types.ts';
 import { validateBiasTable } from '../../pipeline/bias/validate.ts';
 import { binsFromCdf, totalVariation, type Segment } from '../../pipeline/fit/marginal.ts';

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { runPipeline } from '../../pipeline/run.ts';
 import { STAGES } from '../../pipeline/stages/index.ts';
-import type { CarrierSummary } from '../../pipeline/derived/joined.ts';
-import type { IngestManifest } from '../../pipeline/derived/ingested.ts';
+import type { CarrierSummary } from '../../pipeline/contracts/summary.ts';
+import type { IngestManifest } from '../../pipeline/contracts/manifest.ts';
 import { recordingLogger, tempProject, writeFiles } from '../helpers/tmp.ts';
 
 const U = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;

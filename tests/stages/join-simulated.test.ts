@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runPipeline } from '../../pipeline/run.ts';
 import { preset, simulateCampaign, type SimulationReport } from '../../pipeline/simulate/index.ts';
-import type { CarrierSummary } from '../../pipeline/derived/joined.ts';
+import type { CarrierSummary } from '../../pipeline/contracts/summary.ts';
 import { recordingLogger, tempProject, FAST_RUN } from '../helpers/tmp.ts';
 
 /** Messier than the defaults, so every count is exercised many times. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { runPipeline } from '../../pipeline/run.ts';
 import { InputError } from '../../pipeline/errors.ts';
-import type { CarrierSummary } from '../../pipeline/derived/joined.ts';
+import type { CarrierSummary } from '../../pipeline/contracts/summary.ts';
 import { recordingLogger, snapshot, tempProject, writeFiles, FAST_RUN } from '../helpers/tmp.ts';
 
 const U = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;

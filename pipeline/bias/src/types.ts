@@ -1,5 +1,5 @@
 /**
- * The bias table contract (DESIGN.md, "Bias table contract"): what attack engines
+ * The bias table contract (docs/design.md, "Bias table contract"): what attack engines
  * import from `derived/<campaign>/bias/<carrier>.json`. This type is the source of
  * truth; `bias-table.schema.json` at the package root is generated from it
  * (`npm run schema`) and every table is validated against that schema before it is

@@ -6,7 +6,7 @@
  * its own axes) for pages, one figure per pair for papers; the x axis is logarithmic
  * because the two differ by orders of magnitude.
  */
-import type { AttackFile, AttackPair } from '../data/evaluate.ts';
+import type { AttackReport, PairAttack } from '../../contracts/attack.ts';
 import { fmtInt, roundTo } from '../format.ts';
 import { fileStem, pairStem } from '../names.ts';
 import { COLORS, topLevel, type Chart } from './chart.ts';
@@ -26,12 +26,12 @@ export interface AttackCurves {
   simulatorTrials: number | null;
 }
 
-export function pairLabel(p: Pick<AttackPair, 'a' | 'b'>): string {
+export function pairLabel(p: Pick<PairAttack, 'a' | 'b'>): string {
   return `${p.a} × ${p.b}`;
 }
 
 /** Step 1: long-format points for the pairs chosen (all by default). */
-export function attackCurves(file: AttackFile, keep: (p: AttackPair) => boolean = () => true): AttackCurves {
+export function attackCurves(file: AttackReport, keep: (p: PairAttack) => boolean = () => true): AttackCurves {
   const pairs = file.pairs.filter(keep);
   const points: AttackPoint[] = [];
   for (const pair of pairs) {
@@ -141,7 +141,7 @@ export function attackCurvesChart(a: AttackCurves, carrier?: string, stem = carr
 }
 
 /** One pair alone, for papers: `figures/attack-success-<a>-x-<b>`. */
-export function attackPairChart(file: AttackFile, pair: AttackPair, stem: (name: string) => string = fileStem): Chart {
+export function attackPairChart(file: AttackReport, pair: PairAttack, stem: (name: string) => string = fileStem): Chart {
   const a = attackCurves(file, (p) => p === pair);
   return {
     kind: 'chart',

@@ -5,7 +5,7 @@
  * scale, each cell labelled with the gain and the biased packets. A pair the biased
  * plan never takes to 99% within its budget is drawn grey and labelled so.
  */
-import type { AttackFile } from '../data/evaluate.ts';
+import type { AttackReport } from '../../contracts/attack.ts';
 import { fmtInt, fmtSig, roundTo } from '../format.ts';
 import { CONFIG, topLevel, type Chart } from './chart.ts';
 
@@ -26,7 +26,7 @@ export interface AttackGain {
 }
 
 /** Step 1: one cell per pair, from the p99 costs. */
-export function attackGain(file: AttackFile): AttackGain {
+export function attackGain(file: AttackReport): AttackGain {
   const order: string[] = [];
   for (const p of file.pairs) for (const c of [p.a, p.b]) if (!order.includes(c)) order.push(c);
   const cells = file.pairs.map((p) => {

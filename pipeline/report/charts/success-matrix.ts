@@ -4,7 +4,7 @@
  * is shaded by success rate on a single-hue scale (greyscale-safe) and labelled with
  * successes/trials, the rate and its 95% Wilson interval, so print needs no colour key.
  */
-import type { MatrixFile, Strategy } from '../data/evaluate.ts';
+import type { Strategy, SuccessMatrix as TrialsMatrix } from '../../contracts/matrix.ts';
 import { fmtInt, fmtPct, roundTo } from '../format.ts';
 import { cellView, matrixOrder, strategiesIn, type MatrixCellView } from '../tables/matrix.ts';
 import { CONFIG, topLevel, type Chart } from './chart.ts';
@@ -15,7 +15,7 @@ export interface SuccessMatrix {
   cells: MatrixCellView[];
 }
 
-export function successMatrix(m: MatrixFile, strategies: Strategy[] = strategiesIn(m)): SuccessMatrix {
+export function successMatrix(m: TrialsMatrix, strategies: Strategy[] = strategiesIn(m)): SuccessMatrix {
   return { order: matrixOrder(m), strategies, cells: m.cells.filter((c) => strategies.includes(c.strategy)).map(cellView) };
 }
 

@@ -4,7 +4,7 @@
  * line), and the fitted timeout with its interval (rule and grey band). One panel each
  * for `wait` (mapping made by one outbound packet) and `idle` (silence after an exchange).
  */
-import type { CarrierFit, TimeoutFit } from '../../derived/fitted.ts';
+import type { CarrierFit, TimeoutFit } from '../../contracts/fit.ts';
 import { fmtSeconds } from '../format.ts';
 import { fileStem } from '../names.ts';
 import { COLORS, CONFIG, topLevel, WIDTH, type Chart, type Row } from './chart.ts';

@@ -9,15 +9,20 @@
  * fails, and a failed cell fails the report.
  */
 import fs from 'node:fs';
-import { campaignFolder, derivedPath, rawPath, type StageContext } from '../../context.ts';
-import { sha256File, sha256Text } from '../../io/hash.ts';
+import { campaignFolder, rawPath, type StageContext } from '../../context.ts';
 import type { FileNames } from '../../io/names.ts';
-import { carrierNames, readManifest, type IngestManifest } from '../../derived/ingested.ts';
-import type { CarrierSummary } from '../../derived/joined.ts';
-import type { CarrierFit } from '../../derived/fitted.ts';
+import { carrierNames, MANIFEST, type IngestManifest } from '../../contracts/manifest.ts';
+import { SUMMARIES, type CarrierSummary } from '../../contracts/summary.ts';
+import { FITS, type CarrierFit } from '../../contracts/fit.ts';
+import { ATTACK, type AttackReport } from '../../contracts/attack.ts';
+import { MATRIX, type SuccessMatrix } from '../../contracts/matrix.ts';
+import { BIAS_TABLES } from '../../contracts/bias-table.ts';
+import { BIAS_INDEX, type BiasIndex } from '../../contracts/bias-index.ts';
+import { JOINED } from '../../contracts/joined.ts';
+import { REJECTS } from '../../contracts/rejects.ts';
+import { folderExists, type FolderName } from '../../contracts/folder.ts';
+import type { CarrierJsonFiles, JsonFile, Read } from '../../contracts/json.ts';
 import type { BiasTable } from '../../bias/types.ts';
-import type { BiasIndex } from '../../stages/bias.ts';
-import { parseAttack, parseMatrix, type AttackFile, type MatrixFile } from './evaluate.ts';
 import { scanJoined, type JoinedScan } from './joined.ts';
 import { summariseRejects, type RejectsSummary } from './rejects.ts';
 
@@ -77,16 +82,26 @@ export class CampaignData {
   readonly carriers: string[];
   /** Each carrier's file stem (io/names.ts): `summary/<stem>.json`, `<stem>.html`, `figures/<stem>-...`. */
   readonly names: FileNames;
-  private readonly cache = new Map<string, { value: unknown; sha256: string }>();
+  /** What this report run has read, by file name under the campaign's derived folder. */
+  private readonly cache = {
+    summaries: new Map<string, Read<CarrierSummary>>(),
+    fits: new Map<string, Read<CarrierFit>>(),
+    tables: new Map<string, Read<BiasTable>>(),
+    index: new Map<string, Read<BiasIndex>>(),
+    matrix: new Map<string, Read<SuccessMatrix>>(),
+    attack: new Map<string, Read<AttackReport>>(),
+  };
   private readonly scans = new Map<string, Promise<{ scan: JoinedScan; sha256: string }>>();
-  private rejectsSummary: Promise<{ value: RejectsSummary; sha256: string }> | null = null;
+  private rejectsSummary: Promise<{ value: RejectsSummary; sha256: string | null }> | null = null;
   /** Reads since the last `takeReads()`, for the page being rendered. */
   private reads = new Map<string, string>();
 
+  private readonly manifestSha256: string;
+
   constructor(private readonly ctx: StageContext) {
     this.campaign = ctx.campaign;
-    this.manifest = readManifest(ctx);
-    this.note('ingest/manifest.json', sha256Text(fs.readFileSync(derivedPath(ctx, 'ingest', 'manifest.json'), 'utf8')));
+    ({ value: this.manifest, sha256: this.manifestSha256 } = MANIFEST.readHashed(ctx));
+    this.note(MANIFEST.pattern, this.manifestSha256);
     this.carriers = Object.keys(this.manifest.carriers).sort();
     this.names = carrierNames(this.manifest);
   }
@@ -94,11 +109,6 @@ export class CampaignData {
   /** A carrier's file name without extension. */
   stem(carrier: string): string {
     return this.names.stem(carrier);
-  }
-
-  /** `<dir>/<carrier's stem><ext>` under the campaign's derived folder, e.g. `fit/KPN.json`. */
-  carrierRel(dir: string, carrier: string, ext: string): string {
-    return `${dir}/${this.stem(this.checkCarrier(carrier))}${ext}`;
   }
 
   /** `derived/<campaign>/<rel>` as shown to readers. */
@@ -110,16 +120,16 @@ export class CampaignData {
     this.reads.set(this.label(rel), sha256);
   }
 
-  /** Note a derived file read by other code (its sha256 joins the provenance list). */
-  async noteRead(rel: string): Promise<void> {
-    this.note(rel, await sha256File(derivedPath(this.ctx, ...rel.split('/'))));
+  /** Note a carrier's joined rows as read by other code (compare: its sha256 joins the provenance list). */
+  async noteJoined(carrier: string): Promise<void> {
+    this.note(JOINED.rel(this.stem(this.checkCarrier(carrier))), await JOINED.sha256(this.ctx, this.names, carrier));
   }
 
   /** The derived files read since the last call, sorted by name. */
   takeReads(): ReadRecord[] {
     const out = [...this.reads.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([file, sha256]) => ({ file, sha256 }));
     this.reads = new Map();
-    this.note('ingest/manifest.json', sha256Text(fs.readFileSync(derivedPath(this.ctx, 'ingest', 'manifest.json'), 'utf8')));
+    this.note(MANIFEST.pattern, this.manifestSha256);
     return out;
   }
 
@@ -128,15 +138,14 @@ export class CampaignData {
     this.takeReads();
   }
 
-  /** Whether `derived/<campaign>/<rel>` exists. */
-  has(rel: string): boolean {
-    return fs.existsSync(derivedPath(this.ctx, ...rel.split('/')));
+  /** Whether the stage writing `folder` has run for this campaign. */
+  stageRan(folder: FolderName): boolean {
+    return folderExists(this.ctx, folder);
   }
 
   /** The error for an absent `derived/<campaign>/<rel>` written by `stage` (for `carrier`, if per carrier). */
-  private missing(rel: string, stage: string, carrier?: string): MissingInput {
-    const folder = derivedPath(this.ctx, rel.split('/')[0]!);
-    if (carrier !== undefined && fs.existsSync(folder)) return new NoCarrierOutput(this.label(rel), stage, carrier);
+  private missing(folder: FolderName, rel: string, stage: string, carrier?: string): MissingInput {
+    if (carrier !== undefined && folderExists(this.ctx, folder)) return new NoCarrierOutput(this.label(rel), stage, carrier);
     return new StageNotRun(this.label(rel), stage, this.campaign);
   }
 
@@ -148,28 +157,36 @@ export class CampaignData {
 
   /** Whether the fit stage wrote a model for `carrier` (an unknown carrier throws). */
   hasFit(carrier: string): boolean {
-    return this.has(this.carrierRel('fit', carrier, '.json'));
+    return FITS.exists(this.ctx, this.stem(this.checkCarrier(carrier)));
   }
 
-  private json<T>(rel: string, stage: string, carrier?: string, parse: (text: string, file: string) => T = (t) => JSON.parse(t) as T): T {
-    let hit = this.cache.get(rel);
+  /** Read through a contract once per report run, noting the file for the provenance footer. */
+  private cached<T>(cache: Map<string, Read<T>>, folder: FolderName, rel: string, stage: string, exists: () => boolean, read: () => Read<T>, carrier?: string): T {
+    let hit = cache.get(rel);
     if (!hit) {
-      const file = derivedPath(this.ctx, ...rel.split('/'));
-      if (!fs.existsSync(file)) throw this.missing(rel, stage, carrier);
-      const text = fs.readFileSync(file, 'utf8');
-      hit = { value: parse(text, this.label(rel)), sha256: sha256Text(text) };
-      this.cache.set(rel, hit);
+      if (!exists()) throw this.missing(folder, rel, stage, carrier);
+      hit = read();
+      cache.set(rel, hit);
     }
     this.note(rel, hit.sha256);
-    return hit.value as T;
+    return hit.value;
+  }
+
+  private perCarrier<T>(cache: Map<string, Read<T>>, files: CarrierJsonFiles<T>, carrier: string): T {
+    const stem = this.stem(this.checkCarrier(carrier));
+    return this.cached(cache, files.folder, files.rel(stem), files.writtenBy, () => files.exists(this.ctx, stem), () => files.readHashed(this.ctx, stem), carrier);
+  }
+
+  private single<T>(cache: Map<string, Read<T>>, file: JsonFile<T>): T {
+    return this.cached(cache, file.folder, file.pattern, file.writtenBy, () => file.exists(this.ctx), () => file.readHashed(this.ctx));
   }
 
   summary(carrier: string): CarrierSummary {
-    return this.json(this.carrierRel('summary', carrier, '.json'), 'join', carrier);
+    return this.perCarrier(this.cache.summaries, SUMMARIES, carrier);
   }
 
   hasSummary(carrier: string): boolean {
-    return this.has(this.carrierRel('summary', carrier, '.json'));
+    return SUMMARIES.exists(this.ctx, this.stem(this.checkCarrier(carrier)));
   }
 
   /** Summaries of every carrier that has one, in carrier order. */
@@ -178,7 +195,7 @@ export class CampaignData {
   }
 
   fit(carrier: string): CarrierFit {
-    return this.json(this.carrierRel('fit', carrier, '.json'), 'fit', carrier);
+    return this.perCarrier(this.cache.fits, FITS, carrier);
   }
 
   /** Fits of every carrier that has one (carriers with too few packets have none). */
@@ -187,29 +204,29 @@ export class CampaignData {
   }
 
   bias(carrier: string): BiasTable {
-    return this.json(this.carrierRel('bias', carrier, '.json'), 'bias', carrier);
+    const stem = this.stem(this.checkCarrier(carrier));
+    return this.cached(this.cache.tables, 'bias', `bias/${stem}.json`, BIAS_TABLES.writtenBy, () => BIAS_TABLES.exists(this.ctx, stem), () => BIAS_TABLES.readHashed(this.ctx, stem), carrier);
   }
 
   biasIndex(): BiasIndex {
-    return this.json('bias/index.json', 'bias');
+    return this.single(this.cache.index, BIAS_INDEX);
   }
 
-  matrix(): MatrixFile {
-    return this.json('evaluate/matrix.json', 'evaluate', undefined, parseMatrix);
+  matrix(): SuccessMatrix {
+    return this.single(this.cache.matrix, MATRIX);
   }
 
-  attack(): AttackFile {
-    return this.json('evaluate/attack.json', 'evaluate', undefined, parseAttack);
+  attack(): AttackReport {
+    return this.single(this.cache.attack, ATTACK);
   }
 
   /** The one-pass aggregate of `joined/<carrier>.csv` (scanned once per report run). */
   async joined(carrier: string): Promise<JoinedScan> {
-    const rel = this.carrierRel('joined', carrier, '.csv');
-    const file = derivedPath(this.ctx, ...rel.split('/'));
-    if (!fs.existsSync(file)) throw this.missing(rel, 'join', carrier);
+    const rel = JOINED.rel(this.stem(this.checkCarrier(carrier)));
+    if (!JOINED.exists(this.ctx, this.names, carrier)) throw this.missing('joined', rel, 'join', carrier);
     let p = this.scans.get(carrier);
     if (!p) {
-      p = Promise.all([scanJoined(file, carrier), sha256File(file)]).then(([scan, sha256]) => ({ scan, sha256 }));
+      p = Promise.all([scanJoined(this.ctx, this.names, carrier), JOINED.sha256(this.ctx, this.names, carrier)]).then(([scan, sha256]) => ({ scan, sha256 }));
       this.scans.set(carrier, p);
     }
     const { scan, sha256 } = await p;
@@ -218,14 +235,11 @@ export class CampaignData {
   }
 
   async rejects(): Promise<RejectsSummary> {
-    const file = derivedPath(this.ctx, 'rejects.csv');
     if (!this.rejectsSummary) {
-      this.rejectsSummary = fs.existsSync(file)
-        ? Promise.all([summariseRejects(file), sha256File(file)]).then(([value, sha256]) => ({ value, sha256 }))
-        : Promise.resolve({ value: { total: 0, byCarrier: [], kinds: [], otherKinds: 0 }, sha256: '' });
+      this.rejectsSummary = Promise.all([summariseRejects(this.ctx), REJECTS.sha256(this.ctx)]).then(([value, sha256]) => ({ value, sha256 }));
     }
     const { value, sha256 } = await this.rejectsSummary;
-    if (sha256) this.note('rejects.csv', sha256);
+    if (sha256 !== null) this.note(REJECTS.pattern, sha256);
     return value;
   }
 

@@ -5,11 +5,9 @@
  * external ports (points while few, 2-D bins always) and the extra columns' values.
  * Memory stays flat however large the capture: a spec never holds millions of points.
  */
-import fs from 'node:fs';
-import { splitFields } from '../../io/csv.ts';
-import { readLines } from '../../io/lines.ts';
-import { JOIN_COLUMNS } from '../../derived/joined.ts';
-import { NatatlasError } from '../../errors.ts';
+import type { StageContext } from '../../context.ts';
+import { JOINED } from '../../contracts/joined.ts';
+import type { FileNames } from '../../io/names.ts';
 
 /** Runs shown in the send-order chart, the sends looked at per run, and every how many one is drawn. */
 export const SEND_ORDER_RUNS = 4;
@@ -59,17 +57,12 @@ export interface JoinedScan {
   /** Non-empty LOCAL_EXTERNAL_BIN-wide cells: [localBinStart, externalBinStart, count], sorted. */
   localExternalBins: [number, number, number][];
   extraColumns: ExtraColumnSummary[];
-  /** Rows that could not be read (should be 0: join writes these files). */
-  unreadable: number;
 }
 
-/** Scan a joined CSV (see JOIN_COLUMNS) in one pass. */
-export async function scanJoined(file: string, carrier: string): Promise<JoinedScan> {
-  if (!fs.existsSync(file)) throw new NatatlasError(`${file} missing: run \`natatlas join\` first`);
+/** Scan a carrier's joined rows (contracts/joined.ts) in one pass. */
+export async function scanJoined(ctx: StageContext, names: FileNames, carrier: string): Promise<JoinedScan> {
   const counts = new Uint32Array(65536);
-  type Columns = Record<(typeof JOIN_COLUMNS)[number], number>;
-  let col: Columns | null = null;
-  let extras: { name: string; index: number; values: Map<string, number>; capped: boolean }[] = [];
+  let extras: { name: string; values: Map<string, number>; capped: boolean }[] = [];
   let n = 0;
   let min = 65536;
   let max = -1;
@@ -81,70 +74,46 @@ export async function scanJoined(file: string, carrier: string): Promise<JoinedS
   let stride = 1;
   let withLocal = 0;
   const bins = new Map<number, number>();
-  let bad = 0;
-  await readLines(file, (line, lineNo) => {
-    if (line.length === 0) return;
-    const f = splitFields(line);
-    if (!f) {
-      bad++;
-      return;
-    }
-    if (col === null) {
-      const idx = (name: string) => f.indexOf(name);
-      const found = Object.fromEntries(JOIN_COLUMNS.map((c) => [c, idx(c)])) as Columns;
-      col = found;
-      for (const c of ['run', 'send_seq', 'local_port', 'external_port'] as const) {
-        if (found[c] < 0) throw new NatatlasError(`${file}:${lineNo}: header lacks column ${c}`);
-      }
-      extras = f.map((name, index) => ({ name, index, values: new Map<string, number>(), capped: false }))
-        .filter((e) => !(JOIN_COLUMNS as readonly string[]).includes(e.name));
-      return;
-    }
-    const ext = Number(f[col.external_port]);
-    const local = Number(f[col.local_port]);
-    if (!Number.isInteger(ext) || ext < 0 || ext > 65535) {
-      bad++;
-      return;
-    }
+  await JOINED.forEach(ctx, names, carrier, (row) => {
+    const ext = row.externalPort;
+    const local = row.localPort;
     n++;
     counts[ext]! += 1;
     if (ext < min) min = ext;
     if (ext > max) max = ext;
     if (local === ext) preserved++;
-    const run = f[col.run]!;
-    let runIndex = runSeen.get(run);
+    let runIndex = runSeen.get(row.run);
     if (runIndex === undefined) {
       runIndex = runs.length;
-      runSeen.set(run, runIndex);
-      runs.push(run);
+      runSeen.set(row.run, runIndex);
+      runs.push(row.run);
     }
     if (runIndex < SEND_ORDER_RUNS) {
       // Rows are in send order within a run, so the first rows are the first sends.
-      const seq = Number(f[col.send_seq]);
-      if (seq < SEND_ORDER_PER_RUN && seq % SEND_ORDER_STRIDE === 0) sendOrder.push({ run, seq, external: ext });
+      const seq = row.sendSeq;
+      if (seq < SEND_ORDER_PER_RUN && seq % SEND_ORDER_STRIDE === 0) sendOrder.push({ run: row.run, seq, external: ext });
     }
-    if (Number.isInteger(local) && local >= 0 && local <= 65535) {
-      if (withLocal % stride === 0) {
-        points.push({ local, external: ext });
-        if (points.length > POINT_LIMIT) {
-          // Thin to every other kept point: the sample stays every (2 x stride)-th packet.
-          points = points.filter((_p, i) => i % 2 === 0);
-          stride *= 2;
-        }
+    if (withLocal % stride === 0) {
+      points.push({ local, external: ext });
+      if (points.length > POINT_LIMIT) {
+        // Thin to every other kept point: the sample stays every (2 x stride)-th packet.
+        points = points.filter((_p, i) => i % 2 === 0);
+        stride *= 2;
       }
-      withLocal++;
-      const key = Math.floor(local / LOCAL_EXTERNAL_BIN) * 256 + Math.floor(ext / LOCAL_EXTERNAL_BIN);
-      bins.set(key, (bins.get(key) ?? 0) + 1);
     }
-    for (const e of extras) {
-      const v = f[e.index] ?? '';
+    withLocal++;
+    const key = Math.floor(local / LOCAL_EXTERNAL_BIN) * 256 + Math.floor(ext / LOCAL_EXTERNAL_BIN);
+    bins.set(key, (bins.get(key) ?? 0) + 1);
+    extras.forEach((e, i) => {
+      const v = row.extras[i] ?? '';
       const had = e.values.get(v);
       if (had !== undefined) e.values.set(v, had + 1);
       else if (e.values.size < EXTRA_DISTINCT_CAP) e.values.set(v, 1);
       else e.capped = true;
-    }
+    });
+  }, (extraColumns) => {
+    extras = extraColumns.map((name) => ({ name, values: new Map<string, number>(), capped: false }));
   });
-  if (col === null) throw new NatatlasError(`${file}: empty (no header)`);
   const localExternalBins = [...bins.entries()]
     .sort((x, y) => x[0] - y[0])
     .map(([key, count]): [number, number, number] => [Math.floor(key / 256) * LOCAL_EXTERNAL_BIN, (key % 256) * LOCAL_EXTERNAL_BIN, count]);
@@ -159,6 +128,6 @@ export async function scanJoined(file: string, carrier: string): Promise<JoinedS
   }));
   return {
     carrier, n, externalCounts: counts, min: n ? min : 0, max: n ? max : 0, preserved, runs, sendOrder,
-    localExternal: points, localExternalStride: stride, localExternalBins, extraColumns, unreadable: bad,
+    localExternal: points, localExternalStride: stride, localExternalBins, extraColumns,
   };
 }

@@ -4,8 +4,8 @@
  * "... 10254" are one kind), each kind with its first example. A capture with millions
  * of bad rows still gives a table of a few lines.
  */
-import fs from 'node:fs';
-import { readRecords } from '../../io/csv.ts';
+import type { StageContext } from '../../context.ts';
+import { REJECTS } from '../../contracts/rejects.ts';
 
 /** Kinds of reason kept before the rest is counted as "other". */
 const KIND_CAP = 500;
@@ -34,23 +34,19 @@ export function carrierOfFile(file: string): string {
   return parts.length >= 3 ? parts[1]! : '';
 }
 
-export async function summariseRejects(file: string): Promise<RejectsSummary> {
+export async function summariseRejects(ctx: StageContext): Promise<RejectsSummary> {
   const out: RejectsSummary = { total: 0, byCarrier: [], kinds: [], otherKinds: 0 };
-  if (!fs.existsSync(file)) return out;
   const kinds = new Map<string, RejectKind>();
   const carriers = new Map<string, number>();
-  // A file path may hold a line break (it names folders): read records, not lines.
-  await readRecords(file, (f, recordNo) => {
-    if (recordNo === 1 || (f.length === 1 && f[0] === '')) return;
-    const [path = '', lineField = '', reason = '', rawText = ''] = f;
-    const carrier = carrierOfFile(path);
+  await REJECTS.forEach(ctx, (r) => {
+    const carrier = carrierOfFile(r.file);
     out.total++;
     carriers.set(carrier, (carriers.get(carrier) ?? 0) + 1);
-    const kind = reason.replace(/\d+/g, 'N');
+    const kind = r.reason.replace(/\d+/g, 'N');
     const key = `${carrier}\u0000${kind}`;
     const k = kinds.get(key);
     if (k) k.count++;
-    else if (kinds.size < KIND_CAP) kinds.set(key, { carrier, kind, count: 1, example: { file: path, line: Number(lineField) || 0, reason, raw: rawText } });
+    else if (kinds.size < KIND_CAP) kinds.set(key, { carrier, kind, count: 1, example: { file: r.file, line: r.line, reason: r.reason, raw: r.raw } });
     else out.otherKinds++;
   });
   out.byCarrier = [...carriers.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([carrier, count]) => ({ carrier, count }));

@@ -3,8 +3,9 @@
  * it in its own `table` with its own caption: `\input{figures/success-matrix.tex}`.
  * Every string from data is escaped; files carry no date, so reruns are identical.
  */
-import type { AttackFile, MatrixFile, Strategy } from '../data/evaluate.ts';
-import type { CarrierFit } from '../../derived/fitted.ts';
+import type { AttackReport } from '../../contracts/attack.ts';
+import type { Strategy, SuccessMatrix } from '../../contracts/matrix.ts';
+import type { CarrierFit } from '../../contracts/fit.ts';
 import { fmtNum } from '../format.ts';
 import { matrixGrid, matrixPairs, strategiesIn, cellView } from '../tables/matrix.ts';
 import { BEHAVIOR_SHORT, modelParamsText } from '../tables/models.ts';
@@ -39,7 +40,7 @@ function latexComment(s: string): string {
 }
 
 /** One strategy's lower-triangular grid, laid out like Table I: `S/n (rate)` per cell. */
-export function successMatrixGridTex(m: MatrixFile, strategy: Strategy, version: string): string {
+export function successMatrixGridTex(m: SuccessMatrix, strategy: Strategy, version: string): string {
   const grid = matrixGrid(m, strategy);
   const cols = grid.order.length;
   let out = header(version, m.campaign, `${strategy} hole-punching trials by carrier pair (successes/trials and rate; row carrier a, column carrier b)`);
@@ -53,7 +54,7 @@ export function successMatrixGridTex(m: MatrixFile, strategy: Strategy, version:
 }
 
 /** Every pair with each strategy's successes/trials, rate and 95% Wilson interval. */
-export function successMatrixTex(m: MatrixFile, version: string): string {
+export function successMatrixTex(m: SuccessMatrix, version: string): string {
   const strategies = strategiesIn(m);
   const pairs = matrixPairs(m);
   let out = header(version, m.campaign, 'hole-punching success by carrier pair and strategy, with 95% Wilson score intervals');
@@ -99,7 +100,7 @@ export function modelParamsTex(fits: readonly CarrierFit[], campaign: string, ve
 }
 
 /** Packets per side for 50%, 99% and 99.9% success, naive against biased, per pair. */
-export function attackCostsTex(a: AttackFile, version: string): string {
+export function attackCostsTex(a: AttackReport, version: string): string {
   let out = header(version, a.campaign, 'packets per side for 50/99/99.9% hole-punching success, naive (uniform) vs biased guessing; -- = not reached within the budget');
   out += '\\begin{tabular}{lrrrrrrr}\n\\toprule\n';
   out += ' & \\multicolumn{3}{c}{Naive} & \\multicolumn{3}{c}{Biased} & Gain \\\\\n\\cmidrule(lr){2-4}\\cmidrule(lr){5-7}\\cmidrule(lr){8-8}\n';

@@ -5,8 +5,12 @@
  * notebook needs beyond these it can compute itself with `data`, `aq` and `table`.
  */
 import type { CampaignData } from '../data/campaign.ts';
-import type { Strategy } from '../data/evaluate.ts';
-import { LEVEL_KEYS, LEVEL_LABELS } from '../data/evaluate.ts';
+import { MATRIX, type Strategy } from '../../contracts/matrix.ts';
+import { ATTACK } from '../../contracts/attack.ts';
+import { BIAS_INDEX } from '../../contracts/bias-index.ts';
+import { REJECTS } from '../../contracts/rejects.ts';
+import { LEVEL_KEYS } from '../../evaluate/analytic.ts';
+import { LEVEL_LABELS } from '../format.ts';
 import { html, Html, joinHtml, type HtmlValue } from '../html/escape.ts';
 import { hashHtml, renderTable } from '../html/table.ts';
 import { fmtInt, fmtNum, fmtPct, fmtSeconds, fmtSig } from '../format.ts';
@@ -66,7 +70,7 @@ function marginalOf(data: CampaignData, carrier: string): { marginal: PortSegmen
 
 /** The note for a carrier the fit stage skipped. */
 function noFit(data: CampaignData, carrier: string): Html {
-  return note(`${carrier} has no fitted model: the fit stage skipped it (too few joined packets; see ${data.label('bias/index.json')} or the fit warning).`);
+  return note(`${carrier} has no fitted model: the fit stage skipped it (too few joined packets; see ${data.label(BIAS_INDEX.pattern)} or the fit warning).`);
 }
 
 /** The one line a campaign without hole-punch trials gets instead of a matrix. */
@@ -124,13 +128,13 @@ export function chartLibrary(data: CampaignData) {
       const file = data.attack();
       const keep = carrier === undefined ? () => true : (p: { a: string; b: string }) => p.a === carrier || p.b === carrier;
       const curves = attackCurves(file, keep);
-      if (curves.pairs.length === 0) return note(`No carrier pair with ${carrier ?? 'any carrier'} in ${data.label('evaluate/attack.json')}.`);
+      if (curves.pairs.length === 0) return note(`No carrier pair with ${carrier ?? 'any carrier'} in ${data.label(ATTACK.pattern)}.`);
       return attackCurvesChart(curves, carrier, carrier === undefined ? undefined : data.stem(carrier));
     },
     /** Gain of biased over naive at 99% success, one cell per pair (the campaign's attack cost in one figure). */
     attackGain(): Chart | Html {
       const file = data.attack();
-      if (file.pairs.length === 0) return note(`No carrier pair in ${data.label('evaluate/attack.json')} (no carrier has a fitted model).`);
+      if (file.pairs.length === 0) return note(`No carrier pair in ${data.label(ATTACK.pattern)} (no carrier has a fitted model).`);
       return attackGainChart(attackGain(file));
     },
     /** The carrier-pair success matrix as a heat map (Table I layout). */
@@ -163,7 +167,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
         limit,
       });
       const other = r.otherKinds > 0 ? html`<p class="table-note">${fmtInt(r.otherKinds)} more rows had rarer reasons.</p>` : '';
-      return joinHtml([html`<p>${fmtInt(r.total)} rows rejected in all (full list: <code>${data.label('rejects.csv')}</code>).</p>`, byCarrier, kinds, other]);
+      return joinHtml([html`<p>${fmtInt(r.total)} rows rejected in all (full list: <code>${data.label(REJECTS.pattern)}</code>).</p>`, byCarrier, kinds, other]);
     },
 
     /** Mapping behaviour and allocation model per carrier. */
@@ -234,7 +238,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
       if (carrier !== undefined) data.checkCarrier(carrier);
       const a = data.attack();
       const pairs = a.pairs.filter((p) => carrier === undefined || p.a === carrier || p.b === carrier);
-      if (pairs.length === 0) return note(`No carrier pair with ${carrier ?? 'any carrier'} in ${data.label('evaluate/attack.json')}.`);
+      if (pairs.length === 0) return note(`No carrier pair with ${carrier ?? 'any carrier'} in ${data.label(ATTACK.pattern)}.`);
       const rows = pairs.map((p) => {
         const row: Record<string, unknown> = { pair: pairLabel(p), strategy: p.biased.strategy, cap: p.biased.cap };
         for (const k of LEVEL_KEYS) {
@@ -277,7 +281,7 @@ export function tableLibrary(data: CampaignData, links: PageLinks, figures: Figu
     matrix(strategy: Strategy = 'naive'): Html {
       const m = data.matrix();
       if (m.cells.length === 0) return noTrialsNote(data);
-      if (!strategiesIn(m).includes(strategy)) return note(`No ${strategy} trials in ${data.label('evaluate/matrix.json')}.`);
+      if (!strategiesIn(m).includes(strategy)) return note(`No ${strategy} trials in ${data.label(MATRIX.pattern)}.`);
       const g = matrixGrid(m, strategy);
       let out = `<div class="table-wrap"><table class="data matrix"><caption>${html`${strategy} strategy: outcomes in trial order (S success, F failure), successes/trials, rate and 95% Wilson interval${g.rows.flat().some((c) => c?.predicted) ? `, and the success the fitted models predict within the packets the trials spent (inside or outside the interval${g.rows.flat().some((c) => c?.predicted?.assumed) ? '; * assumed budget: the trials record no packet counts' : ''})` : ''}`.value}</caption><thead><tr><th scope="col"></th>`;
       for (const c of g.order) out += html`<th scope="col">${c}</th>`.value;

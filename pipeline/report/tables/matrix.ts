@@ -3,7 +3,7 @@
  * their display texts, shared by the heat map, the HTML table and the LaTeX table so
  * the three always agree.
  */
-import type { MatrixCell, MatrixFile, Strategy } from '../data/evaluate.ts';
+import type { MatrixCell, Strategy, SuccessMatrix } from '../../contracts/matrix.ts';
 import { fmtInterval, fmtPct } from '../format.ts';
 
 export interface MatrixCellView extends MatrixCell {
@@ -32,7 +32,7 @@ export function cellView(c: MatrixCell): MatrixCellView {
  * so every b comes before its a (ties in the file's carrier order); if the pairs
  * contradict each other, the file's order is used.
  */
-export function matrixOrder(m: Pick<MatrixFile, 'carriers' | 'cells'>): string[] {
+export function matrixOrder(m: Pick<SuccessMatrix, 'carriers' | 'cells'>): string[] {
   const names = [...m.carriers];
   for (const c of m.cells) for (const x of [c.a, c.b]) if (!names.includes(x)) names.push(x);
   const before = new Map<string, Set<string>>(names.map((n) => [n, new Set<string>()]));
@@ -56,7 +56,7 @@ export interface MatrixGrid {
 }
 
 /** One strategy's cells placed on the grid (row a, column b). */
-export function matrixGrid(m: MatrixFile, strategy: Strategy, order = matrixOrder(m)): MatrixGrid {
+export function matrixGrid(m: SuccessMatrix, strategy: Strategy, order = matrixOrder(m)): MatrixGrid {
   const rows = order.map(() => order.map((): MatrixCellView | null => null));
   for (const c of m.cells) {
     if (c.strategy !== strategy) continue;
@@ -68,13 +68,13 @@ export function matrixGrid(m: MatrixFile, strategy: Strategy, order = matrixOrde
 }
 
 /** Strategies that have at least one cell, in the file's order. */
-export function strategiesIn(m: MatrixFile): Strategy[] {
+export function strategiesIn(m: SuccessMatrix): Strategy[] {
   const listed = m.strategies && m.strategies.length > 0 ? m.strategies : (['naive', 'biased'] as Strategy[]);
   return listed.filter((s) => m.cells.some((c) => c.strategy === s));
 }
 
 /** Each carrier pair with trials once, in matrix order (row a, then column b). */
-export function matrixPairs(m: Pick<MatrixFile, 'carriers' | 'cells'>, order = matrixOrder(m)): { a: string; b: string }[] {
+export function matrixPairs(m: Pick<SuccessMatrix, 'carriers' | 'cells'>, order = matrixOrder(m)): { a: string; b: string }[] {
   const pairs: { a: string; b: string }[] = [];
   for (const c of m.cells) if (!pairs.some((p) => p.a === c.a && p.b === c.b)) pairs.push({ a: c.a, b: c.b });
   return pairs.sort((x, y) => order.indexOf(x.a) - order.indexOf(y.a) || order.indexOf(x.b) - order.indexOf(y.b));

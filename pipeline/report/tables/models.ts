@@ -1,5 +1,5 @@
 /** Per-carrier model rows (mapping, family, parameters, fit scores, timeouts) for HTML and LaTeX. */
-import type { Candidate, CarrierFit } from '../../derived/fitted.ts';
+import type { Candidate, CarrierFit } from '../../contracts/fit.ts';
 import type { Model } from '../../bias/types.ts';
 import { fmtNum } from '../format.ts';
 

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { Rng } from '../../../pipeline/random.ts';
 
-/** The seed's scipy fit of one Dutch carrier (DESIGN.md). */
+/** The seed's scipy fit of one Dutch carrier (docs/design.md). */
 export const CARRIER = {
   alpha: 2.241976448936059,
   beta: 5.0077200261695065,

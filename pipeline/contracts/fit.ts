@@ -1,14 +1,14 @@
 /**
- * The fit stage's output, `derived/<campaign>/fit/<carrier>.json`: everything the
- * bias table says plus the evidence behind it (every candidate family's parameters
- * and scores, block-size scores, the gap histogram, the timeout survival curves), for
- * reports and for anyone who wants to check a table.
+ * Contract `fit/<carrier>.json` (written by fit): everything the bias table says plus
+ * the evidence behind it (every candidate family's parameters and scores, block-size
+ * scores, the gap histogram, the timeout survival curves), for evaluate, bias, the
+ * report and anyone who wants to check a table.
  */
-import type { AllocationFamily, Conditional, Model, PortSegment, Timeout } from '../bias/types.ts';
-import type { MappingBehavior, MappingEvidence } from '../fit/mapping.ts';
+import type { AllocationFamily, Conditional, MappingBehavior, Model, PortSegment, Timeout } from '../bias/types.ts';
+import type { MappingEvidence } from '../fit/mapping.ts';
 import type { BlockFit } from '../fit/block.ts';
 import type { SequentialFit } from '../fit/sequential.ts';
-
+import { CarrierJsonFiles, JsonCodec } from './json.ts';
 export const FIT_SCHEMA = 'natatlas.fit/1';
 
 export interface Candidate {
@@ -62,3 +62,5 @@ export interface CarrierFit {
   timeouts: { wait: TimeoutFit | null; idle: TimeoutFit | null };
   natType: NatType;
 }
+
+export const FITS = new CarrierJsonFiles<CarrierFit>('fit', 'fit', new JsonCodec(FIT_SCHEMA, new URL('./schemas/fit.schema.json', import.meta.url), 'fit'));

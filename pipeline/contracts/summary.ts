@@ -1,12 +1,10 @@
-/** The join stage's outputs: `joined/<carrier>.csv` columns and `summary/<carrier>.json`. */
+/**
+ * Contract `summary/<carrier>.json` (written by join): where every ingested row of a
+ * carrier went, in exactly one count, plus the clock offset and reordering.
+ */
+import { CarrierJsonFiles, JsonCodec } from './json.ts';
 
 export const SUMMARY_SCHEMA = 'natatlas.summary/1';
-
-/**
- * `send_seq` numbers a run's S rows (sent packets) in send order from 0, lost ones
- * included, so a gap in it between two joined packets counts the allocations nobody saw.
- */
-export const JOIN_COLUMNS = ['uuid', 'run', 'send_seq', 'send_time', 'recv_time', 'local_port', 'dest_port', 'external_port', 'server_port'] as const;
 
 /**
  * Every ingested row of a carrier in exactly one count:
@@ -48,3 +46,5 @@ export interface CarrierSummary {
   /** Joined packets received after a packet sent later than them (RFC 4737), per server file. */
   outOfOrder: { rows: number; fraction: number };
 }
+
+export const SUMMARIES = new CarrierJsonFiles<CarrierSummary>('summary', 'summary', new JsonCodec(SUMMARY_SCHEMA, new URL('./schemas/summary.schema.json', import.meta.url), 'join'));
