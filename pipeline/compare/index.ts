@@ -6,7 +6,6 @@
  * when there, the evaluate stage's attack costs; writes `<out>/index.html` and
  * `<out>/compare.csv` (default out: `reports/compare/<A>--<B>/`), swapped in whole.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger, Paths, StageContext } from '../context.ts';
 import { NatatlasError } from '../errors.ts';

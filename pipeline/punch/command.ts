@@ -1,4 +1,5 @@
 /** `natatlas punch`: flags to PunchOptions. */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { NatatlasError } from '../errors.ts';
@@ -6,7 +7,7 @@ import type { Logger } from '../context.ts';
 import type { BiasTable } from '../bias/types.ts';
 import { readBiasTableFile } from '../contracts/bias-table.ts';
 import { labCarrier } from '../lab/carriers.ts';
-import { parseAttack } from '../report/data/evaluate.ts';
+import { ATTACK } from '../contracts/attack.ts';
 import { punch, type Plan, type Strategy } from './index.ts';
 import { pairPlan } from './plan.ts';
 
@@ -83,7 +84,7 @@ function tablePlan(values: Record<string, unknown>, a: string, b: string, biasA:
     } catch (e) {
       throw new NatatlasError(`punch: ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    return { kind: 'table', plan: pairPlan(parseAttack(text, file).pairs, a, b, file) };
+    return { kind: 'table', plan: pairPlan(ATTACK.codec.parse(text, file).pairs, a, b, file) };
   }
   if (a === b && biasA) {
     const plan = biasA.attack?.plan;

@@ -6,7 +6,7 @@
  * `punch` measures closes the loop between the simulator and real NATs.
  */
 import type { PunchPlan } from '../bias/types.ts';
-import type { CarrierFit } from '../derived/fitted.ts';
+import type { CarrierFit } from '../contracts/fit.ts';
 import { natOf } from '../evaluate/referee/from-fit.ts';
 import { referee, type RefereeResult } from '../evaluate/referee/index.ts';
 import { peerOf } from '../stages/evaluate.ts';
