@@ -40,7 +40,7 @@ function attackOf(p: PairAttack, fit: CarrierFit, settings: AttackReport['simula
 /** The contract's view of a fit and its same-carrier attack cost: what engines import. */
 export function buildBiasTable(fit: CarrierFit, summary: CarrierSummary, attack: PairAttack, settings: AttackReport['simulator'] = null): BiasTable {
   return {
-    schema: 'natatlas.bias/1',
+    schema: 'natatlas.bias/2',
     carrier: fit.carrier,
     source: {
       campaign: fit.campaign,

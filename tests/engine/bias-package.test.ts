@@ -28,30 +28,32 @@ const refusal = (json: unknown, source?: string): string => {
 
 describe('@natatlas/bias readers', () => {
   it('return a valid table, from a value or from JSON text', () => {
-    expect(BIAS_SCHEMA).toBe('natatlas.bias/1');
+    expect(BIAS_SCHEMA).toBe('natatlas.bias/2');
     expect(parseBiasTable(table())).toEqual(table());
     expect(parseBiasTable(JSON.stringify(table()))).toEqual(table());
   });
 
   it('refuse other contract versions before judging the shape', () => {
-    expect(refusal({ ...table(), schema: 'natatlas.bias/2' }, 'KPN.json')).toBe('KPN.json: contract version "natatlas.bias/2" (major 2) is not supported: this reader reads "natatlas.bias/1" only; install a @natatlas/bias release that reads major version 2');
-    expect(refusal({ schema: 'natatlas.bias/10', whatever: true })).toMatch(/^bias table: contract version "natatlas\.bias\/10" \(major 10\) is not supported/);
-    expect(refusal({ ...table(), schema: 'natatlas.fit/1' })).toBe('bias table: unknown contract version "natatlas.fit/1": this reader reads "natatlas.bias/1" only');
-    expect(refusal({ carrier: 'X' })).toBe('bias table: not a bias table: no "schema" field naming the contract version (this reader reads "natatlas.bias/1")');
+    expect(refusal({ ...table(), schema: 'natatlas.bias/3' }, 'KPN.json')).toBe('KPN.json: contract version "natatlas.bias/3" (major 3) is not supported: this reader reads "natatlas.bias/2" only; install a @natatlas/bias release that reads major version 3');
+    // A table written before the attack plans (major 1) is told to be written again.
+    expect(refusal({ ...table(), schema: 'natatlas.bias/1' }, 'KPN.json')).toBe('KPN.json: contract version "natatlas.bias/1" (major 1) is older than this reader\'s "natatlas.bias/2": written by an earlier natatlas; rerun `natatlas run` on its campaign to write it again');
+    expect(refusal({ schema: 'natatlas.bias/10', whatever: true })).toMatch(/^bias table: contract version "natatlas\.bias\/20" \(major 10\) is not supported/);
+    expect(refusal({ ...table(), schema: 'natatlas.fit/1' })).toBe('bias table: unknown contract version "natatlas.fit/1": this reader reads "natatlas.bias/2" only');
+    expect(refusal({ carrier: 'X' })).toBe('bias table: not a bias table: no "schema" field naming the contract version (this reader reads "natatlas.bias/2")');
     expect(refusal([1, 2])).toBe('bias table: not a bias table: expected a JSON object, got an array');
   });
 
   it('name the field for a schema or invariant failure', () => {
-    expect(refusal({ ...table(), carrier: 7 })).toBe('bias table: fails the natatlas.bias/1 contract: /carrier: must be string');
+    expect(refusal({ ...table(), carrier: 7 })).toBe('bias table: fails the natatlas.bias/2 contract: /carrier: must be string');
     const overlapping: PortSegment[] = [[1024, 1500, 0.5], [1400, 2047, 0.5]];
-    expect(refusal(table({ marginal: overlapping }))).toBe("bias table: fails the natatlas.bias/1 contract: marginal[1]: starts at 1400, not after the previous segment's end 1500");
+    expect(refusal(table({ marginal: overlapping }))).toBe("bias table: fails the natatlas.bias/2 contract: marginal[1]: starts at 1400, not after the previous segment's end 1500");
   });
 
   it('give the file and line of a JSON syntax error, and say when the file is missing', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'natatlas-bias-'));
     try {
       const file = path.join(dir, 'KPN.json');
-      fs.writeFileSync(file, '{\n  "schema": "natatlas.bias/1",\n  "carrier": "KPN"\n  "x": 1\n}\n');
+      fs.writeFileSync(file, '{\n  "schema": "natatlas.bias/2",\n  "carrier": "KPN"\n  "x": 1\n}\n');
       expect(() => readBiasTable(file)).toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4: not valid JSON`));
       expect(() => readBiasTable(path.join(dir, 'nope.json'))).toThrow(/nope\.json: no such file$/);
     } finally {

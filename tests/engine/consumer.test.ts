@@ -38,7 +38,7 @@ function pack(work: string): string {
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
   run('npm', ['pack', '--pack-destination', work, '--loglevel', 'error'], pkg);
   const tarballs = fs.readdirSync(work).filter((f) => f.endsWith('.tgz'));
-  expect(tarballs).toEqual(['natatlas-bias-0.1.0.tgz']);
+  expect(tarballs).toEqual(['natatlas-bias-0.2.0.tgz']);
   return path.join(work, tarballs[0]!);
 }
 
@@ -62,7 +62,7 @@ describe('an engine build installs @natatlas/bias from its tarball', () => {
     const text = fs.readFileSync(table.file, 'utf8');
     fs.mkdirSync(path.join(consumer, 'tables'));
     fs.writeFileSync(path.join(consumer, 'tables', 'table.json'), text);
-    fs.writeFileSync(path.join(consumer, 'tables', 'v2.json'), text.replace('"natatlas.bias/1"', '"natatlas.bias/2"'));
+    fs.writeFileSync(path.join(consumer, 'tables', 'v2.json'), text.replace('"natatlas.bias/2"', '"natatlas.bias/3"'));
     const broken = JSON.parse(text);
     broken.marginal[0][2] += 0.25;
     fs.writeFileSync(path.join(consumer, 'tables', 'broken.json'), JSON.stringify(broken));
@@ -90,9 +90,9 @@ describe('an engine build installs @natatlas/bias from its tarball', () => {
 
   it('type-checks under strict NodeNext and reads the pipeline-written table as a BiasTable', () => {
     const written = JSON.parse(fs.readFileSync(table.file, 'utf8'));
-    expect(report.contract).toBe('natatlas.bias/1');
+    expect(report.contract).toBe('natatlas.bias/2');
     expect(report.carrier).toBe('VodafoneNL');
-    expect(report.schema).toBe('natatlas.bias/1');
+    expect(report.schema).toBe('natatlas.bias/2');
     expect(report.family).toBe(written.model.family);
     expect(report.segments).toBe(written.marginal.length);
     expect(report.segments).toBeGreaterThan(1);
@@ -107,7 +107,7 @@ describe('an engine build installs @natatlas/bias from its tarball', () => {
   });
 
   it('refuses an unknown major version and a table that breaks the contract, naming the file', () => {
-    expect(report.v2).toBe('tables/v2.json: contract version "natatlas.bias/2" (major 2) is not supported: this reader reads "natatlas.bias/1" only; install a @natatlas/bias release that reads major version 2');
-    expect(report.broken).toMatch(/^tables\/broken\.json: fails the natatlas\.bias\/1 contract: marginal: masses sum to 1\.2[45]\d*, not 1$/);
+    expect(report.v2).toBe('tables/v2.json: contract version "natatlas.bias/3" (major 3) is not supported: this reader reads "natatlas.bias/2" only; install a @natatlas/bias release that reads major version 3');
+    expect(report.broken).toMatch(/^tables\/broken\.json: fails the natatlas\.bias\/2 contract: marginal: masses sum to 1\.2[45]\d*, not 1$/);
   });
 });

@@ -45,13 +45,13 @@ describe('natatlas export on bad input', () => {
     try {
       expect(await exportErr(args)).toEqual({ code: 1, stderr: 'natatlas export: derived/c/bias/index.json: no bias index: run `natatlas run --campaign c` (or the bias stage) first\n' });
 
-      campaign(p.derived, { A: JSON.stringify(table('A')), B: JSON.stringify({ ...table('B'), schema: 'natatlas.bias/2' }) });
-      expect(await exportErr(args)).toEqual({ code: 1, stderr: 'natatlas export: derived/c/bias/B.json: contract version "natatlas.bias/2" (major 2) is not supported: this reader reads "natatlas.bias/1" only; install a @natatlas/bias release that reads major version 2\n' });
+      campaign(p.derived, { A: JSON.stringify(table('A')), B: JSON.stringify({ ...table('B'), schema: 'natatlas.bias/3' }) });
+      expect(await exportErr(args)).toEqual({ code: 1, stderr: 'natatlas export: derived/c/bias/B.json: contract version "natatlas.bias/3" (major 3) is not supported: this reader reads "natatlas.bias/2" only; install a @natatlas/bias release that reads major version 3\n' });
 
       campaign(p.derived, { A: JSON.stringify(table('A')) }, { A: '0'.repeat(64) });
       expect((await exportErr(args)).stderr).toMatch(/^natatlas export: derived\/c\/bias\/A\.json: sha256 [0-9a-f]{64} differs from bias\/index\.json's 0{64}: .*rerun it\n$/);
 
-      campaign(p.derived, { A: '{\n  "schema": "natatlas.bias/1",\n  oops\n}\n' });
+      campaign(p.derived, { A: '{\n  "schema": "natatlas.bias/2",\n  oops\n}\n' });
       expect((await exportErr(args)).stderr).toMatch(/^natatlas export: derived\/c\/bias\/A\.json:3: not valid JSON \(/);
 
       campaign(p.derived, { A: JSON.stringify(table('Z')) });

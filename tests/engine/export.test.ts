@@ -180,7 +180,7 @@ describe('natatlas export', () => {
       expect(fs.readFileSync(path.join(work, 'again', f), 'utf8') === text).toBe(true);
       expect(/^[\x20-\x7e\n]*$/.test(text)).toBe(true);
       const head = text.slice(0, text.indexOf('\n\n'));
-      expect(head).toMatch(/natatlas\.bias\/1/);
+      expect(head).toMatch(/natatlas\.bias\/2/);
       for (const t of sample.tables) expect(head).toContain(`"${path.basename(t.file)}"`);
       for (const t of sample.tables) expect(head).toContain(sha256(t.file));
       expect(head).not.toMatch(/\d{4}-\d\d-\d\dT/);

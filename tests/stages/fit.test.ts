@@ -144,7 +144,7 @@ describe('fit and bias on simulated carriers with known truth', () => {
   it('writes tables that pass the schema, with masses summing to 1', () => {
     for (const t of Object.values(tables)) {
       expect(validateBiasTable(t)).toEqual([]);
-      expect(t.schema).toBe('natatlas.bias/1');
+      expect(t.schema).toBe('natatlas.bias/2');
       expect(t.source.files.length).toBeGreaterThan(0);
     }
     const index = JSON.parse(fs.readFileSync(path.join(derived, 'fit', 'bias', 'index.json'), 'utf8'));

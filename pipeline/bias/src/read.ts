@@ -10,7 +10,7 @@ import type { BiasTable } from './types.js';
 import { checkBiasTable } from './validate.js';
 
 /** The contract version this reader reads (the `schema` field of every table). */
-export const BIAS_SCHEMA = 'natatlas.bias/1' satisfies BiasTable['schema'];
+export const BIAS_SCHEMA = 'natatlas.bias/2' satisfies BiasTable['schema'];
 
 const CONTRACT = /^natatlas\.bias\/(\d+)(?:\.\d+)*$/;
 const MAX_PROBLEMS = 5;
@@ -46,7 +46,11 @@ function checkVersion(value: unknown, source: string): void {
   }
   if (schema === BIAS_SCHEMA) return;
   const m = CONTRACT.exec(schema);
-  if (m && m[1] !== '1') {
+  const major = Number(BIAS_SCHEMA.slice(BIAS_SCHEMA.lastIndexOf('/') + 1));
+  if (m && Number(m[1]) < major) {
+    throw new BiasTableError(source, `contract version "${schema}" (major ${m[1]}) is older than this reader's "${BIAS_SCHEMA}": written by an earlier natatlas; rerun \`natatlas run\` on its campaign to write it again`);
+  }
+  if (m && Number(m[1]) !== major) {
     throw new BiasTableError(source, `contract version "${schema}" (major ${m[1]}) is not supported: this reader reads "${BIAS_SCHEMA}" only; install a @natatlas/bias release that reads major version ${m[1]}`);
   }
   throw new BiasTableError(source, `unknown contract version ${JSON.stringify(schema)}: this reader reads "${BIAS_SCHEMA}" only`);

@@ -210,7 +210,7 @@ export interface AttackCost {
 }
 
 export interface BiasTable {
-  schema: 'natatlas.bias/1';
+  schema: 'natatlas.bias/2';
   /** The carrier's folder name. */
   carrier: string;
   source: {
