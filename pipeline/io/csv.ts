@@ -5,6 +5,8 @@
  */
 import { NatatlasError } from '../errors.ts';
 import { readLines } from './lines.ts';
+import { readLineBytes } from './byte-reader.ts';
+import { ByteFields } from './byte-fields.ts';
 
 /** Split one CSV line into trimmed fields; returns null on an unterminated quote. */
 export function splitFields(line: string): string[] | null {
@@ -90,6 +92,40 @@ export async function readRecords(file: string, onRecord: (fields: string[], rec
     pending = null;
     onRecord(fields, ++n);
   });
-  if (pending !== null) throw new NatatlasError(`${file}: ends inside a quoted field (cut short?): rerun the stage that writes it`);
+  if (pending !== null) throw cutShort(file);
+  return n;
+}
+
+function cutShort(file: string): NatatlasError {
+  return new NatatlasError(`${file}: ends inside a quoted field (cut short?): rerun the stage that writes it`);
+}
+
+/**
+ * readRecords for the big files natatlas wrote (normalized and joined rows): a record on
+ * one line is split from the file's bytes (io/byte-fields.ts) and only the rest, such as
+ * a record whose quoted field holds a line break, goes through splitFields. `onRecord`
+ * gets the fields (valid only during the call). `bytePath: false` sends every record
+ * through splitFields, for tests that both paths agree.
+ */
+export async function readRecordBytes(file: string, onRecord: (fields: ByteFields, recordNo: number) => void, bytePath = true): Promise<number> {
+  const fields = new ByteFields();
+  let pending: string | null = null;
+  let n = 0;
+  const onBytes = (buf: Buffer, start: number, end: number): boolean => {
+    if (!bytePath || pending !== null || !fields.split(buf, start, end, false)) return false;
+    onRecord(fields, ++n);
+    return true;
+  };
+  await readLineBytes(file, onBytes, (line) => {
+    const text: string = pending === null ? line : `${pending}\n${line}`;
+    const split = splitFields(text);
+    if (split === null) {
+      pending = text;
+      return;
+    }
+    pending = null;
+    onRecord(ByteFields.of(split), ++n);
+  });
+  if (pending !== null) throw cutShort(file);
   return n;
 }

@@ -11,7 +11,9 @@ import { AtomicWriter, replaceDir, writeFileAtomic } from '../io/atomic.ts';
 import { csvField, csvRow, splitFields } from '../io/csv.ts';
 import { sha256File } from '../io/hash.ts';
 import { stableStringify } from '../io/json.ts';
-import { readLines } from '../io/lines.ts';
+import { readLineBytes } from '../io/byte-reader.ts';
+import { ByteLines } from '../io/byte-lines.ts';
+import { ByteRow, clientBytes, serverBytes, type ByteRowHandler } from './ingest-bytes.ts';
 import { InputError } from '../errors.ts';
 import { derivedPath, formatCount, Throttle, type StageContext } from '../context.ts';
 import { FileNames } from '../io/names.ts';
@@ -67,10 +69,14 @@ function extrasJson(map: ColumnMap, fields: string[]): string {
   return csvField(JSON.stringify(obj));
 }
 
-/** Stream one file, dispatching its header, blank lines, rows and rejects. */
+/**
+ * Stream one file, dispatching its header, blank lines, rows and rejects. With
+ * `makeBytes`, rows after the header are first offered to its byte path
+ * (stages/ingest-bytes.ts); what it declines comes here as text.
+ */
 async function ingestFile(
   state: IngestState, file: RawFile, kind: FileKind, carrier: string | null, run: string | null,
-  makeHandler: (map: ColumnMap) => RowHandler,
+  makeHandler: (map: ColumnMap) => RowHandler, makeBytes?: (map: ColumnMap) => ByteRowHandler,
 ): Promise<FileRecord> {
   const record: FileRecord = {
     path: file.rel, sha256: '', kind, carrier, run, lines: 0, header: false, blank: 0, rows: 0, control: 0, rejected: 0, extraColumns: [],
@@ -78,6 +84,7 @@ async function ingestFile(
   const shaPromise = sha256File(file.abs);
   let map: ColumnMap | null = null;
   let handle: RowHandler | null = null;
+  let bytes: ByteRowHandler | null = null;
   const reject = (line: number, reason: string, raw: string) => {
     record.rejected += 1;
     state.rejects.add(file.rel, line, reason, raw);
@@ -85,7 +92,21 @@ async function ingestFile(
   const capture = kind === 'client' || kind === 'server';
   const overlong = (head: string, length: number, lineNo: number) =>
     reject(lineNo, `line is ${length} characters long, over the limit of ${MAX_LINE_LENGTH}; not read`, head);
-  record.lines = await readLines(file.abs, (line, lineNo) => {
+  const counted = (control: boolean) => {
+    if (control) record.control += 1;
+    else record.rows += 1;
+    state.rowsDone += 1;
+    if (state.throttle.due()) {
+      state.ctx.log.progress(`ingest ${state.ctx.campaign}: ${formatCount(state.rowsDone)} rows (${state.throttle.rate(state.rowsDone)}), ${state.filesDone}/${state.filesTotal} files`);
+    }
+  };
+  const onBytes = (buf: Buffer, start: number, end: number, lineNo: number): boolean => {
+    const r = bytes === null ? ByteRow.Declined : bytes(buf, start, end, lineNo);
+    if (r === ByteRow.Declined) return false;
+    counted(r === ByteRow.Control);
+    return true;
+  };
+  record.lines = await readLineBytes(file.abs, onBytes, (line, lineNo) => {
     if (line.trim().length === 0) {
       record.blank += 1;
       return;
@@ -106,6 +127,7 @@ async function ingestFile(
       if (typeof mapped === 'string') throw new InputError(file.rel, lineNo, mapped);
       map = mapped;
       handle = makeHandler(map);
+      bytes = makeBytes?.(map) ?? null;
       record.extraColumns = map.extras.map((e) => e.name);
       if (map.hasHeader) {
         record.header = true;
@@ -122,22 +144,16 @@ async function ingestFile(
       reject(lineNo, out, line);
       return;
     }
-    if (out.control) record.control += 1;
-    else record.rows += 1;
-    state.rowsDone += 1;
-    if (state.throttle.due()) {
-      state.ctx.log.progress(`ingest ${state.ctx.campaign}: ${formatCount(state.rowsDone)} rows (${state.throttle.rate(state.rowsDone)}), ${state.filesDone}/${state.filesTotal} files`);
-    }
+    counted(out.control === true);
   }, { maxLineLength: MAX_LINE_LENGTH, onOverlong: overlong });
   record.sha256 = await shaPromise;
   state.filesDone += 1;
   return record;
 }
 
-function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
+function clientHandler(out: ByteLines, runField: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iLocal, iDest, iStatus] = map.known as [number, number, number, number, number];
-    const runField = csvField(run);
     return (f, lineNo) => {
       const id = f[iId]!;
       if (id === END_MARKER) return { row: '', control: true };
@@ -153,16 +169,15 @@ function clientHandler(out: AtomicWriter, run: string, counts: CarrierIngest, ti
       if (status === 'S') counts.sent += 1;
       else counts.failed += 1;
       counts.clientRows += 1;
-      out.write(`${runField},${lineNo},${id.toLowerCase()},${time},${local},${dest},${status},${extrasJson(map, f)}\n`);
+      out.utf8(`${runField},${lineNo},${id.toLowerCase()},${time},${local},${dest},${status},${extrasJson(map, f)}\n`);
       return { row: '' };
     };
   };
 }
 
-function serverHandler(out: AtomicWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
+function serverHandler(out: ByteLines, runField: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iExt, iPort] = map.known as [number, number, number, number];
-    const runField = csvField(run);
     return (f, lineNo) => {
       const id = f[iId]!;
       const marker = id === END_MARKER;
@@ -174,7 +189,7 @@ function serverHandler(out: AtomicWriter, run: string, counts: CarrierIngest, ti
       const bad = [time, ext, port].find((v) => typeof v === 'string') as string | undefined;
       if (bad !== undefined) return marker ? { row: '', control: true } : bad;
       if (!marker) counts.serverRows += 1;
-      out.write(`${runField},${lineNo},${marker ? 'end-marker' : 'packet'},${marker ? '' : id.toLowerCase()},${time},${ext},${port},${extrasJson(map, f)}\n`);
+      out.utf8(`${runField},${lineNo},${marker ? 'end-marker' : 'packet'},${marker ? '' : id.toLowerCase()},${time},${ext},${port},${extrasJson(map, f)}\n`);
       return { row: '', control: marker };
     };
   };
@@ -237,13 +252,21 @@ function union(into: string[], more: string[]): void {
 /** One writer per output, opened with its header; all committed or all aborted together. */
 class Outputs {
   private readonly writers: AtomicWriter[] = [];
+  private readonly rowBuffers: ByteLines[] = [];
   open(file: string, columns: readonly string[]): AtomicWriter {
     const w = new AtomicWriter(file);
     w.write(`${columns.join(',')}\n`);
     this.writers.push(w);
     return w;
   }
+  /** An output written through a row buffer (captures: millions of rows). */
+  openRows(file: string, columns: readonly string[]): ByteLines {
+    const rows = new ByteLines(this.open(file, columns));
+    this.rowBuffers.push(rows);
+    return rows;
+  }
   commit(): void {
+    for (const r of this.rowBuffers) r.flush();
     for (const w of this.writers) w.commit();
   }
   abort(): void {
@@ -254,12 +277,13 @@ class Outputs {
 async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: string, files: FileRecord[], outs: Outputs, names: FileNames): Promise<CarrierIngest> {
   const counts = emptyCounts();
   const cdir = path.join(dir, 'carriers', names.stem(carrier.name));
-  const client = outs.open(path.join(cdir, 'client.csv'), CLIENT_COLUMNS);
-  const server = outs.open(path.join(cdir, 'server.csv'), SERVER_COLUMNS);
+  const client = outs.openRows(path.join(cdir, 'client.csv'), CLIENT_COLUMNS);
+  const server = outs.openRows(path.join(cdir, 'server.csv'), SERVER_COLUMNS);
   const captureTimes: CaptureTimes[] = [];
   for (const f of carrier.client) {
     const times = new FileTimes();
-    const rec = await ingestFile(state, f, 'client', carrier.name, f.run, clientHandler(client, f.run, counts, times));
+    const run = csvField(f.run);
+    const rec = await ingestFile(state, f, 'client', carrier.name, f.run, clientHandler(client, run, counts, times), (map) => clientBytes(map, client, counts, times, run));
     union(counts.clientExtraColumns, rec.extraColumns);
     counts.control += rec.control;
     captureTimes.push({ rel: f.rel, side: 'client', run: f.run, times });
@@ -267,7 +291,8 @@ async function ingestCarrier(state: IngestState, carrier: CarrierLayout, dir: st
   }
   for (const f of carrier.server) {
     const times = new FileTimes();
-    const rec = await ingestFile(state, f, 'server', carrier.name, f.run, serverHandler(server, f.run, counts, times));
+    const run = csvField(f.run);
+    const rec = await ingestFile(state, f, 'server', carrier.name, f.run, serverHandler(server, run, counts, times), (map) => serverBytes(map, server, counts, times, run));
     union(counts.serverExtraColumns, rec.extraColumns);
     counts.control += rec.control;
     captureTimes.push({ rel: f.rel, side: 'server', run: f.run, times });
