@@ -35,6 +35,13 @@ export const MAX_LINE_LENGTH = 65_536;
 export interface IngestResult {
   manifest: IngestManifest;
   outputs: string[];
+  /** Rows the byte path read (stages/ingest-bytes.ts); the rest took the string path. */
+  byteRows: number;
+}
+
+export interface IngestOptions {
+  /** Offer capture rows to the byte path first (default); off, every line takes the string path (tests compare the two). */
+  bytePath?: boolean;
 }
 
 /** Called for each valid data row with its fields mapped; returns a reason to reject or a normalized row. */
@@ -57,6 +64,8 @@ interface IngestState {
   rejects: Rejects;
   throttle: Throttle;
   rowsDone: number;
+  byteRows: number;
+  bytePath: boolean;
   filesDone: number;
   filesTotal: number;
 }
@@ -104,6 +113,7 @@ async function ingestFile(
     const r = bytes === null ? ByteRow.Declined : bytes(buf, start, end, lineNo);
     if (r === ByteRow.Declined) return false;
     counted(r === ByteRow.Control);
+    state.byteRows += 1;
     return true;
   };
   record.lines = await readLineBytes(file.abs, onBytes, (line, lineNo) => {
@@ -127,7 +137,7 @@ async function ingestFile(
       if (typeof mapped === 'string') throw new InputError(file.rel, lineNo, mapped);
       map = mapped;
       handle = makeHandler(map);
-      bytes = makeBytes?.(map) ?? null;
+      bytes = state.bytePath ? (makeBytes?.(map) ?? null) : null;
       record.extraColumns = map.extras.map((e) => e.name);
       if (map.hasHeader) {
         record.header = true;
@@ -332,7 +342,7 @@ async function ingestNatType(state: IngestState, file: RawFile, carrier: string,
 }
 
 /** Run the ingest stage for one campaign. */
-export async function ingest(ctx: StageContext): Promise<IngestResult> {
+export async function ingest(ctx: StageContext, opts: IngestOptions = {}): Promise<IngestResult> {
   const layout = readCampaign(ctx.paths.raw, ctx.campaign);
   for (const c of layout.carriers) {
     for (const u of c.unknown) ctx.log.warn(`${u.rel}: not a natatlas input (expected client-*.csv, server-*.csv, timeouts*.csv, nat-type.json); ignored`);
@@ -349,7 +359,7 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
   const names = new FileNames(layout.carriers.map((c) => c.name), 'carrier');
   const filesTotal = layout.trials.length + layout.carriers.reduce((s, c) => s + c.client.length + c.server.length + c.timeouts.length + (c.natType ? 1 : 0), 0);
   const rejectsWriter = new AtomicWriter(rejectsFile);
-  const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, filesDone: 0, filesTotal };
+  const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, byteRows: 0, bytePath: opts.bytePath ?? true, filesDone: 0, filesTotal };
   let trials = { rows: 0, rejected: 0 };
   let manifest: IngestManifest | undefined;
   try {
@@ -379,5 +389,5 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
     throw e;
   }
   ctx.log.info(`ingest ${ctx.campaign}: ${layout.carriers.length} carriers, ${files.length} files, ${formatCount(state.rowsDone)} rows, ${formatCount(state.rejects.count)} rejected (${path.relative(process.cwd(), rejectsFile)})`);
-  return { manifest: manifest!, outputs: [dir, rejectsFile] };
+  return { manifest: manifest!, outputs: [dir, rejectsFile], byteRows: state.byteRows };
 }
