@@ -16,29 +16,30 @@ import sys
 import time
 
 
+def rows(folder, side):
+    """Every row after the header of the carrier's `side` files, in file order."""
+    for name in sorted(glob.glob(os.path.join(folder, side + '-*.csv'))):
+        with open(name, newline='', encoding='utf-8-sig') as f:
+            reader = csv.reader(f, skipinitialspace=True)
+            next(reader, None)
+            yield from reader
+
+
 def join_carrier(folder):
     sent = {}
-    for name in sorted(glob.glob(os.path.join(folder, 'client-*.csv'))):
-        with open(name, newline='', encoding='utf-8-sig') as f:
-            rows = csv.reader(f, skipinitialspace=True)
-            next(rows, None)
-            for row in rows:
-                if len(row) == 5 and row[4] == 'S' and len(row[0]) == 36:
-                    sent.setdefault(row[0].lower(), (int(row[1]), int(row[2])))
+    for row in rows(folder, 'client'):
+        if len(row) == 5 and row[4] == 'S' and len(row[0]) == 36:
+            sent.setdefault(row[0].lower(), (int(row[1]), int(row[2])))
     joined = set()
     histogram = {}
-    for name in sorted(glob.glob(os.path.join(folder, 'server-*.csv'))):
-        with open(name, newline='', encoding='utf-8-sig') as f:
-            rows = csv.reader(f, skipinitialspace=True)
-            next(rows, None)
-            for row in rows:
-                if len(row) < 4:
-                    continue
-                uuid = row[0].lower()
-                if uuid in sent and uuid not in joined:
-                    joined.add(uuid)
-                    port = int(row[2])
-                    histogram[port] = histogram.get(port, 0) + 1
+    for row in rows(folder, 'server'):
+        if len(row) < 4:
+            continue
+        uuid = row[0].lower()
+        if uuid in sent and uuid not in joined:
+            joined.add(uuid)
+            port = int(row[2])
+            histogram[port] = histogram.get(port, 0) + 1
     return len(joined)
 
 
