@@ -1,8 +1,8 @@
 /**
  * One measured task in its own process, so peak RSS belongs to that task alone.
- * Prints `{"seconds": s, "maxRssMB": m, "result": ...}` on stdout; `seconds` counts the
- * task's work, not the process's start-up (module loading is reported by the parent as
- * the difference to the process's wall time).
+ * Prints `{"seconds": s, "cpuSeconds": c, "maxRssMB": m, "result": ...}` on stdout;
+ * `seconds` (wall) and `cpuSeconds` (user + system, all threads) count the task's work,
+ * not the process's start-up. On a shared machine CPU time is the steadier of the two.
  */
 import * as aq from 'arquero';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -59,6 +59,12 @@ async function runTask(t: Task): Promise<unknown> {
 }
 
 const task = JSON.parse(process.argv[2]!) as Task;
+const cpu = () => {
+  const u = process.resourceUsage();
+  return (u.userCPUTime + u.systemCPUTime) / 1e6;
+};
 const started = performance.now();
+const cpuStarted = cpu();
 const result = await runTask(task);
-process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - started) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024, result })}\n`);
+const cpuSeconds = cpu() - cpuStarted;
+process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - started) / 1000, cpuSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024, result })}\n`);

@@ -36,8 +36,9 @@ const ALL_TASKS = ['ingest-join', 'duckdb', 'python', 'run', 'incremental'] as c
 type BenchTask = (typeof ALL_TASKS)[number] | 'arquero-join';
 
 interface Measured {
-  /** The task's own work, as the child measured it. */
+  /** The task's own work, as the child measured it: wall time, and CPU time (user + system, every thread). */
   seconds: number;
+  cpuSeconds: number;
   maxRssMB: number;
   /** The child process from spawn to exit (start-up and module loading included). */
   processSeconds: number;
@@ -186,11 +187,11 @@ const load = os.loadavg().map((l) => Number(l.toFixed(2)));
 const machine = { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)), node: process.version, platform: `${os.platform()} ${os.arch()}`, loadAverageAtEnd: load };
 
 process.stdout.write(`\nnatatlas bench: ${CARRIERS} carriers, ${PACKETS_PER_RUN.toLocaleString('en-US')}-packet runs; ${machine.cores} cores, Node ${machine.node}, load ${load.join(' ')}\n`);
-process.stdout.write(`| packets | raw CSV | task | round | seconds | peak RSS | vs DuckDB |\n|---|---|---|---|---|---|---|\n`);
+process.stdout.write(`| packets | raw CSV | task | round | wall | CPU (user+sys) | peak RSS | wall vs DuckDB | CPU vs DuckDB |\n|---|---|---|---|---|---|---|---|---|\n`);
 for (const r of results) {
   const duck = results.find((d) => d.packets === r.packets && d.round === r.round && d.task === 'duckdb');
-  const ratio = duck && r.task !== 'duckdb' ? `${(r.measured.seconds / duck.measured.seconds).toFixed(2)}x` : '';
-  process.stdout.write(`| ${r.packets.toLocaleString('en-US')} | ${(r.rawBytes / 1e9).toFixed(2)} GB | ${LABELS[r.task]} | ${r.round} | ${r.measured.seconds.toFixed(1)} s | ${(r.measured.maxRssMB / 1024).toFixed(2)} GB | ${ratio} |\n`);
+  const ratio = (key: 'seconds' | 'cpuSeconds') => (duck && r.task !== 'duckdb' ? `${(r.measured[key] / duck.measured[key]).toFixed(2)}x` : '');
+  process.stdout.write(`| ${r.packets.toLocaleString('en-US')} | ${(r.rawBytes / 1e9).toFixed(2)} GB | ${LABELS[r.task]} | ${r.round} | ${r.measured.seconds.toFixed(1)} s | ${r.measured.cpuSeconds.toFixed(1)} s | ${(r.measured.maxRssMB / 1024).toFixed(2)} GB | ${ratio('seconds')} | ${ratio('cpuSeconds')} |\n`);
 }
 await writeFileAtomic(values.out, stableStringify({ machine, carriers: CARRIERS, packetsPerRun: PACKETS_PER_RUN, results }));
 process.stdout.write(`wrote ${values.out}\n`);

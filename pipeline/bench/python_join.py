@@ -3,7 +3,7 @@
 For each carrier folder of a campaign: the phone's sent rows (Success S) into a dict
 keyed by message id, then the server rows streamed past it; the first server row of
 each sent id joins, and the joined rows' external ports make a histogram. Prints
-{"seconds", "maxRssMB", "result"} like the bench's Node tasks (pipeline/bench/child.ts).
+{"seconds", "cpuSeconds", "maxRssMB", "result"} like the bench's Node tasks (pipeline/bench/child.ts).
 
 Usage: python3 python_join.py <raw campaign folder>
 """
@@ -46,15 +46,17 @@ def join_carrier(folder):
 def main():
     root = sys.argv[1]
     started = time.perf_counter()
+    cpu_started = time.process_time()
     total = 0
     for carrier in sorted(os.listdir(root)):
         folder = os.path.join(root, carrier)
         if os.path.isdir(folder):
             total += join_carrier(folder)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     # ru_maxrss is in KiB on Linux.
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({'seconds': seconds, 'maxRssMB': rss, 'result': total}))
+    print(json.dumps({'seconds': seconds, 'cpuSeconds': cpu_seconds, 'maxRssMB': rss, 'result': total}))
 
 
 main()
