@@ -159,18 +159,31 @@ export class ByteFields {
       const c = buf[s + k]!;
       if (k === 8 || k === 13 || k === 18 || k === 23) {
         if (c !== 45) return false;
-      } else if (HEX_VALUE[c] === 255) return false;
+      } else if (HEX_VALUE[c] === NOT_HEX) return false;
     }
     return true;
   }
 
-  /** The UUID in field i as four 32-bit words (the layout of UuidIndex); the field must pass isUuid. */
-  uuidWords(i: number, out: Uint32Array, at: number): void {
+  /**
+   * The UUID in field i as four 32-bit words (the layout of UuidIndex), read in the same
+   * pass that checks its shape; false (words undefined) when it is not one.
+   */
+  uuidWords(i: number, out: Uint32Array, at: number): boolean {
     const s = this.starts[i]!;
-    out[at] = hexWord(this.buf, s, s + 8);
-    out[at + 1] = ((hexWord(this.buf, s + 9, s + 13) << 16) | hexWord(this.buf, s + 14, s + 18)) >>> 0;
-    out[at + 2] = ((hexWord(this.buf, s + 19, s + 23) << 16) | hexWord(this.buf, s + 24, s + 28)) >>> 0;
-    out[at + 3] = hexWord(this.buf, s + 28, s + 36);
+    if (this.ends[i]! - s !== 36 || this.quoted[i] === 1) return false;
+    const buf = this.buf;
+    if (buf[s + 8] !== 45 || buf[s + 13] !== 45 || buf[s + 18] !== 45 || buf[s + 23] !== 45) return false;
+    const a = hexWord(buf, s, s + 8);
+    const b = hexWord(buf, s + 9, s + 13) * 65536 + hexWord(buf, s + 14, s + 18);
+    const c = hexWord(buf, s + 19, s + 23) * 65536 + hexWord(buf, s + 24, s + 28);
+    const d = hexWord(buf, s + 28, s + 36);
+    // A non-hex character puts its word past 32 bits.
+    if (!(a <= 0xffffffff && b <= 0xffffffff && c <= 0xffffffff && d <= 0xffffffff)) return false;
+    out[at] = a;
+    out[at + 1] = b;
+    out[at + 2] = c;
+    out[at + 3] = d;
+    return true;
   }
 }
 
@@ -178,14 +191,16 @@ function edgeUnsafe(c: number): boolean {
   return c <= SPACE || c >= 0x80;
 }
 
-/** Hex digit values by character code; 255 for a character that is not one. */
-const HEX_VALUE = new Uint8Array(256).fill(255);
+/** Hex digit values by character code; NOT_HEX (2^32, so any word holding one is past 32 bits) for other characters. */
+const NOT_HEX = 2 ** 32;
+const HEX_VALUE = new Float64Array(256).fill(NOT_HEX);
 for (let d = 0; d < 10; d++) HEX_VALUE[48 + d] = d;
 for (let d = 0; d < 6; d++) {
   HEX_VALUE[65 + d] = 10 + d;
   HEX_VALUE[97 + d] = 10 + d;
 }
 
+/** The hex digits `buf[start, end)` (at most 8) as a number; past 0xffffffff when one is not a hex digit (NOT_HEX). */
 function hexWord(buf: Uint8Array, start: number, end: number): number {
   let v = 0;
   for (let k = start; k < end; k++) v = v * 16 + HEX_VALUE[buf[k]!]!;

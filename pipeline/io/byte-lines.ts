@@ -89,21 +89,30 @@ export class ByteLines {
 
   /** An integer in decimal (|n| < 2^53). */
   int(n: number): this {
-    const buf = this.buf;
     if (n < 0) {
-      buf[this.pos++] = 45;
+      this.buf[this.pos++] = 45;
       n = -n;
     }
+    // Epoch milliseconds pass 2^31: write the part above 10^9, then nine digits, each in int32 arithmetic.
+    if (n >= 1e9) {
+      const high = Math.floor(n / 1e9);
+      return this.int(high).digits(n - high * 1e9, 9);
+    }
     let len = 1;
-    for (let m = n; m >= 10; m = Math.floor(m / 10)) len++;
+    for (let m = n; m >= 10; m = (m / 10) | 0) len++;
+    return this.digits(n, len);
+  }
+
+  /** `n` (0 <= n < 10^9) in exactly `len` digits, zero-padded. */
+  private digits(n: number, len: number): this {
+    const buf = this.buf;
     let p = this.pos + len;
     this.pos = p;
-    while (n >= 10) {
-      const q = Math.floor(n / 10);
+    for (let k = 0; k < len; k++) {
+      const q = (n / 10) | 0;
       buf[--p] = 48 + (n - q * 10);
       n = q;
     }
-    buf[--p] = 48 + n;
     return this;
   }
 

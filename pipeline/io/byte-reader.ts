@@ -7,7 +7,7 @@
  * path builds no string per line, which is where the text reader spent its time
  * (UTF-8 decoding, slicing, and the garbage collector behind both).
  */
-import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { CR, SpanningLine, lineLimits, type LineHandler, type ReadLinesOptions } from './lines.ts';
 
@@ -25,8 +25,28 @@ export async function readLineBytes(file: string, onBytes: ByteLineHandler, onLi
   let decoder: StringDecoder | null = null;
   let lineNo = 0;
   let first = true;
-  const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  for await (const buf of stream as AsyncIterable<Buffer>) {
+  // One buffer for the whole file: a fresh 1 MiB chunk per read was garbage the collector kept chasing.
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  const fh = await fsp.open(file, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      lineNo = scan(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead), lineNo);
+    }
+  } finally {
+    await fh.close();
+  }
+  // (scan sets decoder, which the compiler cannot see from here.)
+  const open = decoder as StringDecoder | null;
+  if (open !== null) {
+    spanning.append(open.end());
+    spanning.finish(++lineNo);
+  }
+  return lineNo;
+
+  /** The lines of one chunk; nothing of `buf` is kept past the call (a spanning line's bytes are decoded). */
+  function scan(buf: Buffer, lineNo: number): number {
     let start = 0;
     if (first) {
       if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
@@ -55,10 +75,6 @@ export async function readLineBytes(file: string, onBytes: ByteLineHandler, onLi
       decoder ??= new StringDecoder('utf8');
       spanning.append(decoder.write(buf.subarray(start)));
     }
+    return lineNo;
   }
-  if (decoder !== null) {
-    spanning.append(decoder.end());
-    spanning.finish(++lineNo);
-  }
-  return lineNo;
 }

@@ -96,8 +96,7 @@ class FieldDictionary<T> {
 
 /** Put the UUID of field i into the index's probe words (from its bytes when it is well formed). */
 function probeUuid(index: UuidIndex, f: ByteFields, i: number): void {
-  if (f.isUuid(i)) f.uuidWords(i, index.probe, 0);
-  else index.setProbe(f.text(i));
+  if (!f.uuidWords(i, index.probe, 0)) index.setProbe(f.text(i));
 }
 
 const END_MARKER_KIND = Buffer.from('end-marker', 'latin1');
