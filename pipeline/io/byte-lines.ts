@@ -57,7 +57,9 @@ export class ByteLines {
         return this;
       }
     }
-    this.buf.set(src.subarray(start, end), this.pos);
+    // Most pieces are a few bytes (a run name, a Sender IP): a loop beats making a view to copy from.
+    if (end - start > 64) this.buf.set(src.subarray(start, end), this.pos);
+    else for (let i = start, p = this.pos; i < end; i++, p++) this.buf[p] = src[i]!;
     this.pos += end - start;
     return this;
   }
