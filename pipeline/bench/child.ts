@@ -1,41 +1,72 @@
 /**
  * One measured task in its own process, so peak RSS belongs to that task alone.
- * Prints `{"seconds": s, "maxRssMB": m, "result": ...}` on stdout.
+ * Prints `{"seconds": s, "cpuSeconds": c, "maxRssMB": m, "result": ...}` on stdout;
+ * `seconds` (wall) and `cpuSeconds` (user + system, all threads) count the task's work,
+ * not the process's start-up. On a shared machine CPU time is the steadier of the two.
  */
 import * as aq from 'arquero';
-import { silentLogger } from '../context.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { silentLogger, type StageContext } from '../context.ts';
 import { ingest } from '../stages/ingest.ts';
 import { join } from '../stages/join.ts';
+import { runPipeline } from '../run.ts';
 import { CLIENT_ROWS, SERVER_ROWS } from '../contracts/ingest-rows.ts';
 import { carrierNames, readManifest } from '../contracts/manifest.ts';
+import { duckdbJoinSql } from './duckdb-sql.ts';
 
-interface Task {
-  task: 'ingest' | 'join' | 'arquero-join';
+export type TaskName = 'ingest-join' | 'run' | 'duckdb' | 'arquero-join';
+
+export interface Task {
+  task: TaskName;
   raw: string;
   derived: string;
+  reports: string;
   campaign: string;
-  carrier: string;
+  /** arquero-join only: the carrier whose normalized rows it joins. */
+  carrier?: string;
 }
 
 async function runTask(t: Task): Promise<unknown> {
-  const ctx = { campaign: t.campaign, paths: { raw: t.raw, derived: t.derived, reports: t.derived }, log: silentLogger };
+  const ctx: StageContext = { campaign: t.campaign, paths: { raw: t.raw, derived: t.derived, reports: t.reports }, log: silentLogger };
   switch (t.task) {
-    case 'ingest':
-      return (await ingest(ctx)).manifest.carriers[t.carrier]?.clientRows;
-    case 'join':
-      return (await join(ctx)).summaries.find((s) => s.carrier === t.carrier)?.counts.joined;
+    case 'ingest-join': {
+      const started = performance.now();
+      const rows = (await ingest(ctx)).manifest.carriers;
+      const ingested = performance.now();
+      const joined = (await join(ctx)).summaries.reduce((s, c) => s + c.counts.joined, 0);
+      return { joined, clientRows: Object.values(rows).reduce((s, c) => s + c.clientRows, 0), ingestSeconds: (ingested - started) / 1000, joinSeconds: (performance.now() - ingested) / 1000 };
+    }
+    case 'run': {
+      // The whole pipeline without the referee's Monte Carlo (settings.montecarlo = false).
+      const runs = await runPipeline({ paths: ctx.paths, campaign: t.campaign, settings: { montecarlo: false } }, silentLogger);
+      return { stagesRan: runs.filter((r) => r.ran).map((r) => r.stage) };
+    }
+    case 'duckdb': {
+      const db = await DuckDBInstance.create(':memory:');
+      const conn = await db.connect();
+      const rows = (await conn.runAndReadAll(duckdbJoinSql(t.raw, t.campaign))).getRows();
+      const threads = (await conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows();
+      return { joined: Number(rows[0]![0]), bins: Number(rows[0]![1]), threads: Number(threads[0]![0]) };
+    }
     case 'arquero-join': {
       // The data-frame way an analyst would write it, on the same normalized rows.
+      const carrier = t.carrier!;
       const names = carrierNames(readManifest(ctx));
-      const client = await aq.loadCSV(CLIENT_ROWS.file(ctx, names, t.carrier), { parse: { uuid: String, run: String } });
-      const server = (await aq.loadCSV(SERVER_ROWS.file(ctx, names, t.carrier), { parse: { uuid: String, run: String } })).filter((d: { kind: string }) => d.kind === 'packet');
+      const client = await aq.loadCSV(CLIENT_ROWS.file(ctx, names, carrier), { parse: { uuid: String, run: String } });
+      const server = (await aq.loadCSV(SERVER_ROWS.file(ctx, names, carrier), { parse: { uuid: String, run: String } })).filter((d: { kind: string }) => d.kind === 'packet');
       const sent = client.filter((d: { status: string }) => d.status === 'S').dedupe('uuid');
-      return sent.join(server.dedupe('uuid').select('uuid', 'external_port', 'time'), 'uuid').numRows();
+      return { joined: sent.join(server.dedupe('uuid').select('uuid', 'external_port', 'time'), 'uuid').numRows() };
     }
   }
 }
 
 const task = JSON.parse(process.argv[2]!) as Task;
+const cpu = () => {
+  const u = process.resourceUsage();
+  return (u.userCPUTime + u.systemCPUTime) / 1e6;
+};
 const started = performance.now();
+const cpuStarted = cpu();
 const result = await runTask(task);
-process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - started) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024, result })}\n`);
+const cpuSeconds = cpu() - cpuStarted;
+process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - started) / 1000, cpuSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024, result })}\n`);

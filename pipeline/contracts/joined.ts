@@ -5,7 +5,8 @@
  * compare read it.
  *
  * Today the rows are CSV; readers stream typed rows and the writer takes them, so a
- * change of format (issue 13: columnar binary) stays inside this module.
+ * change of format (issue 13: columnar binary) stays inside this module. join's hot
+ * path writes through `writeWords`, the same row with the UUID as UuidIndex's words.
  */
 import fs from 'node:fs';
 import type { StageContext } from '../context.ts';
@@ -14,7 +15,7 @@ import { sha256File } from '../io/hash.ts';
 import type { FileNames } from '../io/names.ts';
 import { derivedFile, filesUnder, type Contract, type OutputFolder } from './folder.ts';
 import { shownRel } from './json.ts';
-import { intField, numField, readTable, RowWriter } from './rows.ts';
+import { BufferedRowWriter, intField, numField, readTable } from './rows.ts';
 
 /**
  * `send_seq` numbers a run's S rows (sent packets) in send order from 0, lost ones
@@ -51,19 +52,56 @@ export function joinedExtraColumns(clientExtra: readonly string[], serverExtra: 
 
 const rel = (stem: string) => `joined/${stem}.csv`;
 
-class JoinedRowWriter extends RowWriter<JoinedRow> {
-  // Consecutive rows share their run: quote its name once per run, not per row.
+/** A joined row with its UUID as four 32-bit words `words[at..at+3]` (hex digits 0-7, 8-15, 16-23, 24-31), as stages/uuid-index.ts keeps it. */
+export interface JoinedRowWords extends Omit<JoinedRow, 'uuid'> {
+  words: Uint32Array;
+  at: number;
+}
+
+const COMMA = 44;
+
+export class JoinedRowWriter extends BufferedRowWriter<JoinedRow> {
+  // Consecutive rows share their run and often their extras: encode them once per change, not per row.
   private run = '';
-  private runField = '';
+  private runBytes = Buffer.alloc(0);
+  private extras: readonly string[] = [];
+  private extrasText = '';
+
+  private runField(run: string): Buffer {
+    if (run !== this.run) {
+      this.run = run;
+      this.runBytes = Buffer.from(csvField(run), 'utf8');
+    }
+    return this.runBytes;
+  }
+
+  /** `,field` for each extra value; cached while the same array comes again. */
+  private extrasField(extras: readonly string[]): string {
+    if (extras !== this.extras) {
+      this.extras = extras;
+      this.extrasText = '';
+      for (const e of extras) this.extrasText += `,${csvField(e)}`;
+    }
+    return this.extrasText;
+  }
 
   write(r: JoinedRow): void {
-    if (r.run !== this.run) {
-      this.run = r.run;
-      this.runField = csvField(r.run);
-    }
-    let line = `${r.uuid},${this.runField},${r.sendSeq},${r.sendTime},${r.recvTime},${r.localPort},${r.destPort},${r.externalPort},${r.serverPort}`;
-    for (const e of r.extras) line += `,${csvField(e)}`;
-    this.out.write(`${line}\n`);
+    this.lines.utf8(r.uuid).byte(COMMA);
+    this.tail(r);
+  }
+
+  /** The row `write` would write, the UUID written from its words (no string per row). */
+  writeWords(r: JoinedRowWords): void {
+    this.lines.uuidWords(r.words, r.at).byte(COMMA);
+    this.tail(r);
+  }
+
+  private tail(r: Omit<JoinedRow, 'uuid'>): void {
+    const run = this.runField(r.run);
+    this.lines.bytes(run, 0, run.length).byte(COMMA).int(r.sendSeq).byte(COMMA).num(r.sendTime).byte(COMMA).num(r.recvTime)
+      .byte(COMMA).int(r.localPort).byte(COMMA).int(r.destPort).byte(COMMA).int(r.externalPort).byte(COMMA).int(r.serverPort);
+    if (r.extras.length > 0) this.lines.utf8(this.extrasField(r.extras));
+    this.lines.end();
   }
 }
 
@@ -84,7 +122,7 @@ export const JOINED = {
   sha256: (ctx: StageContext, names: FileNames, carrier: string): Promise<string> => sha256File(derivedFile(ctx, rel(names.stem(carrier)))),
 
   /** A writer for one carrier; `extraColumns` from joinedExtraColumns, each row's `extras` in that order. */
-  open(out: OutputFolder, stem: string, extraColumns: readonly string[]): RowWriter<JoinedRow> {
+  open(out: OutputFolder, stem: string, extraColumns: readonly string[]): JoinedRowWriter {
     return new JoinedRowWriter(out.file('joined', `${stem}.csv`), [...JOIN_COLUMNS, ...extraColumns]);
   },
 

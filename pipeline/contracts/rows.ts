@@ -11,7 +11,9 @@
  */
 import { InputError } from '../errors.ts';
 import { AtomicWriter } from '../io/atomic.ts';
-import { csvRow, readRecords } from '../io/csv.ts';
+import type { ByteFields } from '../io/byte-fields.ts';
+import { ByteLines } from '../io/byte-lines.ts';
+import { csvRow, readRecordBytes, readRecords } from '../io/csv.ts';
 import type { StageName } from './folder.ts';
 
 /** Where a field came from, for error messages: `derived/<c>/joined/KPN.csv`, record 12. */
@@ -47,6 +49,27 @@ export function oneOf<const T extends string>(f: readonly string[], i: number, c
 }
 
 /**
+ * The byte path's intField: digits read straight from the line; anything else goes
+ * through intField's own check (and its message).
+ */
+export function intBytes(f: ByteFields, i: number, column: string, at: At, lo = 0, hi = Number.MAX_SAFE_INTEGER): number {
+  const v = f.digits(i, 15);
+  return v >= lo && v <= hi ? v : intField([f.text(i)], 0, column, at, lo, hi);
+}
+
+/** The byte path's numField. */
+export function numBytes(f: ByteFields, i: number, column: string, at: At): number {
+  const v = f.digits(i, 15);
+  return v >= 0 ? v : numField([f.text(i)], 0, column, at);
+}
+
+function checkHeader(header: readonly string[], columns: readonly string[], at: Omit<At, 'line'>): void {
+  if (columns.some((c, i) => header[i] !== c)) {
+    throw new InputError(at.label, 1, `header ${JSON.stringify(header.join(','))} does not start with ${JSON.stringify(columns.join(','))}: written by another natatlas; rerun \`natatlas ${at.writtenBy}\``);
+  }
+}
+
+/**
  * Stream the records of a CSV file natatlas wrote, after checking that its header
  * starts with `columns` (by name, in order). `onHeader` gets the header's further
  * columns; `onRecord` each later record with its place.
@@ -60,9 +83,7 @@ export async function readTable(
   await readRecords(file, (f, recordNo) => {
     where.line = recordNo;
     if (recordNo === 1) {
-      if (columns.some((c, i) => f[i] !== c)) {
-        throw new InputError(at.label, 1, `header ${JSON.stringify(f.join(','))} does not start with ${JSON.stringify(columns.join(','))}: written by another natatlas; rerun \`natatlas ${at.writtenBy}\``);
-      }
+      checkHeader(f, columns, at);
       onHeader?.(f.slice(columns.length));
       return;
     }
@@ -70,6 +91,34 @@ export async function readTable(
     rows += 1;
     onRecord(f, where);
   });
+  if (where.line === 0) throw new InputError(at.label, undefined, `empty (no header): rerun \`natatlas ${at.writtenBy}\``);
+  return rows;
+}
+
+/**
+ * readTable for the big files (normalized and joined rows), record by record as byte
+ * ranges (io/csv.ts readRecordBytes): the fields are valid during the call only.
+ * `bytePath: false` splits every record as text first (tests compare both ways).
+ */
+export async function readTableBytes(
+  file: string, at: Omit<At, 'line'>, columns: readonly string[],
+  onRecord: (fields: ByteFields, at: At) => void, onHeader?: (extraColumns: string[]) => void, bytePath = true,
+): Promise<number> {
+  const where: At = { ...at, line: 0 };
+  let rows = 0;
+  await readRecordBytes(file, (f, recordNo) => {
+    where.line = recordNo;
+    if (recordNo === 1) {
+      const header: string[] = [];
+      for (let i = 0; i < f.count; i++) header.push(f.text(i));
+      checkHeader(header, columns, at);
+      onHeader?.(header.slice(columns.length));
+      return;
+    }
+    if (f.count === 1 && f.length(0) === 0) return;
+    rows += 1;
+    onRecord(f, where);
+  }, bytePath);
   if (where.line === 0) throw new InputError(at.label, undefined, `empty (no header): rerun \`natatlas ${at.writtenBy}\``);
   return rows;
 }
@@ -95,6 +144,24 @@ export abstract class RowWriter<Row> {
 
   abort(): void {
     this.out.abort();
+  }
+}
+
+/**
+ * A writer for millions of rows: rows are assembled in a reused 1 MiB buffer
+ * (io/byte-lines.ts), by text (`write`) or by the subclass's byte-level methods, which
+ * write the same bytes without a string per row.
+ */
+export abstract class BufferedRowWriter<Row> extends RowWriter<Row> {
+  protected readonly lines: ByteLines;
+  constructor(file: string, header: readonly string[]) {
+    super(file, header);
+    this.lines = new ByteLines(this.out);
+  }
+
+  override commit(): void {
+    this.lines.flush();
+    super.commit();
   }
 }
 

@@ -102,6 +102,16 @@ export class AtomicWriter {
     if (this.buf.length >= this.flushBytes) this.flush();
   }
 
+  /** Bytes, written at once after the text before them (ByteLines hands its 1 MiB pieces here). */
+  writeBytes(bytes: Uint8Array): void {
+    this.flush();
+    try {
+      fs.writeSync(this.fd, bytes);
+    } catch (e) {
+      throw asUserError(e, this.target);
+    }
+  }
+
   private flush(): void {
     if (this.buf.length === 0) return;
     try {

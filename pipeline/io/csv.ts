@@ -5,6 +5,8 @@
  */
 import { NatatlasError } from '../errors.ts';
 import { readLines } from './lines.ts';
+import { readLineBytes } from './byte-reader.ts';
+import { ByteFields } from './byte-fields.ts';
 
 /** Split one CSV line into trimmed fields; returns null on an unterminated quote. */
 export function splitFields(line: string): string[] | null {
@@ -73,23 +75,55 @@ export function csvRow(values: readonly (string | number)[]): string {
 }
 
 /**
- * Read a CSV file natatlas wrote, record by record. A quoted field may hold a line
- * break (a folder name, hence a file path or a carrier name, can), so a line that
- * ends inside quotes is joined with the next before it is split.
+ * Lines to records: a quoted field may hold a line break (a folder name, hence a file
+ * path or a carrier name, can), so a line that ends inside quotes is joined with the
+ * next before it is split.
  */
-export async function readRecords(file: string, onRecord: (fields: string[], recordNo: number) => void): Promise<number> {
-  let pending: string | null = null;
-  let n = 0;
-  await readLines(file, (line) => {
-    const text: string = pending === null ? line : `${pending}\n${line}`;
+class RecordLines {
+  /** The record so far when it is open inside a quoted field. */
+  pending: string | null = null;
+  count = 0;
+  constructor(private readonly onFields: (fields: string[], recordNo: number) => void) {}
+
+  line(line: string): void {
+    const text: string = this.pending === null ? line : `${this.pending}\n${line}`;
     const fields = splitFields(text);
     if (fields === null) {
-      pending = text;
+      this.pending = text;
       return;
     }
-    pending = null;
-    onRecord(fields, ++n);
-  });
-  if (pending !== null) throw new NatatlasError(`${file}: ends inside a quoted field (cut short?): rerun the stage that writes it`);
-  return n;
+    this.pending = null;
+    this.onFields(fields, ++this.count);
+  }
+
+  end(file: string): number {
+    if (this.pending !== null) throw new NatatlasError(`${file}: ends inside a quoted field (cut short?): rerun the stage that writes it`);
+    return this.count;
+  }
+}
+
+/** Read a CSV file natatlas wrote, record by record. */
+export async function readRecords(file: string, onRecord: (fields: string[], recordNo: number) => void): Promise<number> {
+  const records = new RecordLines(onRecord);
+  await readLines(file, (line) => records.line(line));
+  return records.end(file);
+}
+
+/**
+ * readRecords for the big files natatlas wrote (normalized and joined rows): a record on
+ * one line is split from the file's bytes (io/byte-fields.ts) and only the rest, such as
+ * a record whose quoted field holds a line break, goes through splitFields. `onRecord`
+ * gets the fields (valid only during the call). `bytePath: false` sends every record
+ * through splitFields, for tests that both paths agree.
+ */
+export async function readRecordBytes(file: string, onRecord: (fields: ByteFields, recordNo: number) => void, bytePath = true): Promise<number> {
+  const fields = new ByteFields();
+  const records = new RecordLines((split, n) => onRecord(ByteFields.of(split), n));
+  const onBytes = (buf: Buffer, start: number, end: number): boolean => {
+    if (!bytePath || records.pending !== null || !fields.split(buf, start, end, false)) return false;
+    onRecord(fields, ++records.count);
+    return true;
+  };
+  await readLineBytes(file, onBytes, (line) => records.line(line));
+  return records.end(file);
 }

@@ -31,64 +31,92 @@ export interface ReadLinesOptions {
   stats?: LineStats;
 }
 
-const CR = 13;
+export const CR = 13;
+
+/**
+ * The line in progress across chunks: its pieces, or once over the cap only its head
+ * and length. Shared by readLines and the byte reader (io/byte-lines-reader.ts), so a
+ * spanning line is assembled, capped and measured one way.
+ */
+export class SpanningLine {
+  private pieces: string[] = [];
+  private pending = 0;
+  private overlong = false;
+  private head = '';
+  private endsWithCr = false;
+
+  constructor(
+    private readonly max: number,
+    private readonly onLine: LineHandler,
+    private readonly onOverlong: (head: string, length: number, lineNo: number) => void,
+    private readonly stats: LineStats,
+  ) {}
+
+  /** Whether a line is in progress (some of its characters were appended). */
+  get active(): boolean {
+    return this.pending > 0;
+  }
+
+  append(piece: string): void {
+    if (piece.length === 0) return;
+    this.endsWithCr = piece.charCodeAt(piece.length - 1) === CR;
+    this.pending += piece.length;
+    if (this.overlong) return;
+    this.pieces.push(piece);
+    // Allow one more character: a CR that the end of the line strips.
+    if (this.pending > this.max + 1) {
+      const joined = this.pieces.join('');
+      this.stats.copied += joined.length;
+      this.head = joined.slice(0, this.max);
+      this.pieces = [];
+      this.overlong = true;
+    }
+  }
+
+  /** The line is complete: hand it (CR of CRLF stripped) to onLine or onOverlong as line `lineNo`. */
+  finish(lineNo: number): void {
+    if (this.overlong) {
+      this.onOverlong(this.head, this.endsWithCr ? this.pending - 1 : this.pending, lineNo);
+    } else {
+      const line = this.pieces.length === 1 ? this.pieces[0]! : this.pieces.join('');
+      if (this.pieces.length > 1) this.stats.copied += line.length;
+      emitLine(line, lineNo, this.max, this.onLine, this.onOverlong);
+    }
+    this.pieces = [];
+    this.pending = 0;
+    this.overlong = false;
+    this.head = '';
+    this.endsWithCr = false;
+  }
+}
+
+/** A whole line, CR of CRLF stripped, to onLine or (over `max` characters) onOverlong. */
+export function emitLine(line: string, lineNo: number, max: number, onLine: LineHandler, onOverlong: (head: string, length: number, lineNo: number) => void): void {
+  const length = line.length > 0 && line.charCodeAt(line.length - 1) === CR ? line.length - 1 : line.length;
+  if (length > max) onOverlong(line.slice(0, max), length, lineNo);
+  else onLine(length === line.length ? line : line.slice(0, length), lineNo);
+}
+
+/** The cap and the overlong handler of `options` (by default an overlong line is an error). */
+export function lineLimits(file: string, options: ReadLinesOptions): { max: number; onOverlong: (head: string, length: number, lineNo: number) => void } {
+  const max = options.maxLineLength ?? Infinity;
+  const onOverlong = options.onOverlong ?? ((_head: string, length: number, lineNo: number) => {
+    throw new RangeError(`${file}:${lineNo}: line of ${length} characters is over the ${max}-character limit`);
+  });
+  return { max, onOverlong };
+}
 
 /**
  * Read `file` line by line; strips a UTF-8 BOM and CR of CRLF. Returns the line count
  * (overlong lines included).
  */
 export async function readLines(file: string, onLine: LineHandler, options: ReadLinesOptions = {}): Promise<number> {
-  const max = options.maxLineLength ?? Infinity;
-  const onOverlong = options.onOverlong ?? ((_head: string, length: number, lineNo: number) => {
-    throw new RangeError(`${file}:${lineNo}: line of ${length} characters is over the ${max}-character limit`);
-  });
+  const { max, onOverlong } = lineLimits(file, options);
   const stats = options.stats ?? { chunks: 0, scanned: 0, copied: 0 };
   const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const spanning = new SpanningLine(max, onLine, onOverlong, stats);
   let lineNo = 0;
   let first = true;
-  // The line in progress across chunks: its pieces, or once over the cap only its head and length.
-  let pieces: string[] = [];
-  let pending = 0;
-  let overlong = false;
-  let head = '';
-  let endsWithCr = false;
-
-  const emit = (line: string) => {
-    lineNo += 1;
-    const length = line.length > 0 && line.charCodeAt(line.length - 1) === CR ? line.length - 1 : line.length;
-    if (length > max) onOverlong(line.slice(0, max), length, lineNo);
-    else onLine(length === line.length ? line : line.slice(0, length), lineNo);
-  };
-  const append = (piece: string) => {
-    if (piece.length === 0) return;
-    endsWithCr = piece.charCodeAt(piece.length - 1) === CR;
-    pending += piece.length;
-    if (overlong) return;
-    pieces.push(piece);
-    // Allow one more character: a CR that the end of the line strips.
-    if (pending > max + 1) {
-      const joined = pieces.join('');
-      stats.copied += joined.length;
-      head = joined.slice(0, max);
-      pieces = [];
-      overlong = true;
-    }
-  };
-  const finishPending = () => {
-    if (overlong) {
-      lineNo += 1;
-      onOverlong(head, endsWithCr ? pending - 1 : pending, lineNo);
-    } else {
-      const line = pieces.length === 1 ? pieces[0]! : pieces.join('');
-      if (pieces.length > 1) stats.copied += line.length;
-      emit(line);
-    }
-    pieces = [];
-    pending = 0;
-    overlong = false;
-    head = '';
-    endsWithCr = false;
-  };
 
   for await (const chunk of stream as AsyncIterable<string>) {
     let text = chunk;
@@ -101,20 +129,20 @@ export async function readLines(file: string, onLine: LineHandler, options: Read
     let start = 0;
     let nl: number;
     while ((nl = text.indexOf('\n', start)) !== -1) {
-      if (pending === 0) {
+      lineNo += 1;
+      if (!spanning.active) {
         // The common case, a line inside one chunk: one slice, CR of CRLF left out.
         const end = nl > start && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
-        lineNo += 1;
         if (end - start > max) onOverlong(text.slice(start, start + max), end - start, lineNo);
         else onLine(text.slice(start, end), lineNo);
       } else {
-        append(text.slice(start, nl));
-        finishPending();
+        spanning.append(text.slice(start, nl));
+        spanning.finish(lineNo);
       }
       start = nl + 1;
     }
-    if (start < text.length) append(start === 0 ? text : text.slice(start));
+    if (start < text.length) spanning.append(start === 0 ? text : text.slice(start));
   }
-  if (pending > 0) finishPending();
+  if (spanning.active) spanning.finish(++lineNo);
   return lineNo;
 }

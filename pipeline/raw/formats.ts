@@ -141,11 +141,24 @@ export class FileTimes {
     const v = Number(s);
     const unit = timeUnitOf(v);
     if (unit === null) return `time ${s} is neither epoch milliseconds nor epoch seconds between 2000 and 2100 (nor elapsed milliseconds under ${EPOCH_MIN_S})`;
-    this.first ??= { unit, line: lineNo, value: s };
-    if ((unit === 'relative-ms') !== (this.first.unit === 'relative-ms')) {
-      const kind = this.first.unit === 'relative-ms' ? 'milliseconds since the capture started' : 'epoch times';
-      return `time ${s} does not fit this file's times (${kind}, from line ${this.first.line}: ${this.first.value})`;
+    if (this.fits(v) === null) {
+      const kind = this.first!.unit === 'relative-ms' ? 'milliseconds since the capture started' : 'epoch times';
+      return `time ${s} does not fit this file's times (${kind}, from line ${this.first!.line}: ${this.first!.value})`;
     }
+    return this.take(v, unit, lineNo, s);
+  }
+
+  /** The unit of time `v` when `parse` would accept it (the file's first time, or one of its kind); null otherwise. Changes nothing. */
+  fits(v: number): TimeUnit | null {
+    const unit = timeUnitOf(v);
+    if (unit === null) return null;
+    if (this.first !== null && (unit === 'relative-ms') !== (this.first.unit === 'relative-ms')) return null;
+    return unit;
+  }
+
+  /** Count a time that `fits` said is `unit` (written `text` on line `lineNo`); returns it in milliseconds. */
+  take(v: number, unit: TimeUnit, lineNo: number, text: string): number {
+    this.first ??= { unit, line: lineNo, value: text };
     this.counts[unit] += 1;
     return unit === 's' ? Math.round(v * 1e6) / 1e3 : v;
   }

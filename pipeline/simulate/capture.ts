@@ -14,7 +14,7 @@ import type { AtomicWriter } from '../io/atomic.ts';
 import { NatatlasError } from '../errors.ts';
 import type { Rng } from '../random.ts';
 import type { Nat } from './models.ts';
-import { ByteLines } from './byte-lines.ts';
+import { ByteLines } from '../io/byte-lines.ts';
 
 export interface CaptureOptions {
   /** Send rate of the phone (the app: 50/s, one packet every 20 ms). */

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { splitFields } from '../io/csv.ts';
 import { sha256File } from '../io/hash.ts';
-import { readLines } from '../io/lines.ts';
+import { readLineBytes } from '../io/byte-reader.ts';
+import { ByteRow, clientBytes, serverBytes, type ByteRowHandler } from './ingest-bytes.ts';
 import { InputError } from '../errors.ts';
 import { formatCount, Throttle, type StageContext } from '../context.ts';
 import { FileNames } from '../io/names.ts';
@@ -20,7 +21,9 @@ import {
 } from '../raw/formats.ts';
 import { timeUnitWarnings, type CaptureTimes } from '../raw/time-units.ts';
 import { INGEST_SCHEMA, MANIFEST, type CarrierIngest, type FileRecord, type IngestManifest } from '../contracts/manifest.ts';
-import { CLIENT_ROWS, NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS, TRIAL_ROWS, type ClientRow, type Extras, type ServerRow, type TimeoutRow, type TrialRow } from '../contracts/ingest-rows.ts';
+import {
+  CLIENT_ROWS, NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS, TRIAL_ROWS, type ClientRow, type ClientRowWriter, type Extras, type ServerRow, type ServerRowWriter, type TimeoutRow, type TrialRow,
+} from '../contracts/ingest-rows.ts';
 import { MAX_RAW, REJECTS, type RejectRow } from '../contracts/rejects.ts';
 import { replaceFolder, type OutputFolder } from '../contracts/folder.ts';
 import type { RowWriter } from '../contracts/rows.ts';
@@ -30,6 +33,13 @@ export const MAX_LINE_LENGTH = 65_536;
 export interface IngestResult {
   manifest: IngestManifest;
   outputs: string[];
+  /** Rows the byte path read (stages/ingest-bytes.ts); the rest took the string path. */
+  byteRows: number;
+}
+
+export interface IngestOptions {
+  /** Offer capture rows to the byte path first (default); off, every line takes the string path (tests compare the two). */
+  bytePath?: boolean;
 }
 
 /** Called for each valid data row with its fields mapped; returns a reason to reject or a normalized row. */
@@ -49,6 +59,8 @@ interface IngestState {
   rejects: Rejects;
   throttle: Throttle;
   rowsDone: number;
+  byteRows: number;
+  bytePath: boolean;
   filesDone: number;
   filesTotal: number;
 }
@@ -61,10 +73,14 @@ function extrasOf(map: ColumnMap, fields: string[]): Extras {
   return obj;
 }
 
-/** Stream one file, dispatching its header, blank lines, rows and rejects. */
+/**
+ * Stream one file, dispatching its header, blank lines, rows and rejects. With
+ * `makeBytes`, rows after the header are first offered to its byte path
+ * (stages/ingest-bytes.ts); what it declines comes here as text.
+ */
 async function ingestFile(
   state: IngestState, file: RawFile, kind: FileKind, carrier: string | null, run: string | null,
-  makeHandler: (map: ColumnMap) => RowHandler,
+  makeHandler: (map: ColumnMap) => RowHandler, makeBytes?: (map: ColumnMap) => ByteRowHandler,
 ): Promise<FileRecord> {
   const record: FileRecord = {
     path: file.rel, sha256: '', kind, carrier, run, lines: 0, header: false, blank: 0, rows: 0, control: 0, rejected: 0, extraColumns: [],
@@ -72,6 +88,7 @@ async function ingestFile(
   const shaPromise = sha256File(file.abs);
   let map: ColumnMap | null = null;
   let handle: RowHandler | null = null;
+  let bytes: ByteRowHandler | null = null;
   const reject = (line: number, reason: string, raw: string) => {
     record.rejected += 1;
     state.rejects.add(file.rel, line, reason, raw);
@@ -79,7 +96,22 @@ async function ingestFile(
   const capture = kind === 'client' || kind === 'server';
   const overlong = (head: string, length: number, lineNo: number) =>
     reject(lineNo, `line is ${length} characters long, over the limit of ${MAX_LINE_LENGTH}; not read`, head);
-  record.lines = await readLines(file.abs, (line, lineNo) => {
+  const counted = (control: boolean) => {
+    if (control) record.control += 1;
+    else record.rows += 1;
+    state.rowsDone += 1;
+    if (state.throttle.due()) {
+      state.ctx.log.progress(`ingest ${state.ctx.campaign}: ${formatCount(state.rowsDone)} rows (${state.throttle.rate(state.rowsDone)}), ${state.filesDone}/${state.filesTotal} files`);
+    }
+  };
+  const onBytes = (buf: Buffer, start: number, end: number, lineNo: number): boolean => {
+    const r = bytes === null ? ByteRow.Declined : bytes(buf, start, end, lineNo);
+    if (r === ByteRow.Declined) return false;
+    counted(r === ByteRow.Control);
+    state.byteRows += 1;
+    return true;
+  };
+  record.lines = await readLineBytes(file.abs, onBytes, (line, lineNo) => {
     if (line.trim().length === 0) {
       record.blank += 1;
       return;
@@ -100,6 +132,7 @@ async function ingestFile(
       if (typeof mapped === 'string') throw new InputError(file.rel, lineNo, mapped);
       map = mapped;
       handle = makeHandler(map);
+      bytes = state.bytePath ? (makeBytes?.(map) ?? null) : null;
       record.extraColumns = map.extras.map((e) => e.name);
       if (map.hasHeader) {
         record.header = true;
@@ -116,19 +149,14 @@ async function ingestFile(
       reject(lineNo, out, line);
       return;
     }
-    if (out.control) record.control += 1;
-    else record.rows += 1;
-    state.rowsDone += 1;
-    if (state.throttle.due()) {
-      state.ctx.log.progress(`ingest ${state.ctx.campaign}: ${formatCount(state.rowsDone)} rows (${state.throttle.rate(state.rowsDone)}), ${state.filesDone}/${state.filesTotal} files`);
-    }
+    counted(out.control === true);
   }, { maxLineLength: MAX_LINE_LENGTH, onOverlong: overlong });
   record.sha256 = await shaPromise;
   state.filesDone += 1;
   return record;
 }
 
-function clientHandler(out: RowWriter<ClientRow>, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
+function clientHandler(out: ClientRowWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iLocal, iDest, iStatus] = map.known as [number, number, number, number, number];
     // One row object per file, refilled per row: no garbage for millions of rows.
@@ -161,7 +189,7 @@ function clientHandler(out: RowWriter<ClientRow>, run: string, counts: CarrierIn
   };
 }
 
-function serverHandler(out: RowWriter<ServerRow>, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
+function serverHandler(out: ServerRowWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iExt, iPort] = map.known as [number, number, number, number];
     const row: ServerRow = { run, line: 0, kind: 'packet', uuid: '', time: 0, externalPort: 0, serverPort: 0, extra: null };
@@ -266,7 +294,7 @@ async function ingestCarrier(state: IngestState, carrier: CarrierLayout, files: 
   const captureTimes: CaptureTimes[] = [];
   for (const f of carrier.client) {
     const times = new FileTimes();
-    const rec = await ingestFile(state, f, 'client', carrier.name, f.run, clientHandler(client, f.run, counts, times));
+    const rec = await ingestFile(state, f, 'client', carrier.name, f.run, clientHandler(client, f.run, counts, times), (map) => clientBytes(map, client, counts, times, f.run));
     union(counts.clientExtraColumns, rec.extraColumns);
     counts.control += rec.control;
     captureTimes.push({ rel: f.rel, side: 'client', run: f.run, times });
@@ -274,7 +302,7 @@ async function ingestCarrier(state: IngestState, carrier: CarrierLayout, files: 
   }
   for (const f of carrier.server) {
     const times = new FileTimes();
-    const rec = await ingestFile(state, f, 'server', carrier.name, f.run, serverHandler(server, f.run, counts, times));
+    const rec = await ingestFile(state, f, 'server', carrier.name, f.run, serverHandler(server, f.run, counts, times), (map) => serverBytes(map, server, counts, times, f.run));
     union(counts.serverExtraColumns, rec.extraColumns);
     counts.control += rec.control;
     captureTimes.push({ rel: f.rel, side: 'server', run: f.run, times });
@@ -314,7 +342,7 @@ async function ingestNatType(state: IngestState, file: RawFile, carrier: string,
 }
 
 /** Run the ingest stage for one campaign. */
-export async function ingest(ctx: StageContext): Promise<IngestResult> {
+export async function ingest(ctx: StageContext, opts: IngestOptions = {}): Promise<IngestResult> {
   const layout = readCampaign(ctx.paths.raw, ctx.campaign);
   for (const c of layout.carriers) {
     for (const u of c.unknown) ctx.log.warn(`${u.rel}: not a natatlas input (expected client-*.csv, server-*.csv, timeouts*.csv, nat-type.json); ignored`);
@@ -329,7 +357,7 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
   const names = new FileNames(layout.carriers.map((c) => c.name), 'carrier');
   const filesTotal = layout.trials.length + layout.carriers.reduce((s, c) => s + c.client.length + c.server.length + c.timeouts.length + (c.natType ? 1 : 0), 0);
   const { writer: rejectsWriter, file: rejectsFile } = REJECTS.open(ctx);
-  const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, filesDone: 0, filesTotal };
+  const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, byteRows: 0, bytePath: opts.bytePath ?? true, filesDone: 0, filesTotal };
   let trials = { rows: 0, rejected: 0 };
   let manifest: IngestManifest | undefined;
   let dir: string;
@@ -360,5 +388,5 @@ export async function ingest(ctx: StageContext): Promise<IngestResult> {
     throw e;
   }
   ctx.log.info(`ingest ${ctx.campaign}: ${layout.carriers.length} carriers, ${files.length} files, ${formatCount(state.rowsDone)} rows, ${formatCount(state.rejects.count)} rejected (${path.relative(process.cwd(), rejectsFile)})`);
-  return { manifest: manifest!, outputs: [dir, rejectsFile] };
+  return { manifest: manifest!, outputs: [dir, rejectsFile], byteRows: state.byteRows };
 }

@@ -10,8 +10,8 @@
 import type { FileNames } from '../io/names.ts';
 import { formatCount, Throttle, type StageContext } from '../context.ts';
 import { carrierNames, readManifest, type CarrierIngest, type IngestManifest } from '../contracts/manifest.ts';
-import { CLIENT_ROWS, SERVER_ROWS } from '../contracts/ingest-rows.ts';
-import { JOINED, joinedExtraColumns } from '../contracts/joined.ts';
+import { CLIENT_ROWS, ClientRowBytes, SERVER_ROWS, ServerRowBytes, type Extras, type RowBytes } from '../contracts/ingest-rows.ts';
+import { JOINED, joinedExtraColumns, type JoinedRowWords } from '../contracts/joined.ts';
 import { SUMMARIES, SUMMARY_SCHEMA, type CarrierSummary } from '../contracts/summary.ts';
 import { replaceFolder, type OutputFolder } from '../contracts/folder.ts';
 import { UuidIndex } from './uuid-index.ts';
@@ -31,8 +31,9 @@ class ClientTable {
   readonly recvTime: Float64Array;
   readonly external: Uint16Array;
   readonly serverPort: Uint16Array;
-  readonly clientExtra = new Map<number, Record<string, string>>();
-  readonly serverExtra = new Map<number, Record<string, string>>();
+  /** Extras by id into the client / server reader's dictionary (0: none), so a million rows with one Sender IP hold one object. */
+  readonly clientExtra: Int32Array;
+  readonly serverExtra: Int32Array;
 
   constructor(n: number) {
     this.index = new UuidIndex(n);
@@ -46,7 +47,14 @@ class ClientTable {
     this.recvTime = new Float64Array(n);
     this.external = new Uint16Array(n);
     this.serverPort = new Uint16Array(n);
+    this.clientExtra = new Int32Array(n);
+    this.serverExtra = new Int32Array(n);
   }
+}
+
+/** Put the record's UUID into the index's probe words (from its bytes when it is well formed). */
+function probeUuid(index: UuidIndex, r: RowBytes): void {
+  if (!r.uuidWords(index.probe, 0)) index.setProbe(r.uuidText());
 }
 
 interface Tally {
@@ -67,50 +75,55 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-async function loadClient(ctx: StageContext, carrier: string, names: FileNames, counts: CarrierIngest, tally: Tally, throttle: Throttle): Promise<{ table: ClientTable; runs: string[] }> {
+interface ClientLoad {
+  table: ClientTable;
+  runs: string[];
+  extras: Extras[];
+}
+
+async function loadClient(ctx: StageContext, carrier: string, names: FileNames, counts: CarrierIngest, tally: Tally, throttle: Throttle, bytePath: boolean): Promise<ClientLoad> {
   const table = new ClientTable(counts.clientRows);
-  const runs: string[] = [];
-  const runIds = new Map<string, number>();
+  const view = new ClientRowBytes();
   const sentInRun: number[] = [];
   let done = 0;
-  await CLIENT_ROWS.forEach(ctx, names, carrier, (r) => {
-    const { row, added } = table.index.add(r.uuid);
-    if (!added) {
+  await CLIENT_ROWS.forEachBytes(ctx, names, carrier, view, (r) => {
+    probeUuid(table.index, r);
+    const row = table.index.addProbe();
+    if (row < 0) {
       tally.clientDuplicates += 1;
       return;
     }
-    let run = runIds.get(r.run);
-    if (run === undefined) {
-      run = runs.length;
-      runs.push(r.run);
-      runIds.set(r.run, run);
-      sentInRun.push(0);
-    }
+    const run = r.run();
+    if (run === sentInRun.length) sentInRun.push(0);
     table.run[row] = run;
-    table.sendTime[row] = r.time;
-    table.local[row] = r.localPort;
-    table.dest[row] = r.destPort;
-    table.failed[row] = r.status === 'F' ? 1 : 0;
-    if (r.status !== 'F') table.sendSeq[row] = sentInRun[run]!++;
-    if (r.extra) table.clientExtra.set(row, r.extra);
+    table.sendTime[row] = r.time();
+    table.local[row] = r.localPort();
+    table.dest[row] = r.destPort();
+    const failed = r.failed();
+    table.failed[row] = failed ? 1 : 0;
+    if (!failed) table.sendSeq[row] = sentInRun[run]!++;
+    table.clientExtra[row] = r.extra();
     if (throttle.due()) ctx.log.progress(`join ${ctx.campaign}/${carrier}: ${formatCount(++done)} client rows (${throttle.rate(done)})`);
-  });
-  return { table, runs };
+  }, bytePath);
+  return { table, runs: view.runs.values, extras: view.extras.values };
 }
 
-async function streamServer(ctx: StageContext, carrier: string, names: FileNames, table: ClientTable, tally: Tally, throttle: Throttle): Promise<void> {
+async function streamServer(ctx: StageContext, carrier: string, names: FileNames, table: ClientTable, tally: Tally, throttle: Throttle, bytePath: boolean): Promise<Extras[]> {
   // RFC 4737: a packet is reordered when it arrives after one sent later than it.
-  let currentRun = '';
+  const view = new ServerRowBytes();
+  let currentRun = -1;
   let maxSeq = -1;
   let done = 0;
-  await SERVER_ROWS.forEach(ctx, names, carrier, (r) => {
-    if (r.kind === 'end-marker') return;
+  await SERVER_ROWS.forEachBytes(ctx, names, carrier, view, (r) => {
+    if (r.isEndMarker()) return;
     tally.serverRows += 1;
-    if (r.run !== currentRun) {
-      currentRun = r.run;
+    const run = r.run();
+    if (run !== currentRun) {
+      currentRun = run;
       maxSeq = -1;
     }
-    const row = table.index.find(r.uuid);
+    probeUuid(table.index, r);
+    const row = table.index.findProbe();
     if (row < 0) tally.strangers += 1;
     else if (table.matched[row] === 1) tally.serverDuplicates += 1;
     else if (table.failed[row] === 1) {
@@ -119,54 +132,80 @@ async function streamServer(ctx: StageContext, carrier: string, names: FileNames
     } else {
       table.matched[row] = 1;
       tally.joined += 1;
-      table.recvTime[row] = r.time;
-      table.external[row] = r.externalPort;
-      table.serverPort[row] = r.serverPort;
-      if (r.extra) table.serverExtra.set(row, r.extra);
+      table.recvTime[row] = r.time();
+      table.external[row] = r.externalPort();
+      table.serverPort[row] = r.serverPort();
+      table.serverExtra[row] = r.extra();
       if (row < maxSeq) tally.reordered += 1;
       else maxSeq = row;
     }
     if (throttle.due()) ctx.log.progress(`join ${ctx.campaign}/${carrier}: ${formatCount(++done)} server rows (${throttle.rate(done)})`);
-  });
+  }, bytePath);
+  return view.extras.values;
 }
 
-function writeJoined(folder: OutputFolder, stem: string, table: ClientTable, runs: string[], clientExtra: string[], serverExtra: string[]): Float64Array {
+/** The extra columns' values of a joined row: one array per pair of client and server extras, reused while rows repeat the pair. */
+class ExtraValues {
+  private lastClient = -1;
+  private lastServer = -1;
+  private values: string[] = [];
+  constructor(private readonly load: ClientLoad, private readonly serverExtras: Extras[], private readonly client: string[], private readonly server: string[]) {}
+
+  of(c: number, s: number): string[] {
+    if (c !== this.lastClient || s !== this.lastServer) {
+      const ce = this.load.extras[c];
+      const se = this.serverExtras[s];
+      this.values = [...this.client.map((n) => ce?.[n] ?? ''), ...this.server.map((n) => se?.[n] ?? '')];
+      this.lastClient = c;
+      this.lastServer = s;
+    }
+    return this.values;
+  }
+}
+
+function writeJoined(folder: OutputFolder, stem: string, load: ClientLoad, serverExtras: Extras[], joined: number, clientExtra: string[], serverExtra: string[]): Float64Array {
+  const { table, runs } = load;
   const out = JOINED.open(folder, stem, joinedExtraColumns(clientExtra, serverExtra));
-  const offsets: number[] = [];
+  const offsets = new Float64Array(joined);
+  let k = 0;
   try {
-    const hasExtras = clientExtra.length + serverExtra.length > 0;
-    const none: string[] = [];
+    const extras = clientExtra.length + serverExtra.length > 0 ? new ExtraValues(load, serverExtras, clientExtra, serverExtra) : null;
+    const row: JoinedRowWords = {
+      words: table.index.words, at: 0, run: '', sendSeq: 0, sendTime: 0, recvTime: 0, localPort: 0, destPort: 0, externalPort: 0, serverPort: 0, extras: [],
+    };
     for (let i = 0; i < table.index.size; i++) {
       if (table.matched[i] !== 1) continue;
-      const send = table.sendTime[i]!;
-      const recv = table.recvTime[i]!;
-      offsets.push(recv - send);
-      let extras = none;
-      if (hasExtras) {
-        const ce = table.clientExtra.get(i);
-        const se = table.serverExtra.get(i);
-        extras = [...clientExtra.map((n) => ce?.[n] ?? ''), ...serverExtra.map((n) => se?.[n] ?? '')];
-      }
-      out.write({
-        uuid: table.index.uuidOf(i), run: runs[table.run[i]!]!, sendSeq: table.sendSeq[i]!, sendTime: send, recvTime: recv,
-        localPort: table.local[i]!, destPort: table.dest[i]!, externalPort: table.external[i]!, serverPort: table.serverPort[i]!, extras,
-      });
+      row.at = i * 4;
+      row.run = runs[table.run[i]!]!;
+      row.sendSeq = table.sendSeq[i]!;
+      row.sendTime = table.sendTime[i]!;
+      row.recvTime = table.recvTime[i]!;
+      row.localPort = table.local[i]!;
+      row.destPort = table.dest[i]!;
+      row.externalPort = table.external[i]!;
+      row.serverPort = table.serverPort[i]!;
+      if (extras) row.extras = extras.of(table.clientExtra[i]!, table.serverExtra[i]!);
+      offsets[k++] = row.recvTime - row.sendTime;
+      out.writeWords(row);
     }
     out.commit();
   } catch (e) {
     out.abort();
     throw e;
   }
-  return Float64Array.from(offsets).sort();
+  return offsets.sort();
 }
 
-async function joinCarrier(ctx: StageContext, manifest: IngestManifest, names: FileNames, carrier: string, joinedDir: OutputFolder, summaryDir: OutputFolder): Promise<CarrierSummary> {
+async function joinCarrier(
+  ctx: StageContext, manifest: IngestManifest, names: FileNames, carrier: string, joinedDir: OutputFolder, summaryDir: OutputFolder, bytePath: boolean,
+): Promise<CarrierSummary> {
   const counts = manifest.carriers[carrier]!;
   const tally: Tally = { clientDuplicates: 0, serverRows: 0, joined: 0, strangers: 0, failedSeen: 0, serverDuplicates: 0, reordered: 0 };
   const throttle = new Throttle();
-  const { table, runs } = await loadClient(ctx, carrier, names, counts, tally, throttle);
-  await streamServer(ctx, carrier, names, table, tally, throttle);
-  const offsets = writeJoined(joinedDir, names.stem(carrier), table, runs, counts.clientExtraColumns, counts.serverExtraColumns);
+  const load = await loadClient(ctx, carrier, names, counts, tally, throttle, bytePath);
+  const { table } = load;
+  const serverExtras = await streamServer(ctx, carrier, names, table, tally, throttle, bytePath);
+  const offsets = writeJoined(joinedDir, names.stem(carrier), load, serverExtras, tally.joined, counts.clientExtraColumns, counts.serverExtraColumns);
   let failed = 0;
   let sent = 0;
   for (let i = 0; i < table.index.size; i++) {
@@ -202,15 +241,18 @@ async function joinCarrier(ctx: StageContext, manifest: IngestManifest, names: F
   return summary;
 }
 
-/** Run the join stage for one campaign; needs the ingest stage's output. */
-export async function join(ctx: StageContext): Promise<{ summaries: CarrierSummary[]; outputs: string[] }> {
+/**
+ * Run the join stage for one campaign; needs the ingest stage's output. `bytePath: false`
+ * reads every record through the string parser (for tests that both paths agree).
+ */
+export async function join(ctx: StageContext, opts: { bytePath?: boolean } = {}): Promise<{ summaries: CarrierSummary[]; outputs: string[] }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
   const summaries: CarrierSummary[] = [];
   let summaryDir = '';
   const joinedDir = await replaceFolder(ctx, 'joined', async (joined) => {
     summaryDir = await replaceFolder(ctx, 'summary', async (summary) => {
-      for (const carrier of Object.keys(manifest.carriers).sort()) summaries.push(await joinCarrier(ctx, manifest, names, carrier, joined, summary));
+      for (const carrier of Object.keys(manifest.carriers).sort()) summaries.push(await joinCarrier(ctx, manifest, names, carrier, joined, summary, opts.bytePath ?? true));
     });
   });
   return { summaries, outputs: [joinedDir, summaryDir] };

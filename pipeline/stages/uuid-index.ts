@@ -4,7 +4,8 @@
  * plus 4-8 bytes of table, which keeps a 10M-packet carrier's join in a few hundred MB.
  */
 export class UuidIndex {
-  private readonly words: Uint32Array;
+  /** Four words per row: the UUID's hex digits 0-7, 8-15, 16-23, 24-31. */
+  readonly words: Uint32Array;
   private readonly table: Int32Array;
   private readonly mask: number;
   size = 0;
@@ -35,35 +36,61 @@ export class UuidIndex {
     return h & this.mask;
   }
 
-  private readonly probe = new Uint32Array(4);
+  /** Four words for a UUID to be looked up (`find`) or added (`addProbe`): fill them, then call. */
+  readonly probe = new Uint32Array(4);
+  /** The empty slot `lookup` stopped at when the UUID was not there. */
+  private freeSlot = 0;
 
   /** Add `uuid` as the next row; returns the new row, or the earlier row that holds it. */
   add(uuid: string): { row: number; added: boolean } {
+    UuidIndex.parse(uuid, this.probe, 0);
+    const r = this.addProbe();
+    return r >= 0 ? { row: r, added: true } : { row: -r - 1, added: false };
+  }
+
+  /** Put `uuid`'s words into `probe` (the text way: any string, as the index always read it). */
+  setProbe(uuid: string): void {
+    UuidIndex.parse(uuid, this.probe, 0);
+  }
+
+  /** Add the UUID in `probe` as the next row: returns the new row, or -(earlier row + 1) when it is there already. */
+  addProbe(): number {
+    const found = this.lookup(this.probe, 0);
+    if (found >= 0) return -found - 1;
     const row = this.size;
-    UuidIndex.parse(uuid, this.words, row * 4);
-    const found = this.lookup(this.words, row * 4);
-    if (found.row >= 0) return { row: found.row, added: false };
-    this.table[found.slot] = row + 1;
+    this.words.set(this.probe, row * 4);
+    this.table[this.freeSlot] = row + 1;
     this.size += 1;
-    return { row, added: true };
+    return row;
   }
 
   /** Row holding `uuid`, or -1. */
   find(uuid: string): number {
     UuidIndex.parse(uuid, this.probe, 0);
-    return this.lookup(this.probe, 0).row;
+    return this.findProbe();
   }
 
-  private lookup(w: Uint32Array, at: number): { row: number; slot: number } {
+  /** Row holding the UUID in `probe`, or -1. */
+  findProbe(): number {
+    return this.lookup(this.probe, 0);
+  }
+
+  private lookup(w: Uint32Array, at: number): number {
     let slot = this.slotOf(w, at);
     const words = this.words;
+    const table = this.table;
+    const w0 = w[at]!;
+    const w1 = w[at + 1]!;
+    const w2 = w[at + 2]!;
+    const w3 = w[at + 3]!;
     for (;;) {
-      const v = this.table[slot]!;
-      if (v === 0) return { row: -1, slot };
-      const r = (v - 1) * 4;
-      if (words[r] === w[at] && words[r + 1] === w[at + 1] && words[r + 2] === w[at + 2] && words[r + 3] === w[at + 3]) {
-        return { row: v - 1, slot };
+      const v = table[slot]!;
+      if (v === 0) {
+        this.freeSlot = slot;
+        return -1;
       }
+      const r = (v - 1) * 4;
+      if (words[r] === w0 && words[r + 1] === w1 && words[r + 2] === w2 && words[r + 3] === w3) return v - 1;
       slot = (slot + 1) & this.mask;
     }
   }

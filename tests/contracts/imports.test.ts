@@ -25,6 +25,7 @@ describe('derived files only through pipeline/contracts/', () => {
     plant('compare/carrier.ts', "const raw = JSON.parse(fs.readFileSync(path.join(dir, 'evaluate', 'attack.json'), 'utf8'));");
     plant('report/data/joined.ts', "import { readRecords } from '../../io/csv.ts';");
     plant('export/kotlin.ts', 'const where = path.join(opts.derived, campaign);');
+    plant('stages/join.ts', "import { ByteFields } from '../io/byte-fields.ts';");
     // Comments may name anything.
     plant('fit/families.ts', '// reads derived/<c>/joined/<carrier>.csv through derivedPath(ctx) and attack.json');
     const found = scanPipeline(copy).map((v) => `${v.file} ${v.rule}`);
@@ -34,6 +35,7 @@ describe('derived files only through pipeline/contracts/', () => {
       'report/charts/port-histogram.ts old-reader',
       'report/data/joined.ts row-io',
       'stages/fit.ts derived-path',
+      'stages/join.ts row-io',
     ]);
   });
 });

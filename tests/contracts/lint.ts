@@ -9,7 +9,8 @@
  *   stage's files (DERIVED_ROOT_OWNERS);
  * - `file-name`: spell a contract's file name (`attack.json`, `client.csv`, ...) in code;
  * - `row-io`: import the CSV record reader, field splitter, line reader or atomic line
- *   writer, except modules that read raw captures or write raw campaigns (RAW_IO).
+ *   writer, or their byte-level kin (record and line readers by bytes, ByteFields,
+ *   ByteLines), except modules that read raw captures or write raw campaigns (RAW_IO).
  *
  * Comments are left out before scanning (they may name files freely).
  */
@@ -27,7 +28,7 @@ export interface Violation {
 export const DERIVED_ROOT_OWNERS = ['context.ts', 'freshness.ts', 'adopt.ts'];
 
 /** Read raw captures or write raw campaigns (their formats are not contracts between stages). */
-export const RAW_IO = ['stages/ingest.ts', 'raw/', 'lab/', 'punch/', 'simulate/', 'bench/', 'io/', 'evaluate/aliases.ts'];
+export const RAW_IO = ['stages/ingest.ts', 'stages/ingest-bytes.ts', 'raw/', 'lab/', 'punch/', 'simulate/', 'bench/', 'io/', 'evaluate/aliases.ts'];
 
 /** Contract file names that are not also a raw input's name (`nat-type.json` and `timeouts.csv` are both). */
 export const DERIVED_FILE_NAMES = ['manifest.json', 'rejects.csv', 'attack.json', 'matrix.json', 'index.json', 'trials.csv', 'client.csv', 'server.csv'];
@@ -60,7 +61,7 @@ export function scanPipeline(root: string): Violation[] {
         if (/from\s+['"][^'"]*\/derived\/[^'"]*['"]|from\s+['"][^'"]*report\/data\/evaluate\.ts['"]/.test(text)) hit('old-reader');
         if (!under(rel, DERIVED_ROOT_OWNERS) && (/\bderivedPath\(/.test(text) || /path\.(join|resolve)\(\s*[^,()]*\bderived\b[^,()]*,/.test(text))) hit('derived-path');
         if (!under(rel, RAW_IO) && names.test(text)) hit('file-name');
-        if (!under(rel, RAW_IO) && /^\s*import\b[^;]*\b(readRecords|splitFields|readLines|AtomicWriter)\b/.test(text)) hit('row-io');
+        if (!under(rel, RAW_IO) && /^\s*import\b[^;]*\b(readRecords|readRecordBytes|splitFields|readLines|readLineBytes|AtomicWriter|ByteFields|ByteLines)\b/.test(text)) hit('row-io');
       });
     }
   };
