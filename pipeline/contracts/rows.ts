@@ -63,9 +63,40 @@ export function numBytes(f: ByteFields, i: number, column: string, at: At): numb
   return v >= 0 ? v : numField([f.text(i)], 0, column, at);
 }
 
-function checkHeader(header: readonly string[], columns: readonly string[], at: Omit<At, 'line'>): void {
-  if (columns.some((c, i) => header[i] !== c)) {
-    throw new InputError(at.label, 1, `header ${JSON.stringify(header.join(','))} does not start with ${JSON.stringify(columns.join(','))}: written by another natatlas; rerun \`natatlas ${at.writtenBy}\``);
+/**
+ * What both table readers do with a file's records, whatever splits them: check the
+ * header's leading `columns` by name, skip blank records, number the rest, and refuse a
+ * file without a header.
+ */
+class TableRecords<Fields> {
+  readonly where: At;
+  rows = 0;
+  constructor(
+    private readonly at: Omit<At, 'line'>, private readonly columns: readonly string[],
+    private readonly texts: (f: Fields) => string[], private readonly blank: (f: Fields) => boolean,
+    private readonly onRecord: (fields: Fields, at: At) => void, private readonly onHeader?: (extraColumns: string[]) => void,
+  ) {
+    this.where = { ...at, line: 0 };
+  }
+
+  take(f: Fields, recordNo: number): void {
+    this.where.line = recordNo;
+    if (recordNo === 1) {
+      const header = this.texts(f);
+      if (this.columns.some((c, i) => header[i] !== c)) {
+        throw new InputError(this.at.label, 1, `header ${JSON.stringify(header.join(','))} does not start with ${JSON.stringify(this.columns.join(','))}: written by another natatlas; rerun \`natatlas ${this.at.writtenBy}\``);
+      }
+      this.onHeader?.(header.slice(this.columns.length));
+      return;
+    }
+    if (this.blank(f)) return;
+    this.rows += 1;
+    this.onRecord(f, this.where);
+  }
+
+  finish(): number {
+    if (this.where.line === 0) throw new InputError(this.at.label, undefined, `empty (no header): rerun \`natatlas ${this.at.writtenBy}\``);
+    return this.rows;
   }
 }
 
@@ -78,21 +109,9 @@ export async function readTable(
   file: string, at: Omit<At, 'line'>, columns: readonly string[],
   onRecord: (fields: string[], at: At) => void, onHeader?: (extraColumns: string[]) => void,
 ): Promise<number> {
-  const where: At = { ...at, line: 0 };
-  let rows = 0;
-  await readRecords(file, (f, recordNo) => {
-    where.line = recordNo;
-    if (recordNo === 1) {
-      checkHeader(f, columns, at);
-      onHeader?.(f.slice(columns.length));
-      return;
-    }
-    if (f.length === 1 && f[0] === '') return;
-    rows += 1;
-    onRecord(f, where);
-  });
-  if (where.line === 0) throw new InputError(at.label, undefined, `empty (no header): rerun \`natatlas ${at.writtenBy}\``);
-  return rows;
+  const table = new TableRecords<string[]>(at, columns, (f) => f, (f) => f.length === 1 && f[0] === '', onRecord, onHeader);
+  await readRecords(file, (f, recordNo) => table.take(f, recordNo));
+  return table.finish();
 }
 
 /**
@@ -104,23 +123,10 @@ export async function readTableBytes(
   file: string, at: Omit<At, 'line'>, columns: readonly string[],
   onRecord: (fields: ByteFields, at: At) => void, onHeader?: (extraColumns: string[]) => void, bytePath = true,
 ): Promise<number> {
-  const where: At = { ...at, line: 0 };
-  let rows = 0;
-  await readRecordBytes(file, (f, recordNo) => {
-    where.line = recordNo;
-    if (recordNo === 1) {
-      const header: string[] = [];
-      for (let i = 0; i < f.count; i++) header.push(f.text(i));
-      checkHeader(header, columns, at);
-      onHeader?.(header.slice(columns.length));
-      return;
-    }
-    if (f.count === 1 && f.length(0) === 0) return;
-    rows += 1;
-    onRecord(f, where);
-  }, bytePath);
-  if (where.line === 0) throw new InputError(at.label, undefined, `empty (no header): rerun \`natatlas ${at.writtenBy}\``);
-  return rows;
+  const texts = (f: ByteFields) => Array.from({ length: f.count }, (_, i) => f.text(i));
+  const table = new TableRecords<ByteFields>(at, columns, texts, (f) => f.count === 1 && f.length(0) === 0, onRecord, onHeader);
+  await readRecordBytes(file, (f, recordNo) => table.take(f, recordNo), bytePath);
+  return table.finish();
 }
 
 /**
