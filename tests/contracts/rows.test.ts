@@ -5,7 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLIENT_ROWS, type ClientRow } from '../../pipeline/contracts/ingest-rows.ts';
+import {
+  CLIENT_ROWS, ClientRowBytes, ExtrasBytes, SERVER_ROWS, ServerRowBytes, type ClientRow, type ClientRowFromBytes, type ServerRowFromBytes,
+} from '../../pipeline/contracts/ingest-rows.ts';
+import { ByteFields } from '../../pipeline/io/byte-fields.ts';
+import { UuidIndex } from '../../pipeline/stages/uuid-index.ts';
 import { JOINED, joinedExtraColumns, type JoinedRow } from '../../pipeline/contracts/joined.ts';
 import { replaceFolder } from '../../pipeline/contracts/folder.ts';
 import { silentLogger } from '../../pipeline/context.ts';
@@ -63,6 +67,99 @@ describe('client rows', () => {
   });
 });
 
+/** A raw capture line split as ingest's byte path splits it. */
+function rawFields(line: string): ByteFields {
+  const f = new ByteFields(16);
+  const buf = Buffer.from(line, 'latin1');
+  if (!f.split(buf, 0, buf.length, true)) throw new Error(`not a plain line: ${line}`);
+  return f;
+}
+
+describe('client and server rows by bytes', () => {
+  it('write the bytes written by hand: UUID lower-cased, run quoted, kind words, extras as one JSON field', async () => {
+    const ctx = project();
+    const f = rawFields('00000000-0000-4000-8000-00000000000A, 1700000000000, 40000, 5000, S, 10.0.0.1');
+    const extras = ExtrasBytes.of(['Sender IP'], [5])!;
+    await replaceFolder(ctx, 'ingest', async (out) => {
+      const client = CLIENT_ROWS.open(out, 'C');
+      const row: ClientRowFromBytes = { run: 'a,b', line: 7, time: 1700000000000, f, uuidField: 0, extras, localPort: 40000, destPort: 5000, status: 'F' };
+      client.writeBytes(row);
+      client.commit();
+      const server = SERVER_ROWS.open(out, 'C');
+      const srow: ServerRowFromBytes = { run: '01', line: 3, time: 1700000000500, f, uuidField: 0, extras: ExtrasBytes.of([], [])!, marker: false, externalPort: 50000, serverPort: 5000 };
+      server.writeBytes(srow);
+      srow.marker = true;
+      srow.line = 4;
+      server.writeBytes(srow);
+      server.commit();
+    });
+    const u = '00000000-0000-4000-8000-00000000000a';
+    expect(fs.readFileSync(CLIENT_ROWS.file(ctx, names, 'C'), 'utf8')).toBe([
+      'run,line,uuid,time,local_port,dest_port,status,extra',
+      `"a,b",7,${u},1700000000000,40000,5000,F,"{""Sender IP"":""10.0.0.1""}"`,
+      '',
+    ].join('\n'));
+    expect(fs.readFileSync(SERVER_ROWS.file(ctx, names, 'C'), 'utf8')).toBe([
+      'run,line,kind,uuid,time,external_port,server_port,extra',
+      `01,3,packet,${u},1700000000500,50000,5000,`,
+      '01,4,end-marker,,1700000000500,50000,5000,',
+      '',
+    ].join('\n'));
+  });
+
+  it('decline extras whose JSON key order or keys the bytes could not match', () => {
+    expect(ExtrasBytes.of(['zeta', '7'], [4, 5])).toBeNull();
+    expect(ExtrasBytes.of(['ip', 'ip'], [4, 5])).toBeNull();
+  });
+
+  it('read back field by field, runs and extras as ids, UUIDs as index words', async () => {
+    const ctx = project();
+    await replaceFolder(ctx, 'ingest', async (out) => {
+      const w = CLIENT_ROWS.open(out, 'C');
+      for (const r of [...clientRows, { ...clientRows[0]!, line: 4, extra: { 'Sender IP': '10.0.0.1' } }]) w.write(r);
+      w.commit();
+    });
+    const seen: unknown[] = [];
+    const view = new ClientRowBytes();
+    const words = new Uint32Array(4);
+    const index = new UuidIndex(1);
+    for (const bytePath of [true, false]) {
+      await CLIENT_ROWS.forEachBytes(ctx, names, 'C', view, (r) => {
+        expect(r.uuidWords(words, 0)).toBe(true);
+        index.setProbe(r.uuidText());
+        expect([...words]).toEqual([...index.probe]);
+        seen.push([bytePath, r.uuidText(), r.run(), r.time(), r.localPort(), r.destPort(), r.failed(), r.extra()]);
+      }, bytePath);
+    }
+    const expected = [
+      [U1, 0, 1700000000000, 40000, 5000, false, 0],
+      [U2, 1, 1700000000020.5, 0, 5001, true, 1],
+      [U1, 0, 1700000000000, 40000, 5000, false, 1],
+    ];
+    expect(seen).toEqual([...expected.map((e) => [true, ...e]), ...expected.map((e) => [false, ...e])]);
+    expect(view.runs.values).toEqual(['01', 'a,b']);
+    expect(view.extras.values.map((e) => (e === null ? null : { ...e }))).toEqual([null, { 'Sender IP': '10.0.0.1' }]);
+  });
+
+  it('refuse a damaged file with the typed reader\'s message', async () => {
+    const ctx = project();
+    const file = path.join(ctx.paths.derived, 'camp', 'ingest', 'carriers', 'C', 'server.csv');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const read = () => SERVER_ROWS.forEachBytes(ctx, names, 'C', new ServerRowBytes(), (r) => {
+      if (!r.isEndMarker()) r.externalPort();
+    });
+    fs.writeFileSync(file, `run,line,kind,uuid,time,external_port,server_port,extra\n01,2,packet,${U1},1,50000,5000,\n01,3,packet,${U2},2,70000,5000,\n`);
+    await expect(read()).rejects.toThrow(
+      'derived/camp/ingest/carriers/C/server.csv:3: external_port "70000" is not a port (0..65535): the file is damaged or from another natatlas; rerun `natatlas ingest`');
+    fs.writeFileSync(file, `run,line,kind,uuid,time,external_port,server_port,extra\n01,2,pakket,${U1},1,50000,5000,\n`);
+    await expect(read()).rejects.toThrow(
+      'derived/camp/ingest/carriers/C/server.csv:2: kind "pakket" is not one of packet, end-marker: the file is damaged or from another natatlas; rerun `natatlas ingest`');
+    fs.writeFileSync(file, `uuid,run,time\n${U1},01,1\n`);
+    await expect(read()).rejects.toThrow(
+      'derived/camp/ingest/carriers/C/server.csv:1: header "uuid,run,time" does not start with "run,line,kind,uuid,time,external_port,server_port,extra": written by another natatlas; rerun `natatlas ingest`');
+  });
+});
+
 describe('joined rows', () => {
   it('name colliding extra columns by side and give them back by header order', async () => {
     expect(joinedExtraColumns(['Sender IP', 'note'], ['Sender IP', 'run'])).toEqual(['client.Sender IP', 'note', 'server.Sender IP', 'server.run']);
@@ -74,7 +171,12 @@ describe('joined rows', () => {
     ];
     await replaceFolder(ctx, 'joined', async (out) => {
       const w = JOINED.open(out, 'C', extras);
-      for (const r of rows) w.write(r);
+      w.write(rows[0]!);
+      // The second row by its UUID's index words: the same bytes as write().
+      const index = new UuidIndex(1);
+      index.setProbe(rows[1]!.uuid);
+      const { uuid: _, ...rest } = rows[1]!;
+      w.writeWords({ ...rest, words: index.probe, at: 0 });
       w.commit();
     });
     expect(fs.readFileSync(path.join(ctx.paths.derived, 'camp', 'joined', 'C.csv'), 'utf8')).toBe([
