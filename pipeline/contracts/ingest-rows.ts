@@ -292,7 +292,8 @@ export class ServerRowWriter extends CaptureRowWriter<ServerRow> {
 /**
  * One record of a client or server file as bytes, for join's hot loop: each accessor
  * reads and checks one field of the current record (as the typed reader does), without
- * a string per row. Runs and extras come as ids into the view's dictionaries (rows
+ * a string per row. Only the fields read are checked: a damaged port of a row join
+ * skips (a duplicate, a stranger) passes here where forEach would refuse the file. Runs and extras come as ids into the view's dictionaries (rows
  * repeat them); extras id 0 is "none". Valid during the callback only.
  */
 export abstract class RowBytes {
