@@ -14,6 +14,7 @@ import path from 'node:path';
 import { runPipeline } from '../../pipeline/run.ts';
 import { parseCarrierSpec, simulateCampaign } from '../../pipeline/simulate/index.ts';
 import type { SuccessMatrix } from '../../pipeline/contracts/matrix.ts';
+import { STAGES } from '../../pipeline/stages/index.ts';
 import { FAST_RUN, recordingLogger, tempProject } from '../helpers/tmp.ts';
 
 const MC = { trials: 400, screenTrials: 40, budget: 4000, workers: 1 };
@@ -73,5 +74,15 @@ describe('evaluate: trial cells at their own send rate', () => {
   it('is deterministic: the same trials give the same matrix.json', async () => {
     const again = await matrixAfter(`carrier_a,carrier_b,strategy,trial,outcome,packets,rate_pps\n${biasedRows(() => ',5000')}Narrow,Narrow,naive,1,F,1800,5000\nNarrow,Narrow,naive,2,F,1800,100\n`);
     expect(again).toEqual(fast);
+  });
+
+  it('shows the recorded rate beside the prediction in the report', async () => {
+    fs.writeFileSync(trialsFile, `carrier_a,carrier_b,strategy,trial,outcome,packets,rate_pps\n${biasedRows(() => ',5000')}Narrow,Narrow,naive,1,F,1800,5000\nNarrow,Narrow,naive,2,F,1800,100\n`);
+    await runPipeline({ paths: p, stages: STAGES, settings: { montecarlo: MC } }, recordingLogger());
+    const dir = path.join(p.reports, 'r');
+    const pages = fs.readdirSync(dir).filter((f) => f.endsWith('.html')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    const c = biased(fast);
+    expect(pages).toContain(`model ${Math.round(100 * c.predicted!.p)}% at 1,800 packets, 5,000 packets/s:`);
+    expect(pages).toContain('Biased cells are predicted at the send rate their trials record (5,000 packets/s per side)');
   });
 });
