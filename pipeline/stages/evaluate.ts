@@ -196,6 +196,7 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
       cell.predicted = null;
       continue;
     }
+    if (rate !== settings!.ratePps) ctx.log.progress(`evaluate ${ctx.campaign}: predicting the ${pa}/${pb} biased trials at their ${rate} packets/s`);
     const success = rate === settings!.ratePps ? successAt(r.result, budget)
       : (await measureAtRate(p, a, b, settings!, rate, budget, `${settings!.seed}/${pa}/${pb}/trials-at/${rate}pps`)).final;
     cell.predicted = predictedAt(cell, budget, assumed, p.strategy, success, rate, recorded === null);
