@@ -29,7 +29,7 @@ import { BufferedRowWriter, FormattedRowWriter, intBytes, intField, numBytes, nu
 export const CLIENT_COLUMNS = ['run', 'line', 'uuid', 'time', 'local_port', 'dest_port', 'status', 'extra'] as const;
 export const SERVER_COLUMNS = ['run', 'line', 'kind', 'uuid', 'time', 'external_port', 'server_port', 'extra'] as const;
 export const TIMEOUT_COLUMNS = ['file', 'line', 'probe_id', 'kind', 'delay_s', 'replied'] as const;
-export const TRIAL_COLUMNS = ['file', 'line', 'carrier_a', 'carrier_b', 'strategy', 'trial', 'outcome', 'packets'] as const;
+export const TRIAL_COLUMNS = ['file', 'line', 'carrier_a', 'carrier_b', 'strategy', 'trial', 'outcome', 'packets', 'rate_pps'] as const;
 
 /** Extra capture columns by name (null prototype: a column may be called __proto__), or null when the file has none. */
 export type Extras = Record<string, string> | null;
@@ -85,6 +85,8 @@ export interface TrialRow {
   trial: number;
   outcome: 'S' | 'F';
   packets: number | null;
+  /** Packets per second per side the trial was sent at (null: the trials file does not say). */
+  ratePps: number | null;
 }
 
 function extraField(extra: Extras): string {
@@ -430,7 +432,7 @@ export const TRIAL_ROWS = {
   ...fixedFile('trials', TRIALS_REL, 'ingest'),
 
   open(out: OutputFolder): RowWriter<TrialRow> {
-    return new FormattedRowWriter<TrialRow>(out.file('ingest', 'trials.csv'), TRIAL_COLUMNS, (r) => `${csvRow([r.file, r.line, r.a, r.b, r.strategy, r.trial, r.outcome, r.packets ?? ''])}\n`);
+    return new FormattedRowWriter<TrialRow>(out.file('ingest', 'trials.csv'), TRIAL_COLUMNS, (r) => `${csvRow([r.file, r.line, r.a, r.b, r.strategy, r.trial, r.outcome, r.packets ?? '', r.ratePps ?? ''])}\n`);
   },
 
   /** Every trial row (a campaign has thousands at most), or none without a trials file. */
@@ -441,6 +443,7 @@ export const TRIAL_ROWS = {
       rows.push({
         file: f[0]!, line: intField(f, 1, 'line', at, 1), a: f[2]!, b: f[3]!, strategy: oneOf(f, 4, 'strategy', at, STRATEGIES),
         trial: intField(f, 5, 'trial', at), outcome: oneOf(f, 6, 'outcome', at, STATUS), packets: f[7] ? intField(f, 7, 'packets', at) : null,
+        ratePps: f[8] ? numField(f, 8, 'rate_pps', at) : null,
       });
     });
     return rows;

@@ -24,8 +24,13 @@ export interface MatrixCell {
    * spends the whole budget), and whether that lies inside the observed Wilson interval.
    * `assumed`: the trials record no packet counts, so a naive cell is taken to have run
    * the seed's Algorithm 1 to its limit (NAIVE_TRIAL_BUDGET packets per side).
+   * `ratePps`: the send rate (packets per second per side) the referee ran the biased plan
+   * at, the one the cell's trials record; null for a naive cell, whose closed form has no
+   * rate in it. `rateAssumed`: the trials record no rate, so the referee's default was used.
    */
-  predicted?: { budget: number; p: number; plan: string; inside: boolean; assumed?: boolean } | null;
+  predicted?: { budget: number; p: number; plan: string; inside: boolean; assumed?: boolean; ratePps: number | null; rateAssumed?: boolean } | null;
+  /** Why a cell between fitted carriers has no prediction, where that is not obvious (trials at several send rates). */
+  unpredicted?: string;
 }
 
 /** A trial's strategy: aim uniformly, or with the peer's bias table. */

@@ -88,6 +88,14 @@ async function measure(plan: PunchPlan, [a, b]: Sides, s: PricingSettings, trial
   return { costs, final: result.successes / Math.max(1, result.trials), trials, budget, seed, result };
 }
 
+/**
+ * A published plan measured again at another send rate and budget, with the realistic
+ * settings otherwise: what a trial run at that rate should see (evaluate's trial cells).
+ */
+export function measureAtRate(priced: PricedPlan, a: Peer, b: Peer, s: PricingSettings, ratePps: number, budget: number, seed: string): Promise<Measured> {
+  return measure(priced.plan, [a, b], { ...s, ratePps }, s.trials, budget, seed);
+}
+
 /** x better than y: reaches 99% with fewer packets, or (neither reaching) gets further. */
 function better(x: Measured, y: Measured): boolean {
   const px = x.costs.p99;

@@ -37,7 +37,7 @@ naive aims uniformly over 1024-65535; biased aims with the peer carrier's bias t
 for the pair (--plan table: reports to the lab's rendezvous server, learned mappings,
 sweeps, block rounds, prediction; the same-carrier plan is in the bias table, a cross
 pair's in evaluate/attack.json). Appends
-carrier_a,carrier_b,strategy,trial,outcome,packets rows to --out (e.g. raw/netfilter-lab/trials-lab.csv).
+carrier_a,carrier_b,strategy,trial,outcome,packets,rate_pps rows to --out (e.g. raw/netfilter-lab/trials-<name>.csv).
 
   --a, --b CARRIER   the two peers' NATs (default masq-narrow)
   --bias-a FILE      bias table of A's carrier (B aims with it); e.g. derived/netfilter-lab/bias/masq-narrow.json
@@ -48,12 +48,13 @@ carrier_a,carrier_b,strategy,trial,outcome,packets rows to --out (e.g. raw/netfi
                      bias table's attack.plan when A and B are the same carrier)
   --trials N         trials per strategy (default 20)
   --budget N         packets per side per trial (default 10000)
-  --rate N           packets per second per side (default 5000; with a plan whose sides
+  --rate N           packets per second per side, recorded as rate_pps (default 5000; with a plan whose sides
                      report, keep a slot longer than the relay of a report, a few ms
                      under load: e.g. 100, the closed-loop test's rate)
   --sockets N        sockets per side for fresh-socket plans (default one per packet, at most 4096)
   --seed S           seed of the target draws (default 1)
-  --out FILE         trials CSV to append to`;
+  --out FILE         trials CSV to append to (refused when its header is not punch's
+                     own, e.g. a file from before rate_pps: give a new trials-*.csv)`;
 
 function positiveInt(values: Record<string, unknown>, name: string): number {
   const text = values[name] as string;

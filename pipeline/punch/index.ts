@@ -17,7 +17,7 @@
  * our sockets, we answer on that socket, the peer receives the answer. `packets` is the
  * slots the confirmed side had used by then. Conntrack is flushed in both NATs between
  * trials, so every trial starts without mappings, as the referee's do. Results go to
- * `trials-lab.csv` (`carrier_a,carrier_b,strategy,trial,outcome,packets`), appended.
+ * `trials-lab.csv` (`carrier_a,carrier_b,strategy,trial,outcome,packets,rate_pps`), appended.
  *
  * What the referee must be told to predict a lab punch (predict.ts): the lab's rate
  * and budget, each NAT's fitted wait timeout, no mapping limit (netfilter keeps as many
@@ -49,7 +49,7 @@ export const FRESH_SOCKETS = 4096;
 /** The rendezvous: the lab server's port that answers `G` with the address it saw. */
 const RENDEZVOUS_PORT = 9999;
 
-export const TRIALS_HEADER = 'carrier_a,carrier_b,strategy,trial,outcome,packets';
+export const TRIALS_HEADER = 'carrier_a,carrier_b,strategy,trial,outcome,packets,rate_pps';
 const PEER = path.join(REPO_ROOT, 'pipeline/punch/peer.ts');
 
 export interface PunchOptions {
@@ -192,6 +192,8 @@ async function oneTrial(topo: Topology, a: Peer, b: Peer, netA: CarrierNet, netB
 /** Run trials between two lab NATs; appends to opts.out and returns every trial. */
 export async function punch(opts: PunchOptions): Promise<TrialResult[]> {
   if (opts.carrierA.name === opts.carrierB.name && opts.carrierA !== opts.carrierB) throw new NatatlasError('punch: two different carriers with one name');
+  // Refuse before the lab runs, not after minutes of trials.
+  if (opts.out) existingTrials(opts.out);
   const plansOf = new Map(opts.strategies.map((s) => [s, sidePlans(s, opts)] as const));
   const results: TrialResult[] = [];
   await withTopology(
@@ -231,13 +233,30 @@ export async function punch(opts: PunchOptions): Promise<TrialResult[]> {
       }
     },
   );
-  if (opts.out) appendTrials(opts.out, results);
+  if (opts.out) appendTrials(opts.out, results, opts.rate);
   return results;
 }
 
-/** Append trials, numbering on from the rows already there for the same pair and strategy. */
-export function appendTrials(file: string, results: TrialResult[]): void {
+/**
+ * The trials file punch appends to ('' when there is none yet). One whose header is not
+ * punch's own is refused: a file from before `rate_pps` has trials of unknown rate, and
+ * rows with a rate under its header would not fit (a new file keeps both truthful; ingest
+ * reads every trials*.csv of a campaign).
+ */
+export function existingTrials(file: string): string {
   const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  if (existing === '') return existing;
+  const header = existing.split('\n', 1)[0]!.trim();
+  if (header !== TRIALS_HEADER) {
+    const reason = header.split(',').includes('rate_pps') ? 'its columns are not punch\'s own' : 'it has no rate_pps column (an older punch wrote it, so its trials\' rate is not recorded)';
+    throw new NatatlasError(`punch: will not append to ${file}: ${reason}; header ${JSON.stringify(header)}, punch writes ${JSON.stringify(TRIALS_HEADER)}. Give --out a new file next to it, e.g. ${path.join(path.dirname(file), 'trials-<name>.csv')} (ingest reads every trials*.csv)`);
+  }
+  return existing;
+}
+
+/** Append trials sent at `ratePps`, numbering on from the rows already there for the same pair and strategy. */
+export function appendTrials(file: string, results: TrialResult[], ratePps: number): void {
+  const existing = existingTrials(file);
   const last = new Map<string, number>();
   for (const line of existing.split('\n').slice(1)) {
     const [ca, cb, st, tr] = line.split(',');
@@ -250,7 +269,7 @@ export function appendTrials(file: string, results: TrialResult[]): void {
     const key = `${r.carrierA},${r.carrierB},${r.strategy}`;
     const n = (last.get(key) ?? 0) + 1;
     last.set(key, n);
-    text += `${key},${n},${r.outcome},${r.packets}\n`;
+    text += `${key},${n},${r.outcome},${r.packets},${ratePps}\n`;
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;

@@ -19,7 +19,7 @@ export const FORMATS: Record<FileKind, FormatSpec> = {
   client: { kind: 'client', columns: ['Message id', 'Time', 'Sender Port', 'Receiver Port', 'Success'], optional: 0 },
   server: { kind: 'server', columns: ['Message id', 'Time', 'Sender Port', 'Receiver Port'], optional: 0 },
   timeouts: { kind: 'timeouts', columns: ['probe_id', 'kind', 'delay_s', 'replied'], optional: 0 },
-  trials: { kind: 'trials', columns: ['carrier_a', 'carrier_b', 'strategy', 'trial', 'outcome', 'packets'], optional: 1 },
+  trials: { kind: 'trials', columns: ['carrier_a', 'carrier_b', 'strategy', 'trial', 'outcome', 'packets', 'rate_pps'], optional: 2 },
 };
 
 /** The message id the phone's end-of-run markers carry. */
@@ -84,6 +84,12 @@ export const DOMAINS = {
   maxTrialPackets: 1_000_000_000,
   /** Trial numbers: whole numbers a double holds exactly, so trial order is exact. */
   maxTrial: Number.MAX_SAFE_INTEGER,
+  /**
+   * A trial's send rate, packets per second per side: above 0 (a rate of 0 sends nothing)
+   * and at most 10 million, under a 10 GbE link's 14.9 million minimum-size frames a
+   * second; a punch from a phone or a lab namespace runs orders of magnitude below.
+   */
+  maxRatePps: 10_000_000,
 } as const;
 
 /**
@@ -169,6 +175,14 @@ export function parseDelay(s: string, what: string): number | string {
   if (!NUM_RE.test(s)) return `${what} ${JSON.stringify(s)} is not a number`;
   const v = Number(s);
   if (!(v >= 0 && v <= DOMAINS.maxDelayS)) return `${what} ${s} is outside 0..${DOMAINS.maxDelayS} seconds (one day)`;
+  return v;
+}
+
+/** A send rate in packets per second (decimals allowed: 0.5 is one packet every 2 s), or a reason. */
+export function parseRate(s: string, what: string): number | string {
+  if (!NUM_RE.test(s)) return `${what} ${JSON.stringify(s)} is not a number`;
+  const v = Number(s);
+  if (!(v > 0 && v <= DOMAINS.maxRatePps)) return `${what} ${s} is outside 0 (exclusive)..${DOMAINS.maxRatePps.toLocaleString('en-US')} packets per second`;
   return v;
 }
 

@@ -14,14 +14,14 @@ import { rawPath, type StageContext } from '../context.ts';
 import { carrierNames, readManifest } from '../contracts/manifest.ts';
 import { FITS, type CarrierFit } from '../contracts/fit.ts';
 import { ATTACK, ATTACK_SCHEMA, type AttackReport, type PairAttack } from '../contracts/attack.ts';
-import { MATRIX, type SuccessMatrix } from '../contracts/matrix.ts';
-import { TRIAL_ROWS } from '../contracts/ingest-rows.ts';
+import { MATRIX, type MatrixCell, type SuccessMatrix } from '../contracts/matrix.ts';
+import { TRIAL_ROWS, type TrialRow } from '../contracts/ingest-rows.ts';
 import { replaceFolder } from '../contracts/folder.ts';
 import { LEVELS, LEVEL_KEYS, NAIVE_PORTS, easyHardProbability, hardHardProbability, packetsBound, type Costs, type MaybeCosts } from '../evaluate/analytic.ts';
 import { naive } from '../evaluate/strategies.ts';
 import { buildMatrix, NAIVE_TRIAL_BUDGET } from '../evaluate/trials.ts';
 import { ALIASES_FILE, aliasOf, readCarrierAliases } from '../evaluate/aliases.ts';
-import { DEFAULT_PRICING, pricePair, unpricedPlan, type PricedPlan, type PricingSettings } from '../evaluate/price.ts';
+import { DEFAULT_PRICING, measureAtRate, pricePair, unpricedPlan, type PricedPlan, type PricingSettings } from '../evaluate/price.ts';
 import { isEasy, type Peer } from '../evaluate/plans.ts';
 import { successAt } from '../evaluate/referee/index.ts';
 import { closePools } from '../evaluate/threads.ts';
@@ -104,6 +104,32 @@ function toAttack(a: Peer, b: Peer, priced: PricedPlan, naiveRun: { final: numbe
   };
 }
 
+/**
+ * What a cell's trials say about the prediction's inputs: the budget (the most packets a
+ * trial spent; a failed trial spends the whole budget, so the maximum is it), whether it
+ * is assumed, and the distinct send rates (null: a trial without a recorded rate).
+ */
+function cellTrials(cell: MatrixCell, rows: readonly TrialRow[]): { budget: number; assumed: boolean; rates: (number | null)[] } {
+  const pairKey = [cell.a, cell.b].sort().join('\u0000');
+  // A loop, not Math.max(...rows): a spread of a big trials file overflows the call stack.
+  let recorded = 0;
+  const rates = new Set<number | null>();
+  for (const r of rows) {
+    if (r.strategy !== cell.strategy || [r.a, r.b].sort().join('\u0000') !== pairKey) continue;
+    if (r.packets !== null && r.packets > recorded) recorded = r.packets;
+    rates.add(r.ratePps);
+  }
+  const assumed = recorded === 0 && cell.strategy === 'naive';
+  return { budget: assumed ? NAIVE_TRIAL_BUDGET : recorded, assumed, rates: [...rates].sort((x, y) => (x ?? -1) - (y ?? -1)) };
+}
+
+function predictedAt(cell: MatrixCell, budget: number, assumed: boolean, plan: string, p: number, ratePps: number | null, rateAssumed: boolean): NonNullable<MatrixCell['predicted']> {
+  return {
+    budget, p: round6(p), plan, inside: p >= cell.wilson[0] && p <= cell.wilson[1], ...(assumed ? { assumed: true } : {}),
+    ratePps, ...(rateAssumed ? { rateAssumed: true } : {}),
+  };
+}
+
 export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; attack: AttackReport; matrix: SuccessMatrix }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
@@ -135,7 +161,6 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     simulator: settings ? { ...settings, timeouts: 'each carrier\'s fitted wait timeout', pairs: 'every pair, cross pairs included' } : null,
     pairs,
   };
-  await closePools();
   // Trial files may name carriers their own way: carriers.csv maps those names to capture folders.
   const aliases = readCarrierAliases(rawPath(ctx, ALIASES_FILE), `${ctx.campaign}/${ALIASES_FILE}`, Object.keys(manifest.carriers));
   const rows = (await TRIAL_ROWS.readAll(ctx)).map((r) => ({ ...r, a: aliasOf(aliases, r.a), b: aliasOf(aliases, r.b) }));
@@ -143,23 +168,40 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
   if (aliases) matrix.aliases = aliases;
   const peers = new Map(fits.map((f) => [f.carrier, peerOf(f)]));
   for (const cell of matrix.cells) {
-    const p = priced.get(`${cell.a}\u0000${cell.b}`) ?? priced.get(`${cell.b}\u0000${cell.a}`);
-    // A loop, not Math.max(...rows): a spread of a big trials file overflows the call stack.
-    const pairKey = [cell.a, cell.b].sort().join('\u0000');
-    let recorded = 0;
-    for (const r of rows) {
-      if (r.packets !== null && r.packets > recorded && r.strategy === cell.strategy && [r.a, r.b].sort().join('\u0000') === pairKey) recorded = r.packets;
+    // The pair as it was priced: the plan's sides are in that order.
+    const [pa, pb] = priced.has(`${cell.a}\u0000${cell.b}`) ? [cell.a, cell.b] : [cell.b, cell.a];
+    const p = priced.get(`${pa}\u0000${pb}`);
+    const { budget, assumed, rates } = cellTrials(cell, rows);
+    const a = peers.get(pa);
+    const b = peers.get(pb);
+    if (!p || !a || !b || budget === 0) {
+      cell.predicted = null;
+      continue;
     }
-    const assumed = recorded === 0 && cell.strategy === 'naive';
-    const budget = assumed ? NAIVE_TRIAL_BUDGET : recorded;
-    const a = peers.get(cell.a);
-    const b = peers.get(cell.b);
-    // Naive trials: the textbook closed form; biased ones: the published plan as the referee measured it.
-    const predicted = !p || !a || !b || budget === 0 ? null
-      : cell.strategy === 'naive' ? { plan: 'naive', p: naiveOf(a, b).success(budget) }
-      : p.realistic && budget <= p.realistic.budget ? { plan: p.strategy, p: successAt(p.realistic.result, budget) } : null;
-    cell.predicted = predicted === null ? null : { budget, p: round6(predicted.p), plan: predicted.plan, inside: predicted.p >= cell.wilson[0] && predicted.p <= cell.wilson[1], ...(assumed ? { assumed: true } : {}) };
+    // Naive trials: the textbook closed form, which has no send rate in it.
+    if (cell.strategy === 'naive') {
+      cell.predicted = predictedAt(cell, budget, assumed, 'naive', naiveOf(a, b).success(budget), null, false);
+      continue;
+    }
+    // Biased ones: the published plan as the referee measures it at the trials' own rate.
+    if (rates.length > 1) {
+      cell.predicted = null;
+      cell.unpredicted = `the trials ran at several send rates (${rates.map((r) => (r === null ? 'unrecorded' : `${r}`)).join(', ')} packets/s per side); one referee run cannot stand for them`;
+      continue;
+    }
+    const recorded = rates[0] ?? null;
+    const rate = recorded ?? settings?.ratePps ?? null;
+    const r = p.realistic;
+    if (!r || rate === null || budget > r.budget) {
+      cell.predicted = null;
+      continue;
+    }
+    if (rate !== settings!.ratePps) ctx.log.progress(`evaluate ${ctx.campaign}: predicting the ${pa}/${pb} biased trials at their ${rate} packets/s`);
+    const success = rate === settings!.ratePps ? successAt(r.result, budget)
+      : (await measureAtRate(p, a, b, settings!, rate, budget, `${settings!.seed}/${pa}/${pb}/trials-at/${rate}pps`)).final;
+    cell.predicted = predictedAt(cell, budget, assumed, p.strategy, success, rate, recorded === null);
   }
+  await closePools();
   const dir = await replaceFolder(ctx, 'evaluate', async (out) => {
     await ATTACK.write(out, attack);
     await MATRIX.write(out, matrix);

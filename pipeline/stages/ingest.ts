@@ -16,7 +16,7 @@ import { formatCount, Throttle, type StageContext } from '../context.ts';
 import { FileNames } from '../io/names.ts';
 import { readCampaign, type CarrierLayout, type RawFile } from '../raw/layout.ts';
 import {
-  FORMATS, DOMAINS, END_MARKER, FileTimes, badMessageId, isUuid, mapColumns, parseBool, parseCount, parseDelay, parsePort,
+  FORMATS, DOMAINS, END_MARKER, FileTimes, badMessageId, isUuid, mapColumns, parseBool, parseCount, parseDelay, parsePort, parseRate,
   type ColumnMap, type FileKind,
 } from '../raw/formats.ts';
 import { timeUnitWarnings, type CaptureTimes } from '../raw/time-units.ts';
@@ -139,7 +139,7 @@ async function ingestFile(
         return;
       }
     }
-    if (fields.length !== map.width && !(kind === 'trials' && fields.length === map.width - 1 && map.known[5] === map.width - 1)) {
+    if (fields.length !== map.width && !(kind === 'trials' && fields.length === map.width - 1 && trialsOptionalLast(map))) {
       const id = fields[0] ?? '';
       reject(lineNo, capture && !isUuid(id) ? badMessageId(fields) : `expected ${map.width} columns, got ${fields.length}`, line);
       return;
@@ -237,9 +237,15 @@ function timeoutHandler(out: RowWriter<TimeoutRow>, file: string, counts: Carrie
   };
 }
 
+/** A trials row may leave out its last field when the header's last column is an optional one (packets or rate_pps). */
+function trialsOptionalLast(map: ColumnMap): boolean {
+  const required = FORMATS.trials.columns.length - FORMATS.trials.optional;
+  return map.known.slice(required).includes(map.width - 1);
+}
+
 function trialsHandler(out: RowWriter<TrialRow>, file: string): (map: ColumnMap) => RowHandler {
   return (map) => {
-    const [iA, iB, iStrategy, iTrial, iOutcome, iPackets] = map.known as [number, number, number, number, number, number];
+    const [iA, iB, iStrategy, iTrial, iOutcome, iPackets, iRate] = map.known as [number, number, number, number, number, number, number];
     return (f, lineNo) => {
       const a = f[iA]!;
       const b = f[iB]!;
@@ -253,7 +259,10 @@ function trialsHandler(out: RowWriter<TrialRow>, file: string): (map: ColumnMap)
       const packetsField = iPackets >= 0 ? (f[iPackets] ?? '') : '';
       const packets = packetsField.length > 0 ? parseCount(packetsField, 'packets', DOMAINS.maxTrialPackets) : null;
       if (typeof packets === 'string') return packets;
-      out.write({ file, line: lineNo, a, b, strategy, trial, outcome, packets });
+      const rateField = iRate >= 0 ? (f[iRate] ?? '') : '';
+      const ratePps = rateField.length > 0 ? parseRate(rateField, 'rate_pps') : null;
+      if (typeof ratePps === 'string') return ratePps;
+      out.write({ file, line: lineNo, a, b, strategy, trial, outcome, packets, ratePps });
       return { row: '' };
     };
   };

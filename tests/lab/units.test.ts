@@ -91,9 +91,18 @@ test('the aiming engine: a single socket reports at slot 0 and aims only once th
 test('appendTrials writes the header once and numbers trials on', () => {
   const file = path.join(tempDir('trials'), 'trials-lab.csv');
   const row = (strategy: 'naive' | 'biased', outcome: 'S' | 'F', packets: number) => ({ carrierA: 'a', carrierB: 'b', strategy, trial: 0, outcome, packets, seconds: 0 });
-  appendTrials(file, [row('naive', 'F', 10), row('biased', 'S', 5)]);
-  appendTrials(file, [row('biased', 'S', 7)]);
-  expect(fs.readFileSync(file, 'utf8')).toBe('carrier_a,carrier_b,strategy,trial,outcome,packets\na,b,naive,1,F,10\na,b,biased,1,S,5\na,b,biased,2,S,7\n');
+  appendTrials(file, [row('naive', 'F', 10), row('biased', 'S', 5)], 5000);
+  appendTrials(file, [row('biased', 'S', 7)], 100);
+  expect(fs.readFileSync(file, 'utf8')).toBe('carrier_a,carrier_b,strategy,trial,outcome,packets,rate_pps\na,b,naive,1,F,10,5000\na,b,biased,1,S,5,5000\na,b,biased,2,S,7,100\n');
+});
+
+test('appendTrials refuses a trials file without rate_pps, naming it and a way out, and leaves it as it was', () => {
+  const file = path.join(tempDir('trials'), 'trials-old.csv');
+  const old = 'carrier_a,carrier_b,strategy,trial,outcome,packets\na,b,naive,1,F,10\n';
+  fs.writeFileSync(file, old);
+  expect(() => appendTrials(file, [{ carrierA: 'a', carrierB: 'b', strategy: 'naive', trial: 0, outcome: 'S', packets: 3, seconds: 0 }], 5000))
+    .toThrow(/^punch: will not append to .*trials-old\.csv: it has no rate_pps column .*Give --out a new file next to it, e\.g\. .*trials-<name>\.csv/);
+  expect(fs.readFileSync(file, 'utf8')).toBe(old);
 });
 
 test('RFC 5780 decision rules (classifyNatType)', () => {

@@ -78,6 +78,20 @@ function campaign(raw: string): void {
       'K,K,biased,4,S,',
       '',
     ].join('\n'),
+    // The optional send rate: over 0, at most 10,000,000 packets/s, decimals allowed.
+    'camp/trials-rate.csv': [
+      'carrier_a,carrier_b,strategy,trial,outcome,packets,rate_pps',
+      'K,K,biased,1,S,900,5000',
+      'K,K,biased,2,F,10000,0.5',
+      'K,K,biased,3,S,800', // the last, optional, field left out: no rate
+      'K,K,biased,4,S,700,0', // reject: a rate of 0 sends nothing
+      'K,K,biased,5,S,700,-5', // reject
+      'K,K,biased,6,S,700,fast', // reject
+      'K,K,biased,7,S,700,10000001', // reject
+      'K,K,biased,8,S,700,10000000', // the largest rate kept
+      'K,K,biased,9,S,,100',
+      '',
+    ].join('\n'),
   });
 }
 
@@ -132,7 +146,26 @@ describe('ingest: value domains, time units, end markers, overlong lines', () =>
     expect(rejectsOf('camp/R/server-1.csv').map(([line]) => line)).toEqual([4, 5, 6]);
     expect(rejectsOf('camp/R/server-1.csv')[0]![1]).toBe("time 5 does not fit this file's times (epoch times, from line 2: 1700000000000)");
     expect(run.manifest.carriers.K!.timeoutProbes).toBe(2);
-    expect(run.manifest.trials).toEqual({ rows: 2, rejected: 3 });
+    expect(rejectsOf('camp/trials-rate.csv')).toEqual([
+      [5, 'rate_pps 0 is outside 0 (exclusive)..10,000,000 packets per second'],
+      [6, 'rate_pps -5 is outside 0 (exclusive)..10,000,000 packets per second'],
+      [7, 'rate_pps "fast" is not a number'],
+      [8, 'rate_pps 10000001 is outside 0 (exclusive)..10,000,000 packets per second'],
+    ]);
+    expect(run.manifest.trials).toEqual({ rows: 2 + 5, rejected: 3 + 4 });
+  });
+
+  it('carries each trial\'s send rate into ingest/trials.csv, empty where the file records none', () => {
+    const rows = parse(fs.readFileSync(path.join(run.derived, 'camp', 'ingest', 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.file, r.line, r.packets, r.rate_pps])).toEqual([
+      ['camp/trials-rate.csv', '2', '900', '5000'],
+      ['camp/trials-rate.csv', '3', '10000', '0.5'],
+      ['camp/trials-rate.csv', '4', '800', ''],
+      ['camp/trials-rate.csv', '9', '700', '10000000'],
+      ['camp/trials-rate.csv', '10', '', '100'],
+      ['camp/trials.csv', '3', '1000000000', ''],
+      ['camp/trials.csv', '6', '', ''],
+    ]);
   });
 
   it('counts end markers of both sides as control rows, malformed ones included, never as rejects', () => {

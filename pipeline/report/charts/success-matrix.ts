@@ -25,7 +25,7 @@ export function successMatrixSpec(s: SuccessMatrix): ReturnType<typeof topLevel>
     a: c.a, b: c.b, strategy: c.strategy, rate: c.rate, successes: c.successes, trials: c.trials,
     lines: [c.countText, c.rateText, `[${c.wilsonText}]`, ...(c.predicted ? [`model ${fmtPct(c.predicted.p, c.predicted.p > 0.99 || c.predicted.p < 0.01 ? 1 : 0)}${c.predicted.inside ? '' : ' ✗'}`] : [])],
     outcomes: c.outcomes, wilson: c.wilsonText,
-    predicted: c.predicted ? `${fmtPct(c.predicted.p, 1)} within ${fmtInt(c.predicted.budget)} packets (${c.predicted.plan}${c.predicted.assumed ? ', assumed budget' : ''}), ${c.predicted.inside ? 'inside' : 'outside'} the interval` : 'none',
+    predicted: c.predicted ? `${fmtPct(c.predicted.p, 1)} within ${fmtInt(c.predicted.budget)} packets (${c.predicted.plan}${c.predicted.assumed ? ', assumed budget' : ''}${c.sendRateText ? `, ${c.sendRateText}` : ''}), ${c.predicted.inside ? 'inside' : 'outside'} the interval` : 'none',
   }));
   const lines = predicted ? 4 : 3;
   const axis = { labelAngle: 0, labelLimit: 120, domain: false, ticks: false };

@@ -62,6 +62,10 @@ export function describeLibrary(data: CampaignData) {
         const assumed = predicted.find((c) => c.predicted!.assumed)?.predicted!.budget;
         parts.push(html`<p>The fitted models predict ${plural(predicted.length, 'cell')} of ${fmtInt(m.cells.length)}; ${fmtInt(inside)} of those predictions lie inside the measured 95% interval${assumed ? ` (the trials record no packet counts, so naive cells assume the seed’s protocol ran to its limit of ${fmtInt(assumed)} packets per side)` : ''}. The prediction ignores mapping timeouts and the NAT’s mapping limit, which real attempts run into.</p>`);
       }
+      const rates = [...new Set(predicted.filter((c) => c.predicted!.ratePps !== null && !c.predicted!.rateAssumed).map((c) => c.predicted!.ratePps!))].sort((x, y) => x - y);
+      if (rates.length > 0) parts.push(html`<p>Biased cells are predicted at the send rate their trials record (${list(rates.map((r) => `${fmtInt(r)} packets/s`))} per side): the referee reruns the pair’s published plan at that rate, since mappings expire and allocation moves per second, not per packet.</p>`);
+      const unpredicted = m.cells.filter((c) => c.unpredicted);
+      if (unpredicted.length > 0) parts.push(html`<p>No prediction for ${list(unpredicted.map((c) => `${c.a}/${c.b} ${c.strategy}`))}: ${unpredicted[0]!.unpredicted!}${unpredicted.length > 1 ? ' (and likewise for the others)' : ''}.</p>`);
       return joinHtml(parts);
     },
   };

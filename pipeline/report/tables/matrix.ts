@@ -4,7 +4,7 @@
  * the three always agree.
  */
 import type { MatrixCell, Strategy, SuccessMatrix } from '../../contracts/matrix.ts';
-import { fmtInterval, fmtPct } from '../format.ts';
+import { fmtInt, fmtInterval, fmtPct } from '../format.ts';
 
 export interface MatrixCellView extends MatrixCell {
   failures: number;
@@ -14,6 +14,11 @@ export interface MatrixCellView extends MatrixCell {
   rateText: string;
   /** `6–51%` (95% Wilson interval) */
   wilsonText: string;
+  /**
+   * `5,000 packets/s`: the send rate the trials record and the prediction was made at;
+   * null where the prediction has no rate in it (naive) or the rate was assumed.
+   */
+  sendRateText: string | null;
 }
 
 export function cellView(c: MatrixCell): MatrixCellView {
@@ -23,6 +28,7 @@ export function cellView(c: MatrixCell): MatrixCellView {
     countText: `${c.successes}/${c.trials}`,
     rateText: fmtPct(c.rate),
     wilsonText: fmtInterval(c.wilson[0], c.wilson[1]),
+    sendRateText: c.predicted && c.predicted.ratePps !== null && !c.predicted.rateAssumed ? `${fmtInt(c.predicted.ratePps)} packets/s` : null,
   };
 }
 
