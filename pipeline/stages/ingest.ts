@@ -301,21 +301,19 @@ async function ingestCarrier(state: IngestState, carrier: CarrierLayout, files: 
   const client = outs.add(CLIENT_ROWS.open(outs.folder, stem));
   const server = outs.add(SERVER_ROWS.open(outs.folder, stem));
   const captureTimes: CaptureTimes[] = [];
-  for (const f of carrier.client) {
-    const times = new FileTimes();
-    const rec = await ingestFile(state, f, 'client', carrier.name, f.run, clientHandler(client, f.run, counts, times), (map) => clientBytes(map, client, counts, times, f.run));
-    union(counts.clientExtraColumns, rec.extraColumns);
-    counts.control += rec.control;
-    captureTimes.push({ rel: f.rel, side: 'client', run: f.run, times });
-    files.push(rec);
-  }
-  for (const f of carrier.server) {
-    const times = new FileTimes();
-    const rec = await ingestFile(state, f, 'server', carrier.name, f.run, serverHandler(server, f.run, counts, times), (map) => serverBytes(map, server, counts, times, f.run));
-    union(counts.serverExtraColumns, rec.extraColumns);
-    counts.control += rec.control;
-    captureTimes.push({ rel: f.rel, side: 'server', run: f.run, times });
-    files.push(rec);
+  const sides = [
+    { side: 'client', raw: carrier.client, extras: counts.clientExtraColumns, text: (run: string, t: FileTimes) => clientHandler(client, run, counts, t), bytes: (run: string, t: FileTimes) => (map: ColumnMap) => clientBytes(map, client, counts, t, run) },
+    { side: 'server', raw: carrier.server, extras: counts.serverExtraColumns, text: (run: string, t: FileTimes) => serverHandler(server, run, counts, t), bytes: (run: string, t: FileTimes) => (map: ColumnMap) => serverBytes(map, server, counts, t, run) },
+  ] as const;
+  for (const s of sides) {
+    for (const f of s.raw) {
+      const times = new FileTimes();
+      const rec = await ingestFile(state, f, s.side, carrier.name, f.run, s.text(f.run, times), s.bytes(f.run, times));
+      union(s.extras, rec.extraColumns);
+      counts.control += rec.control;
+      captureTimes.push({ rel: f.rel, side: s.side, run: f.run, times });
+      files.push(rec);
+    }
   }
   for (const w of timeUnitWarnings(captureTimes)) state.ctx.log.warn(w);
   counts.runs = [...new Set([...carrier.client, ...carrier.server].map((f) => f.run))];
