@@ -45,7 +45,7 @@ export interface CarrierComparison {
   mapping: [string, string];
   timeouts: TimeoutCompare[];
   /** Biased packets per side for 99% success, carrier against itself, in each campaign. */
-  attack: { a: number | null; b: number | null; ratio: number | null } | null;
+  attack: { a: number | null; b: number | null; ratio: number | null; reached: [Reached | null, Reached | null] } | null;
   verdict: 'same' | 'changed';
   reasons: string[];
   line: string;
@@ -83,9 +83,24 @@ function timeoutRows(a: CarrierFit, b: CarrierFit): TimeoutCompare[] {
   });
 }
 
+/** Where 99% is not reached: the highest success the referee measured within its budget. */
+export interface Reached {
+  cap: number;
+  budget: number;
+}
+
+function selfPair(attack: AttackReport | null, carrier: string) {
+  return attack?.pairs.find((p) => p.a === carrier && p.b === carrier) ?? null;
+}
+
 function selfCost(attack: AttackReport | null, carrier: string): number | null {
-  const pair = attack?.pairs.find((p) => p.a === carrier && p.b === carrier);
-  return pair ? pair.biased.p99 : null;
+  return selfPair(attack, carrier)?.biased.p99 ?? null;
+}
+
+function selfCap(attack: AttackReport | null, carrier: string): Reached | null {
+  const cap = selfPair(attack, carrier)?.biased.cap ?? null;
+  const budget = attack?.simulator?.budget ?? null;
+  return cap === null || budget === null ? null : { cap, budget };
 }
 
 /**
@@ -106,7 +121,9 @@ export function compareCarrier(
   if (mapping[0] !== mapping[1]) reasons.push(`mapping ${mapping[0]} -> ${mapping[1]}`);
   for (const t of timeouts.filter((x) => x.beyond)) reasons.push(`${t.kind} timeout ${fmtSig(t.a!.seconds, 3)} s -> ${fmtSig(t.b!.seconds, 3)} s, beyond both brackets`);
   const [ca, cb] = [selfCost(attackA, a.carrier), selfCost(attackB, b.carrier)];
-  const attack = attackA && attackB ? { a: ca, b: cb, ratio: ca !== null && cb !== null && ca > 0 ? cb / ca : null } : null;
+  const attack = attackA && attackB
+    ? { a: ca, b: cb, ratio: ca !== null && cb !== null && ca > 0 ? cb / ca : null, reached: [selfCap(attackA, a.carrier), selfCap(attackB, b.carrier)] as [Reached | null, Reached | null] }
+    : null;
   const verdict = reasons.length > 0 ? 'changed' : 'same';
   const family = a.model.family === b.model.family ? a.model.family : `${a.model.family} -> ${b.model.family}`;
   const testText = test ? `KS p = ${pText(test.p)} on ${test.kind}` : 'no allocations to test';

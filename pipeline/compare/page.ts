@@ -8,13 +8,13 @@ import * as vega from 'vega';
 import { html, joinHtml, type Html } from '../report/html/escape.ts';
 import { renderPage, type NavLink } from '../report/html/page.ts';
 import { hashHtml, renderTable } from '../report/html/table.ts';
-import { fmtInt, fmtSeconds, fmtSig } from '../report/format.ts';
+import { fmtInt, fmtPct, fmtSeconds, fmtSig } from '../report/format.ts';
 import { note } from '../report/notebook/library.ts';
 import { BEHAVIOR_SHORT } from '../report/tables/models.ts';
 import type { ReadRecord } from '../report/data/campaign.ts';
 import { natatlasVersion } from '../report/index.ts';
 import { slugify } from '../report/names.ts';
-import { ALPHA, pText, type CarrierComparison } from './carrier.ts';
+import { ALPHA, pText, type CarrierComparison, type Reached } from './carrier.ts';
 import type { CompareResult } from './index.ts';
 import { twoEcdfsChart, type TwoEcdfs } from './chart.ts';
 import type { Chart } from '../report/charts/chart.ts';
@@ -33,6 +33,12 @@ function verdicts(carriers: readonly CarrierComparison[]): Html {
       { key: 'line', label: 'verdict in one line' },
     ],
   });
+}
+
+/** A 99% cost, or what the plan reached within the budget when 99% is out of reach. */
+function cost(p99: number | null, reached: Reached | null): string {
+  if (p99 !== null) return fmtInt(p99);
+  return reached ? `not reached (${fmtPct(reached.cap, 1)} within ${fmtInt(reached.budget)})` : 'not priced';
 }
 
 function carrierSection(c: CarrierComparison, a: string, b: string): Html {
@@ -57,7 +63,7 @@ function carrierSection(c: CarrierComparison, a: string, b: string): Html {
     : note('No allocations to test.');
   const mapping = html`<p>Mapping: ${BEHAVIOR_SHORT[c.mapping[0]] ?? c.mapping[0]} in ${a}, ${BEHAVIOR_SHORT[c.mapping[1]] ?? c.mapping[1]} in ${b}${c.mapping[0] === c.mapping[1] ? '' : html` <strong>(changed)</strong>`}.</p>`;
   const attack = c.attack
-    ? html`<p>Biased packets per side for 99% success (${c.carrier} against itself): ${fmtInt(c.attack.a)} in ${a}, ${fmtInt(c.attack.b)} in ${b}${c.attack.ratio === null ? '' : ` (×${fmtSig(c.attack.ratio, 3)})`}.</p>`
+    ? html`<p>Biased packets per side for 99% success (${c.carrier} against itself): ${cost(c.attack.a, c.attack.reached[0])} in ${a}, ${cost(c.attack.b, c.attack.reached[1])} in ${b}${c.attack.ratio === null ? '' : ` (×${fmtSig(c.attack.ratio, 3)})`}.</p>`
     : html`<p>Attack cost: not compared (see the note above).</p>`;
   return html`<h2>${c.carrier}</h2><p class="verdict"><strong class="${c.verdict}">${c.verdict}</strong>: ${c.line}</p>${test}${mapping}<h4>Model parameters</h4>${params}<h4>Timeouts</h4>${timeouts}${attack}`;
 }

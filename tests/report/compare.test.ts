@@ -83,6 +83,10 @@ describe('natatlas compare', () => {
     // Read on a grid that includes the supremum's location, so the drawn gap is the test's D.
     expect(gap).toBeCloseTo(v.test!.d, 5);
     expect(page).toMatch(/id="fig-VodafoneNL-compare-ecdf"/);
+    // Every carrier's attack line says a cost, the success reached within the budget, or that nothing was priced; never a bare dash.
+    const costs = [...page.matchAll(/Biased packets per side for 99% success \([^)]*\): (.*?) in march, (.*?) in june/g)].flatMap((m) => [m[1]!, m[2]!]);
+    expect(costs).toHaveLength(2 * NAMES.length);
+    for (const c of costs) expect(c).toMatch(/^(\d[\d,]*|not reached \(\d+(\.\d)?% within [\d,]+\)|not priced)$/);
     expect(page).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;|default-src 'none'/);
     expect(page).not.toMatch(/src="https?:/);
   });
