@@ -4,6 +4,7 @@
  * can start) without loading vega, resvg and pdfkit: the report module is imported only
  * when the report stage really runs.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,13 +34,28 @@ export function fontFiles(): string[] {
 }
 
 /**
+ * A `for: comparison` notebook is rendered by `natatlas compare`, never by the report
+ * stage, so editing it must not make reports stale. Read from the front matter alone
+ * (parsing the notebook would load the Markdown parser into every command).
+ */
+export function isComparisonNotebook(file: string): boolean {
+  const lines = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+  if (lines[0]?.trim() !== '---') return false;
+  for (const line of lines.slice(1)) {
+    if (line.trim() === '---') return false;
+    if (/^for\s*:\s*["']?comparison["']?\s*$/.test(line)) return true;
+  }
+  return false;
+}
+
+/**
  * What decides whether a report is current besides the derived files it reads (the
  * report stage declares those as contracts): the notebooks, the campaign's description
  * files, the inlined runtime, stylesheet and fonts, and package.json (its version is in
  * every footer).
  */
 export function reportSources(ctx: StageContext, options: ReportOptions = {}): string[] {
-  const notebooks = listFiles(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md');
+  const notebooks = listFiles(options.notebooksDir ?? NOTEBOOKS_DIR).filter((f) => f.endsWith('.md') && path.basename(f).toLowerCase() !== 'readme.md' && !isComparisonNotebook(f));
   const style = fileURLToPath(new URL('./html/style.css', import.meta.url));
   const about = ABOUT_FILES.flatMap((f) => listFiles(rawPath(ctx, f)));
   return [...about, ...notebooks, ...runtimeFiles(), ...fontFiles(), style, path.join(PACKAGE_ROOT, 'package.json')];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseNotebook, cellHash, type CellBlock } from '../../pipeline/report/notebook/parse.ts';
 import { runCell } from '../../pipeline/report/notebook/run.ts';
 import { loadNotebooks, NOTEBOOKS_DIR, report, ReportFailed } from '../../pipeline/report/index.ts';
+import { isComparisonNotebook, reportSources } from '../../pipeline/report/inputs.ts';
 import { recordingLogger } from '../helpers/tmp.ts';
 import { buildFixture, CAMPAIGN } from './fixture.ts';
 
@@ -69,6 +70,19 @@ describe('notebook parsing', () => {
     expect(() => parseNotebook('---\ntitle: x\n', 'x', 'notebooks/x.md')).toThrow(/never closed/);
     expect(() => parseNotebook('---\nfor: carrier\noutput: x.html\n---\n', 'x', 'notebooks/x.md')).toThrow(/must contain \{carrier\}/);
     expect(() => parseNotebook('---\noutput: ../x.html\n---\n', 'x', 'notebooks/x.md')).toThrow(/plain file name/);
+  });
+
+  it('tells comparison notebooks apart from their front matter alone, as the report stage\'s freshness does', () => {
+    const dir = tempDir('nb-for');
+    const write = (name: string, text: string) => { fs.writeFileSync(path.join(dir, name), text); return path.join(dir, name); };
+    expect(isComparisonNotebook(write('a.md', '---\ntitle: A\nfor: comparison\n---\n'))).toBe(true);
+    expect(isComparisonNotebook(write('b.md', '\uFEFF---\r\nfor: "comparison"\r\n---\r\n'))).toBe(true);
+    expect(isComparisonNotebook(write('c.md', '---\nfor: carrier\n---\nfor: comparison\n'))).toBe(false);
+    expect(isComparisonNotebook(write('d.md', 'for: comparison\n'))).toBe(false);
+    // The shipped comparison notebook is not among the report's inputs; the others are.
+    for (const nb of loadNotebooks(NOTEBOOKS_DIR)) expect(isComparisonNotebook(path.join(NOTEBOOKS_DIR, `${nb.name}.md`))).toBe(nb.meta.for === 'comparison');
+    const sources = reportSources({ campaign: 'c', paths: { raw: dir, derived: dir, reports: dir }, log: recordingLogger() }, { notebooksDir: dir }).map((f) => path.basename(f));
+    expect(sources.filter((f) => f.endsWith('.md'))).toEqual(['c.md', 'd.md']);
   });
 
   it('parses the shipped notebooks', () => {
