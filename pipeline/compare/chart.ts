@@ -8,6 +8,7 @@ import { COLORS, HEIGHT, topLevel, WIDTH, type Chart } from '../report/charts/ch
 import { ECDF_POINTS } from '../report/charts/port-ecdf.ts';
 import { fmtInt, fmtSig, roundTo } from '../report/format.ts';
 import type { SampleKind } from './samples.ts';
+import type { TwoSample } from './stats.ts';
 
 export interface TwoEcdfs {
   carrier: string;
@@ -31,19 +32,13 @@ function cdfAt(sorted: Float64Array, x: number): number {
   return sorted.length === 0 ? 0 : lo / sorted.length;
 }
 
-export function twoEcdfs(carrier: string, kind: SampleKind, labels: [string, string], a: readonly number[], b: readonly number[]): TwoEcdfs {
+/** The two samples' ECDFs, with the gap the KS test of the same samples found (`ks`, null when a sample is empty). */
+export function twoEcdfs(carrier: string, kind: SampleKind, labels: [string, string], a: readonly number[], b: readonly number[], ks: Pick<TwoSample, 'd' | 'at'> | null): TwoEcdfs {
   const sa = Float64Array.from(a).sort();
   const sb = Float64Array.from(b).sort();
   const n: [number, number] = [sa.length, sb.length];
-  if (sa.length === 0 || sb.length === 0) return { carrier, kind, labels, n, points: [], gap: null };
-  // The supremum is reached at a sample value: scan both samples' values exactly.
-  let gap = { x: sa[0]!, d: -1 };
-  for (const s of [sa, sb]) {
-    for (const x of s) {
-      const d = Math.abs(cdfAt(sa, x) - cdfAt(sb, x));
-      if (d > gap.d) gap = { x, d };
-    }
-  }
+  if (sa.length === 0 || sb.length === 0 || ks === null) return { carrier, kind, labels, n, points: [], gap: null };
+  const gap = { x: ks.at, d: ks.d };
   const lo = Math.min(sa[0]!, sb[0]!);
   const hi = Math.max(sa[sa.length - 1]!, sb[sb.length - 1]!);
   const xs = new Set<number>([gap.x]);

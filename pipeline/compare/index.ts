@@ -114,7 +114,7 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
     await Promise.all([da.noteJoined(carrier), db.noteJoined(carrier)]);
     const c = compareCarrier(fa, fb, { kind, a: sa.values, b: sb.values }, attackA, attackB);
     carriers.push(c);
-    samples.set(carrier, twoEcdfs(carrier, kind, [opts.a, opts.b], sa.values, sb.values));
+    samples.set(carrier, twoEcdfs(carrier, kind, [opts.a, opts.b], sa.values, sb.values, c.test));
     log.info(`compare ${opts.a} vs ${opts.b}: ${c.line}`);
   }
   const onlyA = da.carriers.filter((c) => !db.carriers.includes(c));

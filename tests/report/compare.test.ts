@@ -31,6 +31,7 @@ describe('two-sample pieces', () => {
     // F_a and F_b differ most after 3: 3/4 against 0/4, so D = 0.75; effective n = 2; P(K > 0.75 sqrt(2)).
     const r = ksTwoSample([1, 2, 3, 4], [4, 5, 6, 7]);
     expect(r.d).toBeCloseTo(0.75, 12);
+    expect(r.at).toBe(3);
     // Kolmogorov tail at t = 1.06066: 2 sum (-1)^{k-1} e^{-2k²t²} = 0.2106 (tabulated).
     expect(r.p).toBeCloseTo(0.2106, 3);
     expect(ksTwoSample([5, 5, 5], [5, 5]).d).toBe(0);
