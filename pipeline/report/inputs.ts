@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rawPath, type StageContext } from '../context.ts';
 import { listFiles } from '../io/files.ts';
+import { NatatlasError } from '../errors.ts';
+import { notebookText, parseFrontMatter } from './notebook/front-matter.ts';
 import { ABOUT_FILES } from './data/campaign.ts';
 import { runtimeFiles } from './html/runtime.ts';
 
@@ -36,16 +38,16 @@ export function fontFiles(): string[] {
 /**
  * A `for: comparison` notebook is rendered by `natatlas compare`, never by the report
  * stage, so editing it must not make reports stale. Read from the front matter alone
- * (parsing the notebook would load the Markdown parser into every command).
+ * (the whole notebook parser would load Markdown rendering into every command).
  */
 export function isComparisonNotebook(file: string): boolean {
-  const lines = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
-  if (lines[0]?.trim() !== '---') return false;
-  for (const line of lines.slice(1)) {
-    if (line.trim() === '---') return false;
-    if (/^for\s*:\s*["']?comparison["']?\s*$/.test(line)) return true;
+  try {
+    return parseFrontMatter(notebookText(fs.readFileSync(file, 'utf8')).split('\n'), file).meta.for === 'comparison';
+  } catch (e) {
+    // Bad front matter: the report stage's own parse says where, when it runs.
+    if (e instanceof NatatlasError) return false;
+    throw e;
   }
-  return false;
 }
 
 /**

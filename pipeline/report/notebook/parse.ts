@@ -8,6 +8,7 @@
 import MarkdownIt from 'markdown-it';
 import { NatatlasError } from '../../errors.ts';
 import { shortHash } from '../names.ts';
+import { notebookText, parseFrontMatter } from './front-matter.ts';
 
 export type NotebookFor = 'campaign' | 'carrier' | 'comparison';
 const FOR_VALUES: readonly NotebookFor[] = ['campaign', 'carrier', 'comparison'];
@@ -64,29 +65,13 @@ export function cellHash(source: string): string {
   return shortHash(source.split('\n').map((l) => l.replace(/\s+$/, '')).join('\n').trim());
 }
 
-function parseFrontMatter(lines: string[], file: string): { meta: Record<string, string>; bodyStart: number } {
-  if (lines[0]?.trim() !== '---') return { meta: {}, bodyStart: 0 };
-  const meta: Record<string, string> = {};
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '---') return { meta, bodyStart: i + 1 };
-    if (line.trim() === '' || line.trim().startsWith('#')) continue;
-    const m = /^([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$/.exec(line);
-    if (!m) throw new NatatlasError(`${file}:${i + 1}: front matter line is not \`key: value\`: ${line}`);
-    let value = m[2]!;
-    if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
-    meta[m[1]!] = value;
-  }
-  throw new NatatlasError(`${file}:1: front matter opened with --- is never closed`);
-}
-
 /**
  * Parse a notebook. `name` is the file name without `.md`; `file` labels messages.
  *
  * @example parseNotebook('---\ntitle: Hi\n---\nText\n```js\n1 + 1\n```\n', 'hi', 'notebooks/hi.md')
  */
 export function parseNotebook(source: string, name: string, file: string): Notebook {
-  const text = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const text = notebookText(source);
   const lines = text.split('\n');
   const { meta: fm, bodyStart } = parseFrontMatter(lines, file);
   const forValue = (fm.for ?? 'campaign').trim() as NotebookFor;
