@@ -27,8 +27,5 @@ export function ensureBiasBuild(root = fileURLToPath(new URL('../bias/', import.
   if (r.status !== 0) {
     throw new Error(`${path.join(root, 'dist')} is older than its sources and rebuilding it failed; run \`npm install\` (or \`npm run build --workspace=@natatlas/bias\`)\n${r.stdout}${r.stderr}`);
   }
-  // tsc leaves an unchanged output's mtime alone only when it does not emit; touch it so the check settles.
-  const now = new Date();
-  fs.utimesSync(path.join(root, 'dist', 'index.js'), now, now);
   return true;
 }
