@@ -102,13 +102,13 @@ With nothing changed it does no work and says so.
 ${PATH_HELP}
 ${MC_HELP}
 ${NOTEBOOK_HELP}
-  --force          run every stage even when fresh
+  --force          run every stage even when fresh, recomputing every carrier and file
   --verify         re-read and hash every file instead of trusting cached hashes
 ${COMMON_HELP}`,
     options: { ...PATH_OPTIONS, ...MC_OPTIONS, ...NOTEBOOK_OPTIONS, force: { type: 'boolean' }, verify: { type: 'boolean' } },
     async run(values, log) {
       const paths = pathsOf(values);
-      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, verify: values.verify === true, settings: withNotebooks(settingsOf(values), values) }, log);
+      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, recompute: values.force === true, verify: values.verify === true, settings: withNotebooks(settingsOf(values), values) }, log);
       // The product of a run is the report: print where to open it (stdout, so scripts can use it).
       for (const folder of new Set(report.map((r) => r.folder))) {
         const index = path.join(paths.reports, folder, 'index.html');

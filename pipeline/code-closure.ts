@@ -13,6 +13,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Workspace packages: bare specifier -> their source entry, relative to the code root. */
 const WORKSPACE: Record<string, string> = { '@natatlas/bias': 'bias/src/index.ts' };
@@ -88,4 +89,20 @@ export function closureHash(entry: string, root: string): string {
     hash.update(fs.readFileSync(file));
   }
   return hash.digest('hex');
+}
+
+/** The code the stages run: natatlas's `pipeline/` folder. */
+export const CODE_ROOT = path.dirname(fileURLToPath(import.meta.url));
+
+const moduleHashes = new Map<string, string>();
+
+/** closureHash of a module of natatlas (a stage's `code`), computed once per process. */
+export function codeHash(module: URL): string {
+  const entry = fileURLToPath(module);
+  let hash = moduleHashes.get(entry);
+  if (hash === undefined) {
+    hash = closureHash(entry, CODE_ROOT);
+    moduleHashes.set(entry, hash);
+  }
+  return hash;
 }

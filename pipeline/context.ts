@@ -38,6 +38,8 @@ export interface StageContext {
   paths: Paths;
   log: Logger;
   settings?: Settings;
+  /** Recompute every unit of a stage instead of carrying unchanged ones over (`--force`; units.ts). */
+  recompute?: boolean;
 }
 
 /** The campaign's folder name under derived/ and reports/: the real name when it is a plain file name (io/names.ts). */

@@ -16,7 +16,7 @@ import { writeFileAtomic } from './io/atomic.ts';
 import { derivedPath, type StageContext } from './context.ts';
 import { listFiles } from './io/files.ts';
 import { stageInputs, type Stage } from './stages/index.ts';
-import { closureHash } from './code-closure.ts';
+import { codeHash as moduleCodeHash } from './code-closure.ts';
 
 interface Stamp {
   version: number;
@@ -34,9 +34,6 @@ export type Freshness = { fresh: true } | { fresh: false; reason: string };
 
 /** The repository root: natatlas's own files (notebooks, node_modules) are named relative to it. */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** The code the stages run: natatlas's `pipeline/` folder. */
-const CODE_ROOT = path.dirname(fileURLToPath(import.meta.url));
 
 /**
  * Names files by root (`raw/...`, `derived/...`, `reports/...`, `notebooks/...` for a
@@ -116,17 +113,9 @@ function configOf(stage: Stage, ctx: StageContext): string | undefined {
   return stage.config ? stableStringify(stage.config(ctx), 0) : undefined;
 }
 
-const codeHashes = new Map<string, string>();
-
 /** sha256 of the code `stage` runs (its module's import closure under pipeline/), computed once per process. */
 export function codeHash(stage: Pick<Stage, 'code'>): string {
-  const entry = fileURLToPath(stage.code);
-  let hash = codeHashes.get(entry);
-  if (hash === undefined) {
-    hash = closureHash(entry, CODE_ROOT);
-    codeHashes.set(entry, hash);
-  }
-  return hash;
+  return moduleCodeHash(stage.code);
 }
 
 function describeDiff(before: Record<string, string>, after: Record<string, string>): string | null {

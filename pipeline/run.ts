@@ -46,6 +46,8 @@ export interface RunOptions {
   /** Restrict to these stages (default: all, in order). */
   stages?: readonly Stage[];
   settings?: Settings;
+  /** Recompute every unit inside the stages that run instead of carrying unchanged ones over (--force; units.ts). */
+  recompute?: boolean;
   /** Hash every input and output again instead of trusting cached hashes (--verify). */
   verify?: boolean;
 }
@@ -87,7 +89,7 @@ async function runLocked(opts: RunOptions, campaigns: string[], folders: { stem(
   const report: StageRun[] = [];
   const failed: StageFailed[] = [];
   campaigns: for (const campaign of campaigns) {
-    const ctx: StageContext = { campaign, folder: folders.stem(campaign), paths: opts.paths, log, settings: opts.settings ?? {} };
+    const ctx: StageContext = { campaign, folder: folders.stem(campaign), paths: opts.paths, log, settings: opts.settings ?? {}, recompute: opts.recompute === true };
     for (const dir of adoptLegacyOutputs(ctx)) log.info(`${displayPath(dir)}: written by an earlier natatlas, now marked as its output folder`);
     const stamps = new StampStore(ctx, { verify: opts.verify });
     for (const stage of stages) {
