@@ -1,9 +1,11 @@
 /**
- * A pool of worker threads that run natatlas's TypeScript modules. A worker cannot
- * inherit the parent's TypeScript loader (jest's transform does not reach it; tsx's may
- * not be registered), so each one boots from a tiny data: module that registers tsx's
- * ESM API and then imports the worker module, the same under `node --import tsx`, the
- * natatlas bin and jest. Booting costs about a second, so workers stay up between jobs
+ * A pool of worker threads that run natatlas's modules. Compiled (the natatlas bin runs
+ * dist/, pipeline/bin/build.js), a worker boots the worker module's own build,
+ * `dist/<basename>.js`. From the TypeScript sources, a worker cannot inherit the
+ * parent's TypeScript loader (jest's transform does not reach it; tsx's may not be
+ * registered), so each one boots from a tiny data: module that registers tsx's ESM API
+ * and then imports the worker module, the same under `node --import tsx` and jest.
+ * Booting from sources costs about a second, so workers stay up between jobs
  * (unreferenced: an idle pool never keeps the process alive) until `closePools()`.
  *
  * A worker module answers each `{ id, job }` message with `{ id, result }` or `{ id, error }`.
@@ -26,6 +28,22 @@ function resolveTsxEsmApi(): string {
 
 let tsxApi: string | null = null;
 
+declare global {
+  interface ImportMeta {
+    /** dist/'s URL when this module runs compiled (build.js writes it in); undefined from the sources. */
+    natatlasDist?: string;
+  }
+}
+
+/** The module a worker for `module` (a worker module's source) starts from. */
+function bootOf(module: URL): URL {
+  const dist = import.meta.natatlasDist;
+  if (dist !== undefined) return new URL(`${path.basename(module.pathname).replace(/\.ts$/, '')}.js`, dist);
+  tsxApi ??= pathToFileURL(resolveTsxEsmApi()).href;
+  const boot = `const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(module.href)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
+}
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -37,9 +55,7 @@ class Slot {
   private readonly pending = new Map<number, Pending>();
 
   constructor(module: URL, onIdle: () => void) {
-    tsxApi ??= pathToFileURL(resolveTsxEsmApi()).href;
-    const boot = `const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(module.href)});`;
-    this.worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { execArgv: [] });
+    this.worker = new Worker(bootOf(module), { execArgv: [] });
     this.worker.unref();
     this.worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
       const p = this.pending.get(m.id);
