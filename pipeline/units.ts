@@ -28,6 +28,8 @@ interface UnitRecord {
   key: string;
   /** `<folder>/<rel>` -> sha256, for every file the unit wrote. */
   files: Record<string, string>;
+  /** A unit whose result is not a file of its own (evaluate's priced pair): the result, as JSON. */
+  value?: unknown;
 }
 
 interface LedgerFile {
@@ -110,6 +112,27 @@ export class UnitLedger {
       hashes[`${out.name}/${rel}`] = await sha256File(out.file(out.name, rel));
     }
     this.next[unit] = { key, files: hashes };
+    this.built += 1;
+  }
+
+  /**
+   * The value `remember`ed for `unit` by the previous run when its key is unchanged and
+   * `decode` accepts it (recorded for next time), else null. `decode` checks the shape:
+   * the ledger is a file anyone may edit.
+   */
+  recall<T>(unit: string, key: string, decode: (value: unknown) => T | null): T | null {
+    const rec = this.previous[unit];
+    if (!rec || rec.key !== key || rec.value === undefined) return null;
+    const value = decode(rec.value);
+    if (value === null) return null;
+    this.next[unit] = rec;
+    this.reused += 1;
+    return value;
+  }
+
+  /** After computing `unit`: its key and its result (plain JSON: no Infinity, NaN or typed arrays). */
+  remember(unit: string, key: string, value: unknown): void {
+    this.next[unit] = { key, files: {}, value };
     this.built += 1;
   }
 

@@ -92,8 +92,8 @@ async function measure(plan: PunchPlan, [a, b]: Sides, s: PricingSettings, trial
  * A published plan measured again at another send rate and budget, with the realistic
  * settings otherwise: what a trial run at that rate should see (evaluate's trial cells).
  */
-export function measureAtRate(priced: PricedPlan, a: Peer, b: Peer, s: PricingSettings, ratePps: number, budget: number, seed: string): Promise<Measured> {
-  return measure(priced.plan, [a, b], { ...s, ratePps }, s.trials, budget, seed);
+export function measureAtRate(plan: PunchPlan, a: Peer, b: Peer, s: PricingSettings, ratePps: number, budget: number, seed: string): Promise<Measured> {
+  return measure(plan, [a, b], { ...s, ratePps }, s.trials, budget, seed);
 }
 
 /** x better than y: reaches 99% with fewer packets, or (neither reaching) gets further. */

@@ -22,10 +22,12 @@ import { naive } from '../evaluate/strategies.ts';
 import { buildMatrix, NAIVE_TRIAL_BUDGET } from '../evaluate/trials.ts';
 import { ALIASES_FILE, aliasOf, readCarrierAliases } from '../evaluate/aliases.ts';
 import { DEFAULT_PRICING, measureAtRate, pricePair, unpricedPlan, type PricedPlan, type PricingSettings } from '../evaluate/price.ts';
+import { loadOutcome, storeOutcome, type PairOutcome } from '../evaluate/pair-cache.ts';
 import { isEasy, type Peer } from '../evaluate/plans.ts';
 import { successAt } from '../evaluate/referee/index.ts';
 import { closePools } from '../evaluate/threads.ts';
 import { NatatlasError } from '../errors.ts';
+import { UnitLedger } from '../units.ts';
 
 /** The referee's settings for this run: DEFAULT_PRICING with the run's overrides, or null when skipped. */
 export function simulatorSettings(ctx: StageContext): PricingSettings | null {
@@ -130,6 +132,40 @@ function predictedAt(cell: MatrixCell, budget: number, assumed: boolean, plan: s
   };
 }
 
+/**
+ * One pair's outcome: the previous run's when its key (the two peers as pricing reads
+ * them, the referee settings but the thread count, which results do not depend on, the
+ * seed label, evaluate's code) is unchanged, else priced now.
+ */
+async function pairOutcome(ledger: UnitLedger, a: Peer, b: Peer, settings: PricingSettings | null): Promise<{ outcome: PairOutcome; key: string; priced: boolean }> {
+  const label = `${a.carrier}/${b.carrier}`;
+  const { workers: _threads, ...decisive } = settings ?? { workers: 0 };
+  const key = ledger.key({ a, b, settings: settings ? decisive : null, label });
+  const unit = `pair ${JSON.stringify([a.carrier, b.carrier])}`;
+  const kept = ledger.recall(unit, key, loadOutcome);
+  if (kept) return { outcome: kept, key, priced: false };
+  const p = settings ? await pricePair(a, b, settings, label) : unpricedPlan(a, b);
+  // The naive plan's realistic curve where it is the published plan (simulating it
+  // everywhere would cost budget x trials per pair, mostly on failures).
+  const m = p.strategy === 'naive' ? p.realistic : null;
+  const naiveRun = m ? { final: m.final, curve: curveGrid().map((k) => round6(successAt(m.result, k))) } : null;
+  const outcome: PairOutcome = { attack: toAttack(a, b, p, naiveRun), strategy: p.strategy, plan: p.plan, realistic: p.realistic && { budget: p.realistic.budget, result: p.realistic.result } };
+  ledger.remember(unit, key, storeOutcome(outcome));
+  return { outcome, key, priced: true };
+}
+
+/** The published plan's success at a trial cell's own send rate and budget, reused like the pair it belongs to. */
+async function successAtRate(ledger: UnitLedger, pair: { outcome: PairOutcome; key: string }, a: Peer, b: Peer, settings: PricingSettings, rate: number, budget: number): Promise<number> {
+  const seed = `${settings.seed}/${a.carrier}/${b.carrier}/trials-at/${rate}pps`;
+  const key = ledger.key({ pair: pair.key, rate, budget, seed });
+  const unit = `trials-at ${JSON.stringify([a.carrier, b.carrier, rate, budget])}`;
+  const kept = ledger.recall(unit, key, (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? v : null));
+  if (kept !== null) return kept;
+  const { final } = await measureAtRate(pair.outcome.plan, a, b, settings, rate, budget, seed);
+  ledger.remember(unit, key, final);
+  return final;
+}
+
 export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; attack: AttackReport; matrix: SuccessMatrix }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
@@ -138,22 +174,20 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     .filter((c) => FITS.exists(ctx, names.stem(c)))
     .map((c) => FITS.read(ctx, names.stem(c)));
   const settings = simulatorSettings(ctx);
+  const ledger = UnitLedger.open(ctx, 'evaluate', new URL(import.meta.url));
   const pairs: PairAttack[] = [];
-  const priced = new Map<string, PricedPlan>();
+  const priced = new Map<string, { outcome: PairOutcome; key: string }>();
   const total = (fits.length * (fits.length + 1)) / 2;
+  let repriced = 0;
   for (let i = 0; i < fits.length; i++) {
     for (let j = i; j < fits.length; j++) {
       const a = peerOf(fits[i]!);
       const b = peerOf(fits[j]!);
-      const label = `${a.carrier}/${b.carrier}`;
-      ctx.log.progress(`evaluate ${ctx.campaign}: pricing ${label} (${pairs.length + 1}/${total})`);
-      const p = settings ? await pricePair(a, b, settings, label) : unpricedPlan(a, b);
-      priced.set(`${a.carrier}\u0000${b.carrier}`, p);
-      // The naive plan's realistic curve where it is the published plan (simulating it
-      // everywhere would cost budget x trials per pair, mostly on failures).
-      const m = p.strategy === 'naive' ? p.realistic : null;
-      const naiveRun = m ? { final: m.final, curve: curveGrid().map((k) => round6(successAt(m.result, k))) } : null;
-      pairs.push(toAttack(a, b, p, naiveRun));
+      ctx.log.progress(`evaluate ${ctx.campaign}: pricing ${a.carrier}/${b.carrier} (${pairs.length + 1}/${total})`);
+      const r = await pairOutcome(ledger, a, b, settings);
+      if (r.priced) repriced += 1;
+      priced.set(`${a.carrier}\u0000${b.carrier}`, r);
+      pairs.push(r.outcome.attack);
     }
   }
   const attack: AttackReport = {
@@ -170,11 +204,12 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
   for (const cell of matrix.cells) {
     // The pair as it was priced: the plan's sides are in that order.
     const [pa, pb] = priced.has(`${cell.a}\u0000${cell.b}`) ? [cell.a, cell.b] : [cell.b, cell.a];
-    const p = priced.get(`${pa}\u0000${pb}`);
+    const pair = priced.get(`${pa}\u0000${pb}`);
+    const p = pair?.outcome;
     const { budget, assumed, rates } = cellTrials(cell, rows);
     const a = peers.get(pa);
     const b = peers.get(pb);
-    if (!p || !a || !b || budget === 0) {
+    if (!pair || !p || !a || !b || budget === 0) {
       cell.predicted = null;
       continue;
     }
@@ -197,8 +232,7 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
       continue;
     }
     if (rate !== settings!.ratePps) ctx.log.progress(`evaluate ${ctx.campaign}: predicting the ${pa}/${pb} biased trials at their ${rate} packets/s`);
-    const success = rate === settings!.ratePps ? successAt(r.result, budget)
-      : (await measureAtRate(p, a, b, settings!, rate, budget, `${settings!.seed}/${pa}/${pb}/trials-at/${rate}pps`)).final;
+    const success = rate === settings!.ratePps ? successAt(r.result, budget) : await successAtRate(ledger, pair, a, b, settings!, rate, budget);
     cell.predicted = predictedAt(cell, budget, assumed, p.strategy, success, rate, recorded === null);
   }
   await closePools();
@@ -210,6 +244,7 @@ export async function evaluate(ctx: StageContext): Promise<{ outputs: string[]; 
     const cost = p.biased.p99 !== null ? `99% at ${p.biased.p99} packets per side` : p.biased.cap !== null ? `99% not reached, ${(100 * p.biased.cap).toFixed(1)}% within ${settings!.budget}` : 'not simulated';
     ctx.log.info(`evaluate ${ctx.campaign}/${p.a}: ${cost} (${p.biased.strategy}) vs ${p.naive.p99} naive (textbook)${p.gain.p99 !== null ? `, ${p.gain.p99.toFixed(1)}x` : ''}`);
   }
-  ctx.log.info(`evaluate ${ctx.campaign}: ${pairs.length} carrier pairs, ${matrix.cells.length} trial cells`);
+  await ledger.save();
+  ctx.log.info(`evaluate ${ctx.campaign}: ${pairs.length} carrier pairs (${repriced} priced, ${pairs.length - repriced} reused), ${matrix.cells.length} trial cells`);
   return { outputs: [dir], attack, matrix };
 }
