@@ -24,6 +24,8 @@ export interface Task {
   campaign: string;
   /** arquero-join only: the carrier whose normalized rows it joins. */
   carrier?: string;
+  /** run only: with the referee's Monte Carlo at its default settings (else without it). */
+  montecarlo?: boolean;
 }
 
 async function runTask(t: Task): Promise<unknown> {
@@ -37,8 +39,8 @@ async function runTask(t: Task): Promise<unknown> {
       return { joined, clientRows: Object.values(rows).reduce((s, c) => s + c.clientRows, 0), ingestSeconds: (ingested - started) / 1000, joinSeconds: (performance.now() - ingested) / 1000 };
     }
     case 'run': {
-      // The whole pipeline without the referee's Monte Carlo (settings.montecarlo = false).
-      const runs = await runPipeline({ paths: ctx.paths, campaign: t.campaign, settings: { montecarlo: false } }, silentLogger);
+      // The whole pipeline, without the referee's Monte Carlo (settings.montecarlo = false) or with its defaults.
+      const runs = await runPipeline({ paths: ctx.paths, campaign: t.campaign, settings: t.montecarlo === true ? {} : { montecarlo: false } }, silentLogger);
       return { stagesRan: runs.filter((r) => r.ran).map((r) => r.stage) };
     }
     case 'duckdb': {
