@@ -43,7 +43,12 @@ function newestSource(root) {
   return newest;
 }
 
-/** The build stamp: written last, so a build that died half-way is never taken for current. */
+/**
+ * The build stamp: written last, so a build that died half-way is never taken for
+ * current, and dated as the newest source the build saw (not the clock: a source dated
+ * ahead would otherwise make every command rebuild, and one edited during the build
+ * would be taken as built).
+ */
 const stampOf = (root) => path.join(root, 'dist', '.built');
 
 /** True when dist/ exists and no source is newer than its stamp. */
@@ -83,6 +88,7 @@ export async function build(root = PACKAGE_ROOT) {
   const dist = path.join(root, 'dist');
   fs.mkdirSync(dist, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(dist, '.tmp-'));
+  const newest = newestSource(root);
   try {
     await esbuild.build({
       absWorkingDir: root,
@@ -108,6 +114,8 @@ export async function build(root = PACKAGE_ROOT) {
       if (f.startsWith('chunk-') && !built.includes(f)) fs.rmSync(path.join(dist, f), { force: true });
     }
     fs.writeFileSync(stampOf(root), 'natatlas build: dist/ is current while no file under pipeline/ is newer than this stamp\n');
+    const at = new Date(Math.ceil(newest)); // whole milliseconds: a Date holds no finer ones
+    fs.utimesSync(stampOf(root), at, at);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

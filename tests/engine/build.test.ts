@@ -1,0 +1,85 @@
+/**
+ * The command line runs natatlas's compiled JavaScript (pipeline/bin/build.js): on a copy
+ * of the package, a missing build is made, a current one is left alone, the bin runs
+ * dist/cli.js (not the TypeScript), an edited source reaches dist/ before anything runs,
+ * and the compiled worker module answers a referee job as the sources do.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+// @ts-expect-error plain JavaScript module of the command line, without types
+import { buildIsCurrent, ensureBuild } from '../../pipeline/bin/build.js';
+import { refereeSpec } from '../../pipeline/evaluate/referee/index.ts';
+import { runTrials } from '../../pipeline/evaluate/referee/trial.ts';
+import { tempDir } from '../helpers/tempdir.ts';
+
+/** A copy of the package's code (pipeline/, package.json) beside the real node_modules. */
+function packageCopy(): string {
+  const root = tempDir('build');
+  fs.cpSync('pipeline', path.join(root, 'pipeline'), { recursive: true, preserveTimestamps: true });
+  fs.copyFileSync('package.json', path.join(root, 'package.json'));
+  fs.symlinkSync(path.resolve('node_modules'), path.join(root, 'node_modules'));
+  return root;
+}
+
+const bin = (root: string, ...args: string[]) => spawnSync(process.execPath, [path.join(root, 'pipeline', 'bin', 'natatlas.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+
+/** Give `file` new text, dated `seconds` ahead (a checkout's update is newer than the last build). */
+function edit(file: string, text: string, seconds: number): void {
+  fs.writeFileSync(file, text);
+  const later = new Date(Date.now() + seconds * 1000);
+  fs.utimesSync(file, later, later);
+}
+
+describe('the compiled command line', () => {
+  const root = packageCopy();
+
+  it('builds when missing, skips when current, and the bin runs the build', async () => {
+    expect(buildIsCurrent(root)).toBe(false);
+    expect(await ensureBuild(root)).toBe(true);
+    expect(buildIsCurrent(root)).toBe(true);
+    expect(await ensureBuild(root)).toBe(false);
+    const cli = path.join(root, 'dist', 'cli.js');
+    // No machine path is baked in: import.meta.url is rebuilt relative to dist/.
+    expect(fs.readFileSync(cli, 'utf8')).not.toContain(root);
+    // A mark only the compiled file carries: the bin must print it.
+    fs.appendFileSync(cli, '\nprocess.stderr.write("ran dist/cli.js\\n");\n');
+    const r = bin(root, '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^natatlas: NAT traversal measurements/);
+    expect(r.stderr).toContain('ran dist/cli.js');
+  });
+
+  it('rebuilds after a source edit, before running', () => {
+    const src = path.join(root, 'pipeline', 'cli.ts');
+    edit(src, fs.readFileSync(src, 'utf8').replace('natatlas: NAT traversal measurements', 'natatlas (edited): NAT traversal measurements'), 5);
+    expect(buildIsCurrent(root)).toBe(false);
+    const r = bin(root, '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^natatlas \(edited\): NAT traversal/);
+    expect(r.stderr).not.toContain('ran dist/cli.js');
+    expect(buildIsCurrent(root)).toBe(true);
+  });
+
+  it('refuses a source that does not compile, with esbuild\'s message naming the file', () => {
+    edit(path.join(root, 'pipeline', 'errors.ts'), 'export const broken = ;\n', 10);
+    const r = bin(root, '--help');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/dist\/ is older than pipeline\/ and rebuilding it failed; run `npm install`[\s\S]*pipeline\/errors\.ts:1:\d+: /);
+  });
+
+  it('boots the compiled referee worker, which gives the sources\' trials', () => {
+    const side = { nat: { allocator: { kind: 'ports', segments: [[20000, 20999, 1]] }, mapping: 'endpoint-dependent', timeoutS: null, mappingLimit: null }, plan: { sockets: 'fresh', report: 'never', aim: { kind: 'segments', segments: [[20000, 20999, 1]] } } };
+    const spec = refereeSpec({ a: side, b: side, ratePps: 100, budget: 2000, trials: 30, seed: 'build-test' } as never);
+    const worker = path.join(root, 'dist', 'worker.js');
+    const script = `import { Worker } from 'node:worker_threads';
+const w = new Worker(${JSON.stringify(worker)}, { execArgv: [] });
+w.on('message', (m) => { process.stdout.write(JSON.stringify({ packets: Array.from(m.result.packets, (x) => (x === Infinity ? null : x)) })); w.terminate(); });
+w.postMessage({ id: 0, job: { spec: ${JSON.stringify(spec)}, from: 0, to: 30 } });`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    const expected = Array.from(runTrials(spec, 0, 30).packets, (x) => (x === Infinity ? null : x));
+    expect(expected.some((x) => x !== null)).toBe(true);
+    expect(JSON.parse(r.stdout).packets).toEqual(expected);
+  });
+});
