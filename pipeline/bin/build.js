@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Build entries: the command line, and every module a worker thread boots (threads.ts: `dist/<basename>.js`). */
-const ENTRIES = { cli: 'cli.ts', worker: 'evaluate/referee/worker.ts' };
+const ENTRIES = { cli: 'cli.ts', worker: 'evaluate/referee/worker.ts', 'figure-worker': 'report/figures/figure-worker.ts' };
 
 /** The package root holding pipeline/ and dist/. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));

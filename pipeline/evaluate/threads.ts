@@ -35,6 +35,11 @@ declare global {
   }
 }
 
+/** Whether this module runs compiled (the natatlas bin), where a worker boots in milliseconds rather than a second. */
+export function compiledWorkers(): boolean {
+  return import.meta.natatlasDist !== undefined;
+}
+
 /** The module a worker for `module` (a worker module's source) starts from. */
 function bootOf(module: URL): URL {
   const dist = import.meta.natatlasDist;

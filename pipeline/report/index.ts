@@ -28,6 +28,7 @@ import { parseNotebook, type Notebook } from './notebook/parse.ts';
 import { cellScope, redactor, renderFigure, renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
 import { attackPairChart } from './charts/attack-curve.ts';
 import { NOTEBOOKS_DIR, PACKAGE_ROOT, REPORT_VERSION, reportSources, type ReportOptions } from './inputs.ts';
+import { closePools } from '../evaluate/threads.ts';
 
 /** Bump when the report's output for the same inputs changes meaning. */
 const ROOT = PACKAGE_ROOT;
@@ -163,10 +164,11 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
     }
     await figures.finish();
   });
+  await closePools();
   pages.sort((a, b) => plans.findIndex((p) => p.file === a.file) - plans.findIndex((p) => p.file === b.file));
   const timings = { ...figures.timings, totalMs: performance.now() - started };
   const shownDir = path.relative(process.cwd(), outDir) || outDir;
-  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (charts: ${timings.svgMs.toFixed(0)} ms SVG, PNG jobs ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${shownDir}`);
+  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (charts: ${timings.svgMs.toFixed(0)} ms SVG, PDF+PNG jobs ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${shownDir}`);
   const result: ReportResult = { outputs: [outDir], pages, figures: figures.figures(), timings, failures };
   if (failures.length > 0) {
     // One line (the CLI prints it as is), every failure in it; the pages show each in place.

@@ -1,18 +1,17 @@
 /**
  * Paper figures: every chart a page shows is also written to `figures/<name>.svg`,
- * `.pdf` (vector, fonts embedded), `.png` (2x, DejaVu fonts, rasterised on resvg's
- * worker threads) and `.csv` (the rows behind it), under a name that stays
+ * `.pdf` (vector, fonts embedded), `.png` (2x, DejaVu fonts) and `.csv` (the rows
+ * behind it), the PDF and PNG in the background (figure-files.ts), under a name that stays
  * the same across reruns. Two different charts claiming one name is an error in the
  * cell that asked second; the same chart shown on two pages is written once.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Chart } from '../charts/chart.ts';
-import { svgToPngAsync } from '../charts/render.ts';
 import { sha256Text } from '../../io/hash.ts';
 import { rowsToCsv } from './csv.ts';
 import { writeFileNamed } from '../../io/fs-errors.ts';
-import { svgToPdf } from './pdf.ts';
+import { figureFiles } from './figure-files.ts';
 
 export interface FigureEntry {
   name: string;
@@ -28,13 +27,14 @@ export interface FigureEntry {
 export interface FigureTimings {
   charts: number;
   svgMs: number;
+  /** Time from submitting a chart's PDF and PNG to having both (they overlap). */
   pngMs: number;
 }
 
 export class FigureSet {
   private readonly entries = new Map<string, FigureEntry & { sha256: string }>();
   private readonly texFiles: { name: string; file: string; description: string }[] = [];
-  /** PNGs being rasterised in the background; `finish()` waits for them. */
+  /** PDFs and PNGs being drawn in the background; `finish()` waits for them. */
   private readonly pending: Promise<void>[] = [];
   readonly timings: FigureTimings = { charts: 0, svgMs: 0, pngMs: 0 };
 
@@ -55,11 +55,13 @@ export class FigureSet {
     const rel = (ext: string) => `figures/${chart.name}.${ext}`;
     await writeFileNamed(path.join(this.reportDir, rel('svg')), svg.endsWith('\n') ? svg : `${svg}\n`);
     await writeFileNamed(path.join(this.reportDir, rel('csv')), rowsToCsv(chart.rows, chart.columns));
-    await writeFileNamed(path.join(this.reportDir, rel('pdf')), await svgToPdf(svg));
     const t = performance.now();
-    const job = svgToPngAsync(svg).then(async (png) => {
+    const job = figureFiles(svg).then(async ({ pdf, png }) => {
       this.timings.pngMs += performance.now() - t;
+      await writeFileNamed(path.join(this.reportDir, rel('pdf')), pdf);
       await writeFileNamed(path.join(this.reportDir, rel('png')), png);
+    }, (e: unknown) => {
+      throw new Error(`figures/${chart.name}: drawing its PDF and PNG failed: ${e instanceof Error ? e.message : String(e)}`);
     });
     job.catch(() => {}); // reported by finish()
     this.pending.push(job);
@@ -68,7 +70,7 @@ export class FigureSet {
     return entry;
   }
 
-  /** Wait for every PNG (throws the first rasterising error). */
+  /** Wait for every PDF and PNG (throws the first drawing error, naming its figure). */
   async finish(): Promise<void> {
     await Promise.all(this.pending);
   }
