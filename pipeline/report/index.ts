@@ -22,6 +22,7 @@ import { html, type Html, type HtmlValue } from './html/escape.ts';
 import { renderPage, type NavLink } from './html/page.ts';
 import { hashHtml, renderTable } from './html/table.ts';
 import { FigureSet, type FigureEntry, type FigureTimings } from './figures/registry.ts';
+import { FigureCache } from './figures/figure-cache.ts';
 import { attackCostsTex, modelParamsTex, successMatrixGridTex, successMatrixTex } from './figures/latex.ts';
 import { strategiesIn } from './tables/matrix.ts';
 import { parseNotebook, type Notebook } from './notebook/parse.ts';
@@ -130,9 +131,10 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
   const pages: PageResult[] = [];
   const failures: string[] = [];
   let figures!: FigureSet;
+  const drawn = FigureCache.open(ctx);
 
   await replaceDir(outDir, async (tmp) => {
-    figures = new FigureSet(tmp);
+    figures = new FigureSet(tmp, drawn);
     const redact = redactor([[tmp, `reports/${campaignFolder(ctx)}`], [ctx.paths.derived, 'derived'], [ctx.paths.raw, 'raw'], [ctx.paths.reports, 'reports'], [ROOT.replace(/[\\/]$/, ''), '.']]);
     const env: PageEnv = {
       data, figures, redact,
@@ -165,10 +167,11 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
     await figures.finish();
   });
   await closePools();
+  await drawn.save();
   pages.sort((a, b) => plans.findIndex((p) => p.file === a.file) - plans.findIndex((p) => p.file === b.file));
   const timings = { ...figures.timings, totalMs: performance.now() - started };
   const shownDir = path.relative(process.cwd(), outDir) || outDir;
-  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (charts: ${timings.svgMs.toFixed(0)} ms SVG, PDF+PNG jobs ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${shownDir}`);
+  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (PDF and PNG: ${drawn.counts.built} drawn, ${drawn.counts.reused} carried over; charts: ${timings.svgMs.toFixed(0)} ms SVG, PDF+PNG jobs ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${shownDir}`);
   const result: ReportResult = { outputs: [outDir], pages, figures: figures.figures(), timings, failures };
   if (failures.length > 0) {
     // One line (the CLI prints it as is), every failure in it; the pages show each in place.

@@ -12,6 +12,7 @@ import { sha256Text } from '../../io/hash.ts';
 import { rowsToCsv } from './csv.ts';
 import { writeFileNamed } from '../../io/fs-errors.ts';
 import { figureFiles } from './figure-files.ts';
+import type { FigureCache } from './figure-cache.ts';
 
 export interface FigureEntry {
   name: string;
@@ -38,8 +39,8 @@ export class FigureSet {
   private readonly pending: Promise<void>[] = [];
   readonly timings: FigureTimings = { charts: 0, svgMs: 0, pngMs: 0 };
 
-  /** `reportDir` is the folder being built; figures go to `<reportDir>/figures`. */
-  constructor(private readonly reportDir: string) {}
+  /** `reportDir` is the folder being built; figures go to `<reportDir>/figures`. With `cache`, an unchanged chart's PDF and PNG are carried over. */
+  constructor(private readonly reportDir: string, private readonly cache?: FigureCache) {}
 
   /** Write a chart's files (once per name); returns its entry. */
   async add(chart: Chart, svg: string): Promise<FigureEntry> {
@@ -55,16 +56,19 @@ export class FigureSet {
     const rel = (ext: string) => `figures/${chart.name}.${ext}`;
     await writeFileNamed(path.join(this.reportDir, rel('svg')), svg.endsWith('\n') ? svg : `${svg}\n`);
     await writeFileNamed(path.join(this.reportDir, rel('csv')), rowsToCsv(chart.rows, chart.columns));
-    const t = performance.now();
-    const job = figureFiles(svg).then(async ({ pdf, png }) => {
-      this.timings.pngMs += performance.now() - t;
-      await writeFileNamed(path.join(this.reportDir, rel('pdf')), pdf);
-      await writeFileNamed(path.join(this.reportDir, rel('png')), png);
-    }, (e: unknown) => {
-      throw new Error(`figures/${chart.name}: drawing its PDF and PNG failed: ${e instanceof Error ? e.message : String(e)}`);
-    });
-    job.catch(() => {}); // reported by finish()
-    this.pending.push(job);
+    if (!this.cache?.carry(chart.name, sha256, dir)) {
+      const t = performance.now();
+      const job = figureFiles(svg).then(async (files) => {
+        this.timings.pngMs += performance.now() - t;
+        await writeFileNamed(path.join(this.reportDir, rel('pdf')), files.pdf);
+        await writeFileNamed(path.join(this.reportDir, rel('png')), files.png);
+        this.cache?.record(chart.name, sha256, files);
+      }, (e: unknown) => {
+        throw new Error(`figures/${chart.name}: drawing its PDF and PNG failed: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      job.catch(() => {}); // reported by finish()
+      this.pending.push(job);
+    }
     const entry = { name: chart.name, title: chart.title, svg: rel('svg'), png: rel('png'), pdf: rel('pdf'), csv: rel('csv'), sha256 };
     this.entries.set(chart.name, entry);
     return entry;
