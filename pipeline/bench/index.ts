@@ -29,8 +29,10 @@ import { stableStringify } from '../io/json.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { preset, presetNames, simulateCampaign } from '../simulate/index.ts';
 import type { Task } from './child.ts';
+import { ensureBuild } from '../bin/build.js';
 
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+// Tasks run compiled, as the natatlas command does (pipeline/bin/build.js).
+const CHILD = fileURLToPath(new URL('../../dist/bench-child.js', import.meta.url));
 const PYTHON_JOIN = fileURLToPath(new URL('./python_join.py', import.meta.url));
 const CAMPAIGN = 'scale';
 const CARRIERS = 10;
@@ -58,7 +60,7 @@ function spawnMeasured(command: string, args: string[], what: string): Measured 
 }
 
 function nodeTask(task: Task): Measured {
-  return spawnMeasured(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(task)], task.task);
+  return spawnMeasured(process.execPath, [CHILD, JSON.stringify(task)], task.task);
 }
 
 /** Carrier i of the bench campaign: the presets in turn, numbered so ten names are distinct. */
@@ -170,6 +172,7 @@ const LABELS: Record<BenchTask, string> = {
   'arquero-join': 'arquero join of one carrier',
 };
 
+await ensureBuild();
 const results: { packets: number; rawBytes: number; task: BenchTask; round: number; measured: Measured }[] = [];
 for (const packets of sizes) {
   const c = await campaign(packets);

@@ -7,7 +7,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-// @ts-expect-error plain JavaScript module of the command line, without types
 import { buildIsCurrent, ensureBuild } from '../../pipeline/bin/build.js';
 import { refereeSpec } from '../../pipeline/evaluate/referee/index.ts';
 import { runTrials } from '../../pipeline/evaluate/referee/trial.ts';
