@@ -61,11 +61,11 @@ class Slot {
 
   constructor(module: URL, onIdle: () => void) {
     this.worker = new Worker(bootOf(module), { execArgv: [] });
-    this.worker.unref();
     this.worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       this.busy = false;
+      this.worker.unref();
       if (m.error !== undefined) p?.reject(new Error(m.error));
       else p?.resolve(m.result);
       onIdle();
@@ -76,11 +76,16 @@ class Slot {
     };
     this.worker.on('error', failAll);
     this.worker.on('exit', (code) => failAll(new Error(`worker ${path.basename(module.pathname)} exited with code ${code}`)));
+    // Unreferenced once its listeners are on (adding a 'message' listener references the
+    // worker's port again): an idle worker never keeps the process alive.
+    this.worker.unref();
   }
 
   run(id: number, job: unknown, p: Pending): void {
     this.busy = true;
     this.pending.set(id, p);
+    // Referenced while it works: a caller awaiting only this job keeps the process alive.
+    this.worker.ref();
     this.worker.postMessage({ id, job });
   }
 }
