@@ -14,8 +14,10 @@ import { replaceFolder } from '../contracts/folder.ts';
 import type { FileNames } from '../io/names.ts';
 import type { Conditional } from '../bias/types.ts';
 import { readObservations } from '../fit/observations.ts';
-import { fitMapping } from '../fit/mapping.ts';
-import { allocationsOf } from '../fit/allocations.ts';
+import { mappingOf } from '../fit/mapping.ts';
+import type { Allocations } from '../fit/allocations.ts';
+import { partialsOf, probesOf, probeTallies } from '../fit/partials.ts';
+import type { CarrierPartials, ProbeTally } from '../contracts/partials.ts';
 import { choose, fitFamilies } from '../fit/families.ts';
 import { binsFromCdf, blockMarginal, compactSegments, normalise } from '../fit/marginal.ts';
 import { readProbes, type Probe } from '../fit/probes.ts';
@@ -48,10 +50,30 @@ export function mappingWindowS(waitLow: number | null): number {
   return waitLow !== null && waitLow > 0 ? Math.min(DEFAULT_MAPPING_WINDOW_S, waitLow / 2) : DEFAULT_MAPPING_WINDOW_S;
 }
 
-/** Fit one carrier (exported for tests and notebooks). */
-export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: number, names: FileNames = carrierNames(readManifest(ctx))): Promise<CarrierFit> {
-  const probes = await readProbes(ctx, names, carrier);
-  const timeouts = { wait: timeoutFit(probes.wait), idle: timeoutFit(probes.idle) };
+/** The timeout fits of a carrier's probes. */
+function timeoutsOf(probes: readonly ProbeTally[]): { wait: TimeoutFit | null; idle: TimeoutFit | null } {
+  return { wait: timeoutFit(probesOf(probes, 'wait')), idle: timeoutFit(probesOf(probes, 'idle')) };
+}
+
+/** The mapping window a carrier's probes give: partials must have been computed with it. */
+export function probesWindowS(probes: readonly ProbeTally[]): number {
+  return mappingWindowS(timeoutsOf(probes).wait?.low ?? null);
+}
+
+/** Partials computed with another mapping window than the carrier's probes give. */
+export class WrongWindow extends NatatlasError {
+  constructor(readonly carrier: string, readonly made: number, readonly wanted: number) {
+    super(
+      `partials of carrier ${JSON.stringify(carrier)} were computed with a mapping window of ${made} s, but its timeout probes give ${wanted} s ` +
+        `(half the wait timeout's lower end, at most ${DEFAULT_MAPPING_WINDOW_S} s): recompute its partials with window_s = ${wanted} (pipeline/sql/partials.sql, windows table)`,
+    );
+  }
+}
+
+/** Fit one carrier from its partials (contracts/partials.ts) and its nat-type.json (null: none). */
+export function fitPartials(ctx: StageContext, p: CarrierPartials, natType: Record<string, unknown> | null): CarrierFit {
+  const { carrier } = p;
+  const timeouts = timeoutsOf(p.probes);
   for (const kind of ['wait', 'idle'] as const) {
     const t = timeouts[kind];
     // Replies and silences both present, yet no median: the probes contradict each other.
@@ -62,12 +84,15 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
       );
     }
   }
-  const obs = await readObservations(ctx, carrier, names);
-  const mapping = fitMapping(obs, mappingWindowS(timeouts.wait?.low ?? null));
-  const allocations = allocationsOf(obs, mapping.reused);
+  const window = mappingWindowS(timeouts.wait?.low ?? null);
+  // A run without packets (no tallies) says nothing about the window.
+  if (p.runs.length > 0 && p.windowS !== window) throw new WrongWindow(carrier, p.windowS, window);
+  const mapping = mappingOf(p.runs, p.markers, window);
+  const allocations: Allocations = { ...p.allocations, markers: p.markers.reduce((n, m) => n + m[1], 0) };
   if (allocations.n < MIN_ALLOCATIONS) {
     throw new TooLittleData(`${ctx.campaign}/${carrier}: only ${allocations.n} fresh allocations joined, ${MIN_ALLOCATIONS} needed to fit a model: no fit and no bias table for this carrier`);
   }
+  const lossRate = p.sent === 0 ? 0 : p.lost / p.sent;
   const fits = fitFamilies(allocations, lossRate);
   const { best, marginal, model } = choose(fits, allocations);
   const mp = marginal.candidate.params;
@@ -90,7 +115,7 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
       behavior: mapping.behavior, evidence: mapping.evidence, portPreservation: mapping.portPreservation,
       preservationSample: mapping.preservationSample, observedRange: mapping.observedRange,
     },
-    allocations: { n: allocations.n, markers: allocations.markers.length },
+    allocations: { n: allocations.n, markers: allocations.markers },
     model,
     candidates: fits.scored.map((s) => s.candidate),
     block: fits.block,
@@ -99,8 +124,20 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
     marginalFamily: marginal.candidate.family,
     conditional,
     timeouts,
-    natType: natTypeOf(NAT_TYPE.read(ctx, names, carrier), mapping.behavior),
+    natType: natTypeOf(natType, mapping.behavior),
   };
+}
+
+/** Fit one carrier from the campaign's joined rows and probes, through its partials (exported for tests and notebooks). */
+export async function fitCarrier(ctx: StageContext, carrier: string, names: FileNames = carrierNames(readManifest(ctx))): Promise<CarrierFit> {
+  return fitPartials(ctx, await carrierPartials(ctx, carrier, names), NAT_TYPE.read(ctx, names, carrier));
+}
+
+/** A carrier's partials from natatlas's own joined rows, server rows, probes and summary. */
+export async function carrierPartials(ctx: StageContext, carrier: string, names: FileNames = carrierNames(readManifest(ctx))): Promise<CarrierPartials> {
+  const probes = probeTallies(await readProbes(ctx, names, carrier));
+  const { counts } = SUMMARIES.read(ctx, names.stem(carrier));
+  return partialsOf(carrier, await readObservations(ctx, carrier, names), probesWindowS(probes), probes, counts);
 }
 
 /** A carrier with too few packets: skipped with a warning, never a crash of the whole campaign. */
@@ -112,11 +149,9 @@ export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits:
   const fits: CarrierFit[] = [];
   const dir = await replaceFolder(ctx, 'fit', async (out) => {
     for (const carrier of Object.keys(manifest.carriers).sort()) {
-      const summary = SUMMARIES.read(ctx, names.stem(carrier));
-      const lossRate = summary.counts.sent === 0 ? 0 : summary.counts.lost / summary.counts.sent;
       let f: CarrierFit;
       try {
-        f = await fitCarrier(ctx, carrier, lossRate, names);
+        f = await fitCarrier(ctx, carrier, names);
       } catch (e) {
         if (!(e instanceof TooLittleData)) throw e;
         ctx.log.warn(e.message);
