@@ -17,7 +17,7 @@ import { readObservations } from '../fit/observations.ts';
 import { mappingOf } from '../fit/mapping.ts';
 import type { Allocations } from '../fit/allocations.ts';
 import { partialsOf, probesOf, probeTallies } from '../fit/partials.ts';
-import type { CarrierPartials, ProbeTally } from '../contracts/partials.ts';
+import { readPartials, type CarrierPartials, type ProbeTally } from '../contracts/partials.ts';
 import { choose, fitFamilies } from '../fit/families.ts';
 import { binsFromCdf, blockMarginal, compactSegments, normalise } from '../fit/marginal.ts';
 import { readProbes, type Probe } from '../fit/probes.ts';
@@ -143,7 +143,8 @@ export async function carrierPartials(ctx: StageContext, carrier: string, names:
 /** A carrier with too few packets: skipped with a warning, never a crash of the whole campaign. */
 export class TooLittleData extends NatatlasError {}
 
-export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
+/** Write the fit folder: every carrier of the manifest that `partialsOf` gives partials for (null: skipped with a warning). */
+async function writeFits(ctx: StageContext, partialsOf: (carrier: string, names: FileNames) => Promise<CarrierPartials | null>): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
   const fits: CarrierFit[] = [];
@@ -151,7 +152,9 @@ export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits:
     for (const carrier of Object.keys(manifest.carriers).sort()) {
       let f: CarrierFit;
       try {
-        f = await fitCarrier(ctx, carrier, names);
+        const p = await partialsOf(carrier, names);
+        if (p === null) throw new TooLittleData(`${ctx.campaign}/${carrier}: no partials for this carrier: no fit and no bias table for it`);
+        f = fitPartials(ctx, p, NAT_TYPE.read(ctx, names, carrier));
       } catch (e) {
         if (!(e instanceof TooLittleData)) throw e;
         ctx.log.warn(e.message);
@@ -163,4 +166,23 @@ export async function fit(ctx: StageContext): Promise<{ outputs: string[]; fits:
     }
   });
   return { outputs: [dir], fits };
+}
+
+export function fit(ctx: StageContext): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
+  return writeFits(ctx, (carrier, names) => carrierPartials(ctx, carrier, names));
+}
+
+/**
+ * The fit stage from partials computed elsewhere (`natatlas fit --partials DIR`): the
+ * same fitting, with the partial files in place of the joined rows, server rows, probes
+ * and summary. The manifest still names the campaign's carriers and their nat-type.json.
+ */
+export async function fitFromPartials(ctx: StageContext, dir: string): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
+  const partials = await readPartials(dir);
+  const known = new Set(Object.keys(readManifest(ctx).carriers));
+  const strangers = [...partials.keys()].filter((c) => !known.has(c));
+  if (strangers.length > 0) {
+    throw new NatatlasError(`${dir}: partials of carrier${strangers.length === 1 ? '' : 's'} ${strangers.map((c) => JSON.stringify(c)).join(', ')} that campaign ${JSON.stringify(ctx.campaign)} does not have (its carriers: ${[...known].sort().join(', ')})`);
+  }
+  return writeFits(ctx, async (carrier) => partials.get(carrier) ?? null);
 }
