@@ -60,14 +60,25 @@ export function probesWindowS(probes: readonly ProbeTally[]): number {
   return mappingWindowS(timeoutsOf(probes).wait?.low ?? null);
 }
 
-/** Partials computed with another mapping window than the carrier's probes give. */
+/** Partials computed with another mapping window than their carriers' probes give. */
 export class WrongWindow extends NatatlasError {
-  constructor(readonly carrier: string, readonly made: number, readonly wanted: number) {
+  constructor(readonly mismatches: readonly { carrier: string; made: number; wanted: number }[]) {
     super(
-      `partials of carrier ${JSON.stringify(carrier)} were computed with a mapping window of ${made} s, but its timeout probes give ${wanted} s ` +
-        `(half the wait timeout's lower end, at most ${DEFAULT_MAPPING_WINDOW_S} s): recompute its partials with window_s = ${wanted} (pipeline/sql/partials.sql, windows table)`,
+      `partials computed with another mapping window than the carrier's timeout probes give (half the wait timeout's lower end, at most ${DEFAULT_MAPPING_WINDOW_S} s): ` +
+        mismatches.map((m) => `${JSON.stringify(m.carrier)} has ${m.made} s, its probes give ${m.wanted} s`).join('; ') +
+        `. Recompute the partials with these windows (pipeline/sql/partials.sql, windows view): ${mismatches.map((m) => `${m.carrier}=${m.wanted}`).join(', ')}`,
     );
   }
+}
+
+/** Refuse partials whose window is not the one their probes give (a carrier without runs has nothing the window decided). */
+export function checkWindows(partials: Iterable<CarrierPartials>): void {
+  const mismatches = [];
+  for (const p of partials) {
+    const wanted = probesWindowS(p.probes);
+    if (p.runs.length > 0 && p.windowS !== wanted) mismatches.push({ carrier: p.carrier, made: p.windowS, wanted });
+  }
+  if (mismatches.length > 0) throw new WrongWindow(mismatches);
 }
 
 /** Fit one carrier from its partials (contracts/partials.ts) and its nat-type.json (null: none). */
@@ -84,10 +95,8 @@ export function fitPartials(ctx: StageContext, p: CarrierPartials, natType: Reco
       );
     }
   }
-  const window = mappingWindowS(timeouts.wait?.low ?? null);
-  // A run without packets (no tallies) says nothing about the window.
-  if (p.runs.length > 0 && p.windowS !== window) throw new WrongWindow(carrier, p.windowS, window);
-  const mapping = mappingOf(p.runs, p.markers, window);
+  checkWindows([p]);
+  const mapping = mappingOf(p.runs, p.markers, mappingWindowS(timeouts.wait?.low ?? null));
   const allocations: Allocations = { ...p.allocations, markers: p.markers.reduce((n, m) => n + m[1], 0) };
   if (allocations.n < MIN_ALLOCATIONS) {
     throw new TooLittleData(`${ctx.campaign}/${carrier}: only ${allocations.n} fresh allocations joined, ${MIN_ALLOCATIONS} needed to fit a model: no fit and no bias table for this carrier`);
@@ -184,5 +193,6 @@ export async function fitFromPartials(ctx: StageContext, dir: string): Promise<{
   if (strangers.length > 0) {
     throw new NatatlasError(`${dir}: partials of carrier${strangers.length === 1 ? '' : 's'} ${strangers.map((c) => JSON.stringify(c)).join(', ')} that campaign ${JSON.stringify(ctx.campaign)} does not have (its carriers: ${[...known].sort().join(', ')})`);
   }
+  checkWindows(partials.values());
   return writeFits(ctx, async (carrier) => partials.get(carrier) ?? null);
 }
