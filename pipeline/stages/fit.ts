@@ -7,7 +7,11 @@
  */
 import { formatCount, type StageContext } from '../context.ts';
 import { carrierNames, readManifest } from '../contracts/manifest.ts';
-import { NAT_TYPE } from '../contracts/ingest-rows.ts';
+import path from 'node:path';
+import { NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS } from '../contracts/ingest-rows.ts';
+import { JOINED } from '../contracts/joined.ts';
+import { sha256File } from '../io/hash.ts';
+import { UnitLedger } from '../units.ts';
 import { SUMMARIES } from '../contracts/summary.ts';
 import { FITS, FIT_SCHEMA, type CarrierFit, type TimeoutFit } from '../contracts/fit.ts';
 import { replaceFolder } from '../contracts/folder.ts';
@@ -85,16 +89,7 @@ export function checkWindows(partials: Iterable<CarrierPartials>): void {
 export function fitPartials(ctx: StageContext, p: CarrierPartials, natType: Record<string, unknown> | null): CarrierFit {
   const { carrier } = p;
   const timeouts = timeoutsOf(p.probes);
-  for (const kind of ['wait', 'idle'] as const) {
-    const t = timeouts[kind];
-    // Replies and silences both present, yet no median: the probes contradict each other.
-    if (t && t.seconds === null && (t.method === 'normal' || t.method === 'npmle')) {
-      ctx.log.warn(
-        `fit ${ctx.campaign}/${carrier}: the ${kind} timeout probes contradict each other (${t.disagreeing} of ${t.probes} disagree with any single timeout: ` +
-          `replies after longer delays than silences); no ${kind} timeout published. Check the ${kind} rows of its timeouts*.csv (lost replies, swapped replied values) and rerun.`,
-      );
-    }
-  }
+  warnContradictions(ctx, carrier, timeouts);
   checkWindows([p]);
   const mapping = mappingOf(p.runs, p.markers, mappingWindowS(timeouts.wait?.low ?? null));
   const allocations: Allocations = { ...p.allocations, markers: p.markers.reduce((n, m) => n + m[1], 0) };
@@ -152,16 +147,48 @@ export async function carrierPartials(ctx: StageContext, carrier: string, names:
 /** A carrier with too few packets: skipped with a warning, never a crash of the whole campaign. */
 export class TooLittleData extends NatatlasError {}
 
-/** Write the fit folder: every carrier of the manifest that `partialsOf` gives partials for (null: skipped with a warning). */
-async function writeFits(ctx: StageContext, partialsOf: (carrier: string, names: FileNames) => Promise<CarrierPartials | null>): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
+/** Where a fit stage run gets each carrier's partials, and (for reuse) what decides them. */
+interface PartialsSource {
+  /** The carrier's partials; null: none (skipped with a warning). */
+  partials(carrier: string, names: FileNames): Promise<CarrierPartials | null>;
+  /** What the carrier's fit is a function of (besides the code), for units.ts; none: always recompute. */
+  key?(carrier: string, names: FileNames): Promise<unknown>;
+}
+
+/** Warn about contradictory probes (a fit computed now or carried over from the last run says the same). */
+function warnContradictions(ctx: StageContext, carrier: string, timeouts: CarrierFit['timeouts']): void {
+  for (const kind of ['wait', 'idle'] as const) {
+    const t = timeouts[kind];
+    // Replies and silences both present, yet no median: the probes contradict each other.
+    if (t && t.seconds === null && (t.method === 'normal' || t.method === 'npmle')) {
+      ctx.log.warn(
+        `fit ${ctx.campaign}/${carrier}: the ${kind} timeout probes contradict each other (${t.disagreeing} of ${t.probes} disagree with any single timeout: ` +
+          `replies after longer delays than silences); no ${kind} timeout published. Check the ${kind} rows of its timeouts*.csv (lost replies, swapped replied values) and rerun.`,
+      );
+    }
+  }
+}
+
+const FIT_CODE = new URL('./fit.ts', import.meta.url);
+
+/** Write the fit folder: every carrier of the manifest, each fitted from its partials or carried over from the last run when what decides it is unchanged. */
+async function writeFits(ctx: StageContext, source: PartialsSource): Promise<{ outputs: string[] }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
-  const fits: CarrierFit[] = [];
+  const ledger = source.key ? UnitLedger.open(ctx, 'fit', FIT_CODE) : null;
   const dir = await replaceFolder(ctx, 'fit', async (out) => {
     for (const carrier of Object.keys(manifest.carriers).sort()) {
+      const stem = names.stem(carrier);
+      const key = ledger && source.key ? ledger.key(await source.key(carrier, names)) : null;
+      if (ledger && key !== null && (await ledger.reuse(carrier, key, [out]))) {
+        const f = FITS.read(ctx, stem);
+        warnContradictions(ctx, carrier, f.timeouts);
+        ctx.log.info(`fit ${ctx.campaign}/${carrier}: unchanged, ${f.model.family} carried over`);
+        continue;
+      }
       let f: CarrierFit;
       try {
-        const p = await partialsOf(carrier, names);
+        const p = await source.partials(carrier, names);
         if (p === null) throw new TooLittleData(`${ctx.campaign}/${carrier}: no partials for this carrier: no fit and no bias table for it`);
         f = fitPartials(ctx, p, NAT_TYPE.read(ctx, names, carrier));
       } catch (e) {
@@ -169,16 +196,40 @@ async function writeFits(ctx: StageContext, partialsOf: (carrier: string, names:
         ctx.log.warn(e.message);
         continue;
       }
-      await FITS.write(out, names.stem(carrier), f);
-      fits.push(f);
+      await FITS.write(out, stem, f);
+      // FITS.rel names the file under derived/<campaign>/; the ledger wants it inside its folder.
+      if (ledger && key !== null) await ledger.record(carrier, key, [{ out, rel: path.posix.relative(out.name, FITS.rel(stem)) }]);
       ctx.log.info(`fit ${ctx.campaign}/${carrier}: ${f.model.family} (${formatCount(f.allocations.n)} allocations), ${f.mapping.behavior}, wait ${f.timeouts.wait?.seconds ?? '?'} s, idle ${f.timeouts.idle?.seconds ?? '?'} s`);
     }
   });
-  return { outputs: [dir], fits };
+  if (ledger) {
+    await ledger.save();
+    const { reused, built } = ledger.counts;
+    if (reused > 0) ctx.log.info(`fit ${ctx.campaign}: ${reused} carrier${reused === 1 ? '' : 's'} unchanged, ${built} fitted`);
+  }
+  return { outputs: [dir] };
 }
 
-export function fit(ctx: StageContext): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
-  return writeFits(ctx, (carrier, names) => carrierPartials(ctx, carrier, names));
+/**
+ * What a carrier's fit from its own joined rows reads: its joined rows, server rows (end
+ * markers), probes, nat-type.json and summary, by content; its file stem (the manifest's
+ * names decide where those live).
+ */
+async function fitInputs(ctx: StageContext, carrier: string, names: FileNames): Promise<unknown> {
+  const stem = names.stem(carrier);
+  return {
+    carrier,
+    stem,
+    joined: await JOINED.sha256(ctx, names, carrier),
+    server: await sha256File(SERVER_ROWS.file(ctx, names, carrier)),
+    timeouts: TIMEOUT_ROWS.exists(ctx, names, carrier) ? await sha256File(TIMEOUT_ROWS.file(ctx, names, carrier)) : null,
+    natType: NAT_TYPE.read(ctx, names, carrier),
+    summary: SUMMARIES.readHashed(ctx, stem).sha256,
+  };
+}
+
+export function fit(ctx: StageContext): Promise<{ outputs: string[] }> {
+  return writeFits(ctx, { partials: (carrier, names) => carrierPartials(ctx, carrier, names), key: (carrier, names) => fitInputs(ctx, carrier, names) });
 }
 
 /**
@@ -186,7 +237,7 @@ export function fit(ctx: StageContext): Promise<{ outputs: string[]; fits: Carri
  * same fitting, with the partial files in place of the joined rows, server rows, probes
  * and summary. The manifest still names the campaign's carriers and their nat-type.json.
  */
-export async function fitFromPartials(ctx: StageContext, dir: string): Promise<{ outputs: string[]; fits: CarrierFit[] }> {
+export async function fitFromPartials(ctx: StageContext, dir: string): Promise<{ outputs: string[] }> {
   const partials = await readPartials(dir);
   const known = new Set(Object.keys(readManifest(ctx).carriers));
   const strangers = [...partials.keys()].filter((c) => !known.has(c));
@@ -194,5 +245,5 @@ export async function fitFromPartials(ctx: StageContext, dir: string): Promise<{
     throw new NatatlasError(`${dir}: partials of carrier${strangers.length === 1 ? '' : 's'} ${strangers.map((c) => JSON.stringify(c)).join(', ')} that campaign ${JSON.stringify(ctx.campaign)} does not have (its carriers: ${[...known].sort().join(', ')})`);
   }
   checkWindows(partials.values());
-  return writeFits(ctx, async (carrier) => partials.get(carrier) ?? null);
+  return writeFits(ctx, { partials: async (carrier) => partials.get(carrier) ?? null });
 }

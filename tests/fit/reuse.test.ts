@@ -1,0 +1,39 @@
+/**
+ * Fit per carrier with reuse (units.ts): a carrier whose fit inputs did not change is
+ * carried over from the last run, the others are fitted again, and the folder is the
+ * same as a fit of everything from scratch.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runPipeline } from '../../pipeline/run.ts';
+import { parseCarrierSpec, simulateCampaign } from '../../pipeline/simulate/index.ts';
+import { STAGES } from '../../pipeline/stages/index.ts';
+import { recordingLogger, snapshot, tempProject } from '../helpers/tmp.ts';
+
+const THROUGH_FIT = STAGES.filter((s) => ['ingest', 'join', 'fit'].includes(s.name));
+
+describe('fit stage reuse per carrier', () => {
+  it('refits only the carrier whose probes changed, and writes what a full refit writes', async () => {
+    const p = tempProject();
+    await simulateCampaign({ outDir: p.raw, campaign: 'r', carriers: ['Blocky:KPN', 'Flat:Odido'].map(parseCarrierSpec), runs: 2, packets: 1200, seed: 'fit-reuse' });
+    await runPipeline({ paths: p, stages: THROUGH_FIT }, recordingLogger());
+    const first = snapshot(path.join(p.derived, 'r', 'fit'));
+
+    // One probe of Flat's fewer: its timeouts (and so maybe its window) change, Blocky's inputs do not.
+    const probes = path.join(p.raw, 'r', 'Flat', 'timeouts.csv');
+    const lines = fs.readFileSync(probes, 'utf8').trimEnd().split('\n');
+    fs.writeFileSync(probes, `${lines.slice(0, -1).join('\n')}\n`);
+    const log = recordingLogger();
+    await runPipeline({ paths: p, stages: THROUGH_FIT }, log);
+    expect(log.lines).toContain('fit r/Blocky: unchanged, block carried over');
+    expect(log.lines).toContain('fit r: 1 carrier unchanged, 1 fitted');
+    const second = snapshot(path.join(p.derived, 'r', 'fit'));
+    expect(second['Blocky.json']).toBe(first['Blocky.json']);
+    expect(second['Flat.json']).not.toBe(first['Flat.json']);
+
+    const full = recordingLogger();
+    await runPipeline({ paths: p, stages: THROUGH_FIT, force: true, recompute: true }, full);
+    expect(full.lines.some((l) => l.includes('carried over'))).toBe(false);
+    expect(snapshot(path.join(p.derived, 'r', 'fit'))).toEqual(second);
+  });
+});
