@@ -45,7 +45,9 @@ export async function duckdbPartials(opts: DuckdbPartialsOptions): Promise<void>
       const target = path.join(opts.out, `${table}.csv`);
       // Written beside, renamed into place: a failed run leaves no half table.
       const tmp = `${target}.tmp-${process.pid}`;
-      await conn.run(`COPY (SELECT ${PARTIAL_COLUMNS[table].join(', ')} FROM partial_${table}) TO ${sqlString(tmp)} (FORMAT csv, HEADER true)`);
+      // Sorted: the same campaign gives the same bytes (the reader takes rows in any order).
+      const columns = PARTIAL_COLUMNS[table].join(', ');
+      await conn.run(`COPY (SELECT ${columns} FROM partial_${table} ORDER BY ${columns}) TO ${sqlString(tmp)} (FORMAT csv, HEADER true)`);
       fs.renameSync(tmp, target);
     }
   } finally {
