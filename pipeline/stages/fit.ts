@@ -12,6 +12,7 @@ import { NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS } from '../contracts/ingest-rows.ts
 import { JOINED } from '../contracts/joined.ts';
 import { sha256File } from '../io/hash.ts';
 import { UnitLedger } from '../units.ts';
+import { closePools, poolFor, threadsFor } from '../evaluate/threads.ts';
 import { SUMMARIES } from '../contracts/summary.ts';
 import { FITS, FIT_SCHEMA, type CarrierFit, type TimeoutFit } from '../contracts/fit.ts';
 import { replaceFolder } from '../contracts/folder.ts';
@@ -147,12 +148,43 @@ export async function carrierPartials(ctx: StageContext, carrier: string, names:
 /** A carrier with too few packets: skipped with a warning, never a crash of the whole campaign. */
 export class TooLittleData extends NatatlasError {}
 
-/** Where a fit stage run gets each carrier's partials, and (for reuse) what decides them. */
-interface PartialsSource {
-  /** The carrier's partials; null: none (skipped with a warning). */
-  partials(carrier: string, names: FileNames): Promise<CarrierPartials | null>;
+/** One carrier's fit as computed, in this thread or a worker: the fit (null: skipped) and the warnings on the way, logged in carrier order. */
+export interface FitOutcome {
+  fit: CarrierFit | null;
+  warnings: string[];
+}
+
+/** How a fit stage run fits the carriers it does not carry over, and (for reuse) what decides each one. */
+interface FitSource {
+  fit(carriers: readonly string[], names: FileNames): Promise<Map<string, FitOutcome>>;
   /** What the carrier's fit is a function of (besides the code), for units.ts; none: always recompute. */
   key?(carrier: string, names: FileNames): Promise<unknown>;
+}
+
+/** Fit a carrier from its partials (null: none), its warnings recorded rather than logged. */
+async function fitOutcome(ctx: StageContext, carrier: string, names: FileNames, partials: () => Promise<CarrierPartials | null>): Promise<FitOutcome> {
+  const warnings: string[] = [];
+  const quiet: StageContext = { ...ctx, log: { info() {}, progress() {}, warn: (m) => warnings.push(m) } };
+  try {
+    const p = await partials();
+    if (p === null) throw new TooLittleData(`${ctx.campaign}/${carrier}: no partials for this carrier: no fit and no bias table for it`);
+    return { fit: fitPartials(quiet, p, NAT_TYPE.read(ctx, names, carrier)), warnings };
+  } catch (e) {
+    if (!(e instanceof TooLittleData)) throw e;
+    return { fit: null, warnings: [...warnings, e.message] };
+  }
+}
+
+/** A carrier's fit from the campaign's own joined rows (what a fit worker runs). */
+export function fitOwnCarrier(ctx: StageContext, carrier: string, names: FileNames): Promise<FitOutcome> {
+  return fitOutcome(ctx, carrier, names, () => carrierPartials(ctx, carrier, names));
+}
+
+/** Each carrier in turn, in this thread. */
+async function fitInTurn(carriers: readonly string[], fitOne: (carrier: string) => Promise<FitOutcome>): Promise<Map<string, FitOutcome>> {
+  const out = new Map<string, FitOutcome>();
+  for (const c of carriers) out.set(c, await fitOne(c));
+  return out;
 }
 
 /** Warn about contradictory probes (a fit computed now or carried over from the last run says the same). */
@@ -171,34 +203,38 @@ function warnContradictions(ctx: StageContext, carrier: string, timeouts: Carrie
 
 const FIT_CODE = new URL('./fit.ts', import.meta.url);
 
-/** Write the fit folder: every carrier of the manifest, each fitted from its partials or carried over from the last run when what decides it is unchanged. */
-async function writeFits(ctx: StageContext, source: PartialsSource): Promise<{ outputs: string[] }> {
+/** Write the fit folder: every carrier of the manifest, each fitted or carried over from the last run when what decides it is unchanged. */
+async function writeFits(ctx: StageContext, source: FitSource): Promise<{ outputs: string[] }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
+  const carriers = Object.keys(manifest.carriers).sort();
   const ledger = source.key ? UnitLedger.open(ctx, 'fit', FIT_CODE) : null;
   const dir = await replaceFolder(ctx, 'fit', async (out) => {
-    for (const carrier of Object.keys(manifest.carriers).sort()) {
+    const keys = new Map<string, string>();
+    const carried = new Set<string>();
+    for (const carrier of carriers) {
+      if (!ledger || !source.key) continue;
+      const key = ledger.key(await source.key(carrier, names));
+      keys.set(carrier, key);
+      if (await ledger.reuse(carrier, key, [out])) carried.add(carrier);
+    }
+    const outcomes = await source.fit(carriers.filter((c) => !carried.has(c)), names);
+    // Written and logged in carrier order, whatever order the fits finished in.
+    for (const carrier of carriers) {
       const stem = names.stem(carrier);
-      const key = ledger && source.key ? ledger.key(await source.key(carrier, names)) : null;
-      if (ledger && key !== null && (await ledger.reuse(carrier, key, [out]))) {
+      if (carried.has(carrier)) {
         const f = FITS.read(ctx, stem);
         warnContradictions(ctx, carrier, f.timeouts);
         ctx.log.info(`fit ${ctx.campaign}/${carrier}: unchanged, ${f.model.family} carried over`);
         continue;
       }
-      let f: CarrierFit;
-      try {
-        const p = await source.partials(carrier, names);
-        if (p === null) throw new TooLittleData(`${ctx.campaign}/${carrier}: no partials for this carrier: no fit and no bias table for it`);
-        f = fitPartials(ctx, p, NAT_TYPE.read(ctx, names, carrier));
-      } catch (e) {
-        if (!(e instanceof TooLittleData)) throw e;
-        ctx.log.warn(e.message);
-        continue;
-      }
+      const { fit: f, warnings } = outcomes.get(carrier)!;
+      for (const w of warnings) ctx.log.warn(w);
+      if (f === null) continue;
       await FITS.write(out, stem, f);
+      const key = keys.get(carrier);
       // FITS.rel names the file under derived/<campaign>/; the ledger wants it inside its folder.
-      if (ledger && key !== null) await ledger.record(carrier, key, [{ out, rel: path.posix.relative(out.name, FITS.rel(stem)) }]);
+      if (ledger && key !== undefined) await ledger.record(carrier, key, [{ out, rel: path.posix.relative(out.name, FITS.rel(stem)) }]);
       ctx.log.info(`fit ${ctx.campaign}/${carrier}: ${f.model.family} (${formatCount(f.allocations.n)} allocations), ${f.mapping.behavior}, wait ${f.timeouts.wait?.seconds ?? '?'} s, idle ${f.timeouts.idle?.seconds ?? '?'} s`);
     }
   });
@@ -228,8 +264,53 @@ async function fitInputs(ctx: StageContext, carrier: string, names: FileNames): 
   };
 }
 
-export function fit(ctx: StageContext): Promise<{ outputs: string[] }> {
-  return writeFits(ctx, { partials: (carrier, names) => carrierPartials(ctx, carrier, names), key: (carrier, names) => fitInputs(ctx, carrier, names) });
+const FIT_WORKER = new URL('../fit/worker.ts', import.meta.url);
+
+/**
+ * Joined packets (all carriers to fit) from which two threads pay: a worker takes about a
+ * second to start and a carrier of 100,000 packets about a second to read and fit
+ * (measured at 1M packets, 10 carriers), so small campaigns fit in this thread.
+ */
+export const THREADS_MIN_JOINED = 300_000;
+
+/** The carriers on a pool of worker threads (fit/worker.ts), each a whole carrier: results do not depend on which thread ran it. */
+async function fitOnThreads(ctx: StageContext, carriers: readonly string[], threads: number): Promise<Map<string, FitOutcome>> {
+  const pool = poolFor(FIT_WORKER, threads);
+  try {
+    const job = (carrier: string): FitJob => ({ campaign: ctx.campaign, folder: ctx.folder, paths: ctx.paths, carrier });
+    const results = await Promise.all(carriers.map((c) => pool.run<FitOutcome | { failed: string; user: boolean }>(job(c))));
+    return new Map(carriers.map((c, i) => {
+      const r = results[i]!;
+      if ('failed' in r) throw r.user ? new NatatlasError(r.failed) : new Error(r.failed);
+      return [c, r];
+    }));
+  } finally {
+    await closePools();
+  }
+}
+
+/** What a fit worker is sent: where the campaign is and which carrier to fit. */
+export interface FitJob {
+  campaign: string;
+  folder: string | undefined;
+  paths: StageContext['paths'];
+  carrier: string;
+}
+
+/**
+ * The fit stage: every carrier from its own joined rows, through its partials. Carriers
+ * whose inputs did not change are carried over; the rest are fitted on two worker
+ * threads when the campaign is big enough to pay for them (`threads` overrides).
+ */
+export function fit(ctx: StageContext, opts: { threads?: number } = {}): Promise<{ outputs: string[] }> {
+  return writeFits(ctx, {
+    key: (carrier, names) => fitInputs(ctx, carrier, names),
+    fit(carriers, names) {
+      const joined = carriers.reduce((n, c) => n + SUMMARIES.read(ctx, names.stem(c)).counts.joined, 0);
+      const threads = Math.min(carriers.length, opts.threads ?? (joined >= THREADS_MIN_JOINED ? threadsFor(2) : 1));
+      return threads > 1 ? fitOnThreads(ctx, carriers, threads) : fitInTurn(carriers, (c) => fitOwnCarrier(ctx, c, names));
+    },
+  });
 }
 
 /**
@@ -245,5 +326,5 @@ export async function fitFromPartials(ctx: StageContext, dir: string): Promise<{
     throw new NatatlasError(`${dir}: partials of carrier${strangers.length === 1 ? '' : 's'} ${strangers.map((c) => JSON.stringify(c)).join(', ')} that campaign ${JSON.stringify(ctx.campaign)} does not have (its carriers: ${[...known].sort().join(', ')})`);
   }
   checkWindows(partials.values());
-  return writeFits(ctx, { partials: async (carrier) => partials.get(carrier) ?? null });
+  return writeFits(ctx, { fit: (carriers, names) => fitInTurn(carriers, (c) => fitOutcome(ctx, c, names, async () => partials.get(c) ?? null)) });
 }
