@@ -178,20 +178,29 @@ async function readPartialTable(dir: string, table: PartialTable, onRow: (f: str
   }
 }
 
-/** A carrier's rows while the tables are read, before runs are ordered. */
+/** A carrier's rows while the tables are read, before runs are ordered: columns, so millions of allocations make no object each. */
 class CarrierRows {
   readonly runs = new Map<string, RunTally & { at: Place }>();
-  readonly allocRun: string[] = [];
+  /** Run names of the allocations, each once; allocations hold their index. */
+  readonly allocRunNames: string[] = [];
+  readonly allocRunIds = new Map<string, number>();
+  readonly allocRun = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
   readonly sendSeq = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
   readonly port = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
   readonly time = new Growable(new Float64Array(0), (n) => new Float64Array(n));
   readonly local = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
-  readonly allocAt: Place[] = [];
+  /** Where each allocation was read (index into `files`, line), for error messages. */
+  readonly allocFile = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
+  readonly allocLine = new Growable(new Float64Array(0), (n) => new Float64Array(n));
   readonly markers = new Map<number, number>();
   readonly probes = new Map<string, ProbeTally>();
   sent = 0;
   lost = 0;
-  constructor(readonly carrier: string) {}
+  constructor(readonly carrier: string, readonly files: string[]) {}
+
+  allocationAt(i: number): Place {
+    return { file: this.files[this.allocFile.data[i]!]!, line: this.allocLine.data[i]! };
+  }
 }
 
 function sumInto(a: number, b: number, at: Place, column: string): number {
@@ -217,10 +226,14 @@ function finish(c: CarrierRows): CarrierPartials {
   const n = c.allocRun.length;
   const runIdx = new Uint32Array(n);
   const perRun = new Array<number>(runs.length).fill(0);
+  const names = c.allocRunNames;
+  const ids = c.allocRun.data;
   for (let i = 0; i < n; i++) {
-    const r = index.get(c.allocRun[i]!);
-    const at = c.allocAt[i]!;
-    if (r === undefined) throw new InputError(at.file, at.line, `carrier ${JSON.stringify(c.carrier)} run ${JSON.stringify(c.allocRun[i])} has allocations but no tallies row`);
+    const r = index.get(names[ids[i]!]!);
+    if (r === undefined) {
+      const at = c.allocationAt(i);
+      throw new InputError(at.file, at.line, `carrier ${JSON.stringify(c.carrier)} run ${JSON.stringify(names[ids[i]!])} has allocations but no tallies row`);
+    }
     runIdx[i] = r;
     perRun[r]! += 1;
   }
@@ -228,14 +241,19 @@ function finish(c: CarrierRows): CarrierPartials {
     if (perRun[i]! > r.joined) throw new InputError(r.at.file, r.at.line, `carrier ${JSON.stringify(c.carrier)} run ${JSON.stringify(r.run)}: ${perRun[i]} allocations but only ${r.joined} joined packets`);
   });
   const sendSeq = c.sendSeq.done();
-  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => runIdx[x]! - runIdx[y]! || sendSeq[x]! - sendSeq[y]!);
+  const after = (x: number, y: number) => runIdx[x]! - runIdx[y]! || sendSeq[x]! - sendSeq[y]!;
+  const order = new Uint32Array(n).map((_, i) => i);
+  // Files written in order (natatlas's, DuckDB's) need no sort; Spark's part files may.
+  let ordered = true;
+  for (let i = 1; i < n && ordered; i++) ordered = after(i - 1, i) < 0;
+  if (!ordered) order.sort(after);
   const port = c.port.done();
   const time = c.time.done();
   const local = c.local.done();
   const allocations: AllocationColumns = { n, port: new Uint16Array(n), run: new Uint32Array(n), time: new Float64Array(n), sendSeq: new Uint32Array(n), local: new Uint16Array(n) };
   order.forEach((from, to) => {
     if (to > 0 && runIdx[from] === allocations.run[to - 1] && sendSeq[from] === allocations.sendSeq[to - 1]) {
-      const at = c.allocAt[from]!;
+      const at = c.allocationAt(from);
       throw new InputError(at.file, at.line, `carrier ${JSON.stringify(c.carrier)} run ${JSON.stringify(runs[runIdx[from]!]!.run)} send_seq ${sendSeq[from]} appears twice`);
     }
     allocations.port[to] = port[from]!;
@@ -264,9 +282,11 @@ function finish(c: CarrierRows): CarrierPartials {
 export async function readPartials(dir: string): Promise<Map<string, CarrierPartials>> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new NatatlasError(`--partials ${dir}: no such folder`);
   const carriers = new Map<string, CarrierRows>();
+  /** The allocation files read so far (an allocation keeps the index of its file). */
+  const files: string[] = [];
   const of = (name: string) => {
     let c = carriers.get(name);
-    if (!c) carriers.set(name, (c = new CarrierRows(name)));
+    if (!c) carriers.set(name, (c = new CarrierRows(name, files)));
     return c;
   };
   await readPartialTable(dir, 'tallies', (f, at) => {
@@ -288,12 +308,20 @@ export async function readPartials(dir: string): Promise<Map<string, CarrierPart
   await readPartialTable(dir, 'allocations', (f, at) => {
     const c = carriers.get(text(f, 0, 'carrier', at));
     if (!c) throw new InputError(at.file, at.line, `carrier ${JSON.stringify(f[0])} has allocations but no tallies rows`);
-    c.allocRun.push(text(f, 1, 'run', at));
+    const run = text(f, 1, 'run', at);
+    let id = c.allocRunIds.get(run);
+    if (id === undefined) {
+      id = c.allocRunNames.push(run) - 1;
+      c.allocRunIds.set(run, id);
+    }
+    if (files.at(-1) !== at.file) files.push(at.file);
+    c.allocRun.push(id);
     c.sendSeq.push(whole(f, 2, 'send_seq', at, 0, 0xffffffff));
     c.port.push(port(f, 3, 'port', at));
     c.time.push(num(f, 4, 'send_time', at));
     c.local.push(port(f, 5, 'local_port', at, 0));
-    c.allocAt.push({ ...at });
+    c.allocFile.push(files.length - 1);
+    c.allocLine.push(at.line);
   });
   await readPartialTable(dir, 'markers', (f, at) => {
     const c = of(text(f, 0, 'carrier', at));
