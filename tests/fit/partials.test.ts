@@ -15,7 +15,7 @@ import { readPartials, writePartials, type CarrierPartials } from '../../pipelin
 import { readObservations } from '../../pipeline/fit/observations.ts';
 import { partialsOf } from '../../pipeline/fit/partials.ts';
 import { carrierPartials, fitFromPartials, probesWindowS, WrongWindow } from '../../pipeline/stages/fit.ts';
-import { STAGES } from '../../pipeline/stages/index.ts';
+import { partialsFitStage, STAGES } from '../../pipeline/stages/index.ts';
 import { contextFor, recordingLogger, snapshot, tempDir, tempProject } from '../helpers/tmp.ts';
 
 const CARRIERS = ['Blocky:KPN', 'Counter:SeqCarrier wait=8 idle=12'];
@@ -81,6 +81,16 @@ describe('fit partials', () => {
     await fitFromPartials(contextFor(p, 'ab', log), merged);
     expect(snapshot(path.join(p.derived, 'ab', 'fit'))).toEqual(want);
     expect(Object.keys(readManifest(contextFor(p, 'ab', log)).carriers)).toEqual(['Blocky', 'Counter']);
+  });
+
+  it('is a fit stage run whose inputs are the partials: a later natatlas run refits from the joined rows', async () => {
+    const want = snapshot(path.join(p.derived, 'ab', 'fit'));
+    const log = recordingLogger();
+    await runPipeline({ paths: p, campaign: 'ab', stages: [partialsFitStage(merged)], force: true }, log);
+    expect(log.lines).toContain('[stale] ab: fit (forced)');
+    await runPipeline({ paths: p, campaign: 'ab', stages: THROUGH_FIT }, log);
+    expect(log.lines).toContain('[stale] ab: fit (settings changed)');
+    expect(snapshot(path.join(p.derived, 'ab', 'fit'))).toEqual(want);
   });
 
   it('reads a partials folder the same whatever the order of its rows', async () => {
