@@ -14,7 +14,8 @@ import { SUMMARIES } from '../../pipeline/contracts/summary.ts';
 import { readPartials, writePartials, type CarrierPartials } from '../../pipeline/contracts/partials.ts';
 import { readObservations } from '../../pipeline/fit/observations.ts';
 import { partialsOf } from '../../pipeline/fit/partials.ts';
-import { carrierPartials, fitFromPartials, probesWindowS, WrongWindow } from '../../pipeline/stages/fit.ts';
+import { probesWindowS, WrongWindow } from '../../pipeline/fit/carrier.ts';
+import { carrierPartials, fitFromPartials } from '../../pipeline/stages/fit.ts';
 import { partialsFitStage, STAGES } from '../../pipeline/stages/index.ts';
 import { contextFor, recordingLogger, snapshot, tempDir, tempProject } from '../helpers/tmp.ts';
 
