@@ -12,7 +12,7 @@ import { displayPath, errnoOf, reasonOf } from './io/fs-errors.ts';
 import { printable } from './io/names.ts';
 import type { Logger, Paths, Settings } from './context.ts';
 import { runPipeline } from './run.ts';
-import { STAGES, stageByName } from './stages/index.ts';
+import { partialsFitStage, STAGES, stageByName, type Stage } from './stages/index.ts';
 import { simulateCommand, SIMULATE_HELP, SIMULATE_OPTIONS } from './commands/simulate.ts';
 import { labCommand, LAB_HELP, LAB_OPTIONS } from './lab/command.ts';
 import { punchCommand, PUNCH_HELP, PUNCH_OPTIONS } from './punch/command.ts';
@@ -63,6 +63,23 @@ function withNotebooks(settings: Settings, values: Record<string, unknown>): Set
   const abs = path.resolve(String(dir));
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new NatatlasError(`--notebooks ${String(dir)}: no such folder`);
   return { ...settings, notebooks: abs };
+}
+
+const PARTIALS_OPTIONS: Options = {
+  partials: { type: 'string' },
+};
+
+const PARTIALS_HELP = `  --partials DIR   fit from partials computed elsewhere (pipeline/sql/partials.sql in DuckDB or Spark; README
+                   "Beyond one machine") instead of the joined rows; needs --campaign and the campaign's ingest manifest`;
+
+/** The fit stage, or with --partials the fit from a partials folder (one campaign: the folder holds one campaign's partials). */
+function partialsStage(values: Record<string, unknown>): Stage {
+  const dir = values.partials;
+  if (dir === undefined) return stageByName('fit')!;
+  if (values.campaign === undefined) throw new NatatlasError('fit --partials needs --campaign NAME: a partials folder holds one campaign');
+  const abs = path.resolve(String(dir));
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new NatatlasError(`--partials ${String(dir)}: no such folder`);
+  return partialsFitStage(abs);
 }
 
 const PATH_HELP = `  --raw DIR        raw captures, one folder per campaign (default raw)
@@ -125,12 +142,13 @@ ${COMMON_HELP}`,
 
 Runs the ${stage.name} stage alone (even when fresh): ${stage.description}.
 
-${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}${stage.name === 'report' ? `\n${NOTEBOOK_HELP}` : ''}
+${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}${stage.name === 'report' ? `\n${NOTEBOOK_HELP}` : ''}${stage.name === 'fit' ? `\n${PARTIALS_HELP}` : ''}
 ${COMMON_HELP}`,
-        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : stage.name === 'report' ? { ...PATH_OPTIONS, ...NOTEBOOK_OPTIONS } : PATH_OPTIONS,
+        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : stage.name === 'report' ? { ...PATH_OPTIONS, ...NOTEBOOK_OPTIONS } : stage.name === 'fit' ? { ...PATH_OPTIONS, ...PARTIALS_OPTIONS } : PATH_OPTIONS,
         async run(values, log) {
           const settings = withNotebooks(settingsOf(values), values);
-          await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: true, stages: [stageByName(stage.name)!], settings }, log);
+          const run = stage.name === 'fit' ? partialsStage(values) : stage;
+          await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: true, stages: [run], settings }, log);
         },
       },
     ]),

@@ -16,7 +16,7 @@ import type { CarrierFit } from '../contracts/fit.ts';
 import { allocationsOf, startsRun, type Allocations } from '../fit/allocations.ts';
 import { fitMapping } from '../fit/mapping.ts';
 import { readObservations } from '../fit/observations.ts';
-import { mappingWindowS } from '../stages/fit.ts';
+import { mappingWindowS } from '../fit/carrier.ts';
 
 export type SampleKind = 'ports' | 'block visits' | 'steps';
 

@@ -3,20 +3,12 @@
  * except those that rode an earlier packet's live mapping. This is the sample every
  * allocation family is fitted to, and the sequence the conditional models read.
  */
+import type { AllocationColumns } from '../contracts/partials.ts';
 import type { Observations } from './observations.ts';
 
-export interface Allocations {
-  n: number;
-  port: Uint16Array;
-  run: Uint32Array;
-  /** Send time, ms. */
-  time: Float64Array;
-  /** Index among the run's sent packets: a jump of k means k - 1 allocations went unseen. */
-  sendSeq: Uint32Array;
-  /** The phone's local port (0 = unknown). */
-  local: Uint16Array;
-  /** End-marker ports: allocations with no send time, used for the marginal only. */
-  markers: number[];
+export interface Allocations extends AllocationColumns {
+  /** End-marker allocations: they have no send time, so only the port range and this count use them. */
+  markers: number;
 }
 
 export function allocationsOf(obs: Observations, reused: Uint8Array): Allocations {
@@ -37,7 +29,7 @@ export function allocationsOf(obs: Observations, reused: Uint8Array): Allocation
     local[k] = obs.local[i]!;
     k += 1;
   }
-  return { n, port, run, time, sendSeq, local, markers: obs.markerPorts };
+  return { n, port, run, time, sendSeq, local, markers: obs.markerPorts.length };
 }
 
 /** Calls `fn(prev, cur)` for each pair of consecutive allocations in the same run. */

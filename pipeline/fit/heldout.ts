@@ -32,7 +32,7 @@ export function subsetRuns(a: Allocations, keep: (run: number) => boolean): Allo
     time: pick(a.time, (n) => new Float64Array(n)),
     sendSeq: pick(a.sendSeq, (n) => new Uint32Array(n)),
     local: pick(a.local, (n) => new Uint16Array(n)),
-    markers: [],
+    markers: 0,
   };
 }
 

@@ -8,6 +8,7 @@ import { carrierNames, readManifest } from '../contracts/manifest.ts';
 import { JOINED } from '../contracts/joined.ts';
 import { SERVER_ROWS } from '../contracts/ingest-rows.ts';
 import type { FileNames } from '../io/names.ts';
+import { Growable } from '../io/growable.ts';
 
 export interface Observations {
   n: number;
@@ -22,22 +23,6 @@ export interface Observations {
   external: Uint16Array;
   /** External ports of END OF MESSAGE markers (fresh sockets, so fresh allocations). */
   markerPorts: number[];
-}
-
-class Growable<T extends Uint16Array | Uint32Array | Float64Array> {
-  constructor(public data: T, private readonly make: (n: number) => T) {}
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = this.make(Math.max(1024, this.data.length * 2));
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  done(): T {
-    return this.data.slice(0, this.length) as T;
-  }
 }
 
 /** The carrier's joined packets and its end-marker rows (contracts/joined.ts, contracts/ingest-rows.ts). */

@@ -24,7 +24,8 @@ import { REJECTS } from '../contracts/rejects.ts';
 import { SUMMARIES } from '../contracts/summary.ts';
 import { ingest } from './ingest.ts';
 import { join } from './join.ts';
-import { fit } from './fit.ts';
+import { fit, fitFromPartials } from './fit.ts';
+import { allPartialFiles } from '../contracts/partials.ts';
 import { bias } from './bias.ts';
 import { evaluate, simulatorSettings } from './evaluate.ts';
 import { report, reportStageSources, REPORT_VERSION } from './report.ts';
@@ -131,6 +132,25 @@ export const STAGES: readonly Stage[] = [
 
 export function stageByName(name: string): Stage | undefined {
   return STAGES.find((s) => s.name === name);
+}
+
+/**
+ * `natatlas fit --partials DIR`: the fit stage with partials computed elsewhere
+ * (contracts/partials.ts) as its inputs in place of the joined rows, server rows, probes
+ * and summaries. Its stamp records those files and a setting that says where the fit came
+ * from, so a later `natatlas run` sees fit as stale (settings changed) and refits from
+ * the campaign's own joined rows, which are the source of truth when it has them.
+ */
+export function partialsFitStage(dir: string): Stage {
+  const fitStage = stageByName('fit')!;
+  return {
+    ...fitStage,
+    reads: [MANIFEST, NAT_TYPE],
+    alsoReads: 'fit partials',
+    sources: () => allPartialFiles(dir),
+    config: () => ({ from: 'partials' }),
+    run: (ctx) => fitFromPartials(ctx, dir),
+  };
 }
 
 /**

@@ -119,7 +119,7 @@ describe('editing natatlas\'s code (on a temp copy of it)', () => {
     expect(run()).toEqual({ ...fresh, report: 'natatlas code changed' });
 
     // The window is recorded in the fit (mapping.evidence.windowS): the fit's output changes.
-    edit('stages/fit.ts', 'export const DEFAULT_MAPPING_WINDOW_S = 10;', 'export const DEFAULT_MAPPING_WINDOW_S = 11;');
+    edit('fit/carrier.ts', 'export const DEFAULT_MAPPING_WINDOW_S = 10;', 'export const DEFAULT_MAPPING_WINDOW_S = 11;');
     expect(run()).toEqual({ ...fresh, fit: 'natatlas code changed', evaluate: 'input derived/camp/fit/C.json changed', bias: 'input derived/camp/fit/C.json changed', report: 'input derived/camp/fit/C.json changed' });
 
     // A fit edit that leaves its output as it was: fit reruns, and what follows is still fresh.

@@ -20,7 +20,7 @@ import { recordingLogger, tempProject } from '../helpers/tmp.ts';
 /** `runs` runs of `n` allocations each, 20 ms apart, ports from `draw`. */
 function allocations(runs: number, n: number, draw: (i: number) => number, dtMs: (i: number) => number = () => 20): Allocations {
   const N = runs * n;
-  const a: Allocations = { n: N, port: new Uint16Array(N), run: new Uint32Array(N), time: new Float64Array(N), sendSeq: new Uint32Array(N), local: new Uint16Array(N), markers: [] };
+  const a: Allocations = { n: N, port: new Uint16Array(N), run: new Uint32Array(N), time: new Float64Array(N), sendSeq: new Uint32Array(N), local: new Uint16Array(N), markers: 0 };
   let k = 0;
   for (let r = 0; r < runs; r++) {
     let t = 1_700_000_000_000 + r * 600_000;
