@@ -62,7 +62,7 @@ export async function fitCarrier(ctx: StageContext, carrier: string, lossRate: n
       );
     }
   }
-  const obs = await readObservations(ctx, carrier, names);
+  const obs = await readObservations(ctx, carrier);
   const mapping = fitMapping(obs, mappingWindowS(timeouts.wait?.low ?? null));
   const allocations = allocationsOf(obs, mapping.reused);
   if (allocations.n < MIN_ALLOCATIONS) {

@@ -14,7 +14,7 @@ import { ByteRow, clientBytes, serverBytes, type ByteRowHandler } from './ingest
 import { InputError } from '../errors.ts';
 import { formatCount, Throttle, type StageContext } from '../context.ts';
 import { FileNames } from '../io/names.ts';
-import { readCampaign, type CarrierLayout, type RawFile } from '../raw/layout.ts';
+import { readCampaign, type CarrierLayout, type RawFile, type RunFile } from '../raw/layout.ts';
 import {
   FORMATS, DOMAINS, END_MARKER, FileTimes, badMessageId, isUuid, mapColumns, parseBool, parseCount, parseDelay, parsePort, parseRate,
   type ColumnMap, type FileKind,
@@ -22,8 +22,10 @@ import {
 import { timeUnitWarnings, type CaptureTimes } from '../raw/time-units.ts';
 import { INGEST_SCHEMA, MANIFEST, type CarrierIngest, type FileRecord, type IngestManifest } from '../contracts/manifest.ts';
 import {
-  CLIENT_ROWS, NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS, TRIAL_ROWS, type ClientRow, type ClientRowWriter, type Extras, type ServerRow, type ServerRowWriter, type TimeoutRow, type TrialRow,
+  CLIENT_ROWS, NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS, TRIAL_ROWS, type CaptureUnitNote, type ClientRow, type ClientRowWriter, type Extras, type ServerRow, type ServerRowWriter,
+  type TimeoutRow, type TrialRow,
 } from '../contracts/ingest-rows.ts';
+import { UnitLedger } from '../units.ts';
 import { MAX_RAW, REJECTS, type RejectRow } from '../contracts/rejects.ts';
 import { replaceFolder, type OutputFolder } from '../contracts/folder.ts';
 import type { RowWriter } from '../contracts/rows.ts';
@@ -47,10 +49,15 @@ type RowHandler = (fields: string[], lineNo: number) => string | { row: string; 
 
 class Rejects {
   count = 0;
+  /** Where the capture file being read keeps its rejects for its unit note (null: not kept). */
+  kept: RejectRow[] | null = null;
   constructor(private readonly out: RowWriter<RejectRow>) {}
   add(file: string, line: number, reason: string, raw: string): void {
     this.count += 1;
-    this.out.write({ file, line, reason, raw });
+    const row = { file, line, reason, raw };
+    this.out.write(row);
+    // The writer cuts raw at MAX_RAW (adding "..."); one more character keeps that cut the same when the note is replayed.
+    this.kept?.push({ ...row, raw: raw.slice(0, MAX_RAW + 1) });
   }
 }
 
@@ -63,6 +70,8 @@ interface IngestState {
   bytePath: boolean;
   filesDone: number;
   filesTotal: number;
+  /** Per raw capture file reuse (issue 13 item 3): an unchanged file's columns and note are carried over. */
+  ledger: UnitLedger;
 }
 
 function extrasOf(map: ColumnMap, fields: string[]): Extras {
@@ -80,12 +89,12 @@ function extrasOf(map: ColumnMap, fields: string[]): Extras {
  */
 async function ingestFile(
   state: IngestState, file: RawFile, kind: FileKind, carrier: string | null, run: string | null,
-  makeHandler: (map: ColumnMap) => RowHandler, makeBytes?: (map: ColumnMap) => ByteRowHandler,
+  makeHandler: (map: ColumnMap) => RowHandler, makeBytes?: (map: ColumnMap) => ByteRowHandler, sha256?: string,
 ): Promise<FileRecord> {
   const record: FileRecord = {
     path: file.rel, sha256: '', kind, carrier, run, lines: 0, header: false, blank: 0, rows: 0, control: 0, rejected: 0, extraColumns: [],
   };
-  const shaPromise = sha256File(file.abs);
+  const shaPromise = sha256 ?? sha256File(file.abs);
   let map: ColumnMap | null = null;
   let handle: RowHandler | null = null;
   let bytes: ByteRowHandler | null = null;
@@ -156,11 +165,11 @@ async function ingestFile(
   return record;
 }
 
-function clientHandler(out: ClientRowWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
+function clientHandler(out: ClientRowWriter, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iLocal, iDest, iStatus] = map.known as [number, number, number, number, number];
     // One row object per file, refilled per row: no garbage for millions of rows.
-    const row: ClientRow = { run, line: 0, uuid: '', time: 0, localPort: 0, destPort: 0, status: 'S', extra: null };
+    const row: ClientRow = { run: '', line: 0, uuid: '', time: 0, localPort: 0, destPort: 0, status: 'S', extra: null };
     return (f, lineNo) => {
       const id = f[iId]!;
       if (id === END_MARKER) return { row: '', control: true };
@@ -189,10 +198,10 @@ function clientHandler(out: ClientRowWriter, run: string, counts: CarrierIngest,
   };
 }
 
-function serverHandler(out: ServerRowWriter, run: string, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
+function serverHandler(out: ServerRowWriter, counts: CarrierIngest, times: FileTimes): (map: ColumnMap) => RowHandler {
   return (map) => {
     const [iId, iTime, iExt, iPort] = map.known as [number, number, number, number];
-    const row: ServerRow = { run, line: 0, kind: 'packet', uuid: '', time: 0, externalPort: 0, serverPort: 0, extra: null };
+    const row: ServerRow = { run: '', line: 0, kind: 'packet', uuid: '', time: 0, externalPort: 0, serverPort: 0, extra: null };
     return (f, lineNo) => {
       const id = f[iId]!;
       const marker = id === END_MARKER;
@@ -295,23 +304,90 @@ class Outputs {
   }
 }
 
+/** The counts a capture file adds to its carrier's (what its handlers count). */
+function addCounts(into: CarrierIngest, more: CaptureUnitNote['counts']): void {
+  into.clientRows += more.clientRows;
+  into.failed += more.failed;
+  into.sent += more.sent;
+  into.serverRows += more.serverRows;
+}
+
+interface CaptureUnit {
+  side: 'client' | 'server';
+  carrier: string;
+  /** The carrier's file stem and the run's among its side's runs: where the unit's files go. */
+  stem: string;
+  runStem: string;
+  file: RunFile;
+}
+
+/**
+ * One raw capture file: carried over from the previous run when its sha256 (and where its
+ * output goes, and ingest's code) is unchanged, else read into its column file and note.
+ * Either way it gives back the same manifest record, rejects (added in file order),
+ * counts and time-unit evidence.
+ */
+async function ingestCapture(state: IngestState, u: CaptureUnit, folder: OutputFolder, counts: CarrierIngest, times: FileTimes): Promise<FileRecord> {
+  const rows = u.side === 'client' ? CLIENT_ROWS : SERVER_ROWS;
+  const sha256 = await sha256File(u.file.abs);
+  const key = state.ledger.key({ sha256, side: u.side, carrier: u.carrier, stem: u.stem, runStem: u.runStem, run: u.file.run, rel: u.file.rel });
+  if (await state.ledger.reuse(u.file.rel, key, [folder])) {
+    const note = rows.readNote(folder, u.stem, u.runStem);
+    for (const r of note.rejects) state.rejects.add(r.file, r.line, r.reason, r.raw);
+    addCounts(counts, note.counts);
+    Object.assign(times.counts, note.times.counts);
+    times.first = note.times.first as FileTimes['first'];
+    state.rowsDone += note.record.rows + note.record.control;
+    state.filesDone += 1;
+    return note.record;
+  }
+  const own = emptyCounts();
+  const rejects: RejectRow[] = [];
+  state.rejects.kept = rejects;
+  let record: FileRecord;
+  if (u.side === 'client') {
+    const out = CLIENT_ROWS.open(folder, u.stem, u.runStem, u.file.run);
+    record = await writeCapture(out, () => ingestFile(state, u.file, 'client', u.carrier, u.file.run, clientHandler(out, own, times), (map) => clientBytes(map, out, own, times), sha256));
+  } else {
+    const out = SERVER_ROWS.open(folder, u.stem, u.runStem, u.file.run);
+    record = await writeCapture(out, () => ingestFile(state, u.file, 'server', u.carrier, u.file.run, serverHandler(out, own, times), (map) => serverBytes(map, out, own, times), sha256));
+  }
+  state.rejects.kept = null;
+  const note: CaptureUnitNote = {
+    record, rejects, counts: { clientRows: own.clientRows, failed: own.failed, sent: own.sent, serverRows: own.serverRows }, times: { counts: { ...times.counts }, first: times.first },
+  };
+  await rows.writeNote(folder, u.stem, u.runStem, note);
+  const unitFiles = rows.unitFiles(u.stem, u.runStem);
+  await state.ledger.record(u.file.rel, key, [{ out: folder, rel: unitFiles.columns }, { out: folder, rel: unitFiles.note }]);
+  addCounts(counts, note.counts);
+  return record;
+}
+
+/** Read a file into `out`, committing its column file only when the whole file was read. */
+async function writeCapture(out: ClientRowWriter | ServerRowWriter, read: () => Promise<FileRecord>): Promise<FileRecord> {
+  try {
+    const record = await read();
+    out.commit();
+    return record;
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
+
 async function ingestCarrier(state: IngestState, carrier: CarrierLayout, files: FileRecord[], outs: Outputs, names: FileNames): Promise<CarrierIngest> {
   const counts = emptyCounts();
   const stem = names.stem(carrier.name);
-  const client = outs.add(CLIENT_ROWS.open(outs.folder, stem));
-  const server = outs.add(SERVER_ROWS.open(outs.folder, stem));
   const captureTimes: CaptureTimes[] = [];
-  const sides = [
-    { side: 'client', raw: carrier.client, extras: counts.clientExtraColumns, text: (run: string, t: FileTimes) => clientHandler(client, run, counts, t), bytes: (run: string, t: FileTimes) => (map: ColumnMap) => clientBytes(map, client, counts, t, run) },
-    { side: 'server', raw: carrier.server, extras: counts.serverExtraColumns, text: (run: string, t: FileTimes) => serverHandler(server, run, counts, t), bytes: (run: string, t: FileTimes) => (map: ColumnMap) => serverBytes(map, server, counts, t, run) },
-  ] as const;
-  for (const s of sides) {
-    for (const f of s.raw) {
+  for (const side of ['client', 'server'] as const) {
+    const raw = carrier[side];
+    const runNames = (side === 'client' ? CLIENT_ROWS : SERVER_ROWS).runNames(raw.map((f) => f.run));
+    for (const f of raw) {
       const times = new FileTimes();
-      const rec = await ingestFile(state, f, s.side, carrier.name, f.run, s.text(f.run, times), s.bytes(f.run, times));
-      union(s.extras, rec.extraColumns);
+      const rec = await ingestCapture(state, { side, carrier: carrier.name, stem, runStem: runNames.stem(f.run), file: f }, outs.folder, counts, times);
+      union(side === 'client' ? counts.clientExtraColumns : counts.serverExtraColumns, rec.extraColumns);
       counts.control += rec.control;
-      captureTimes.push({ rel: f.rel, side: s.side, run: f.run, times });
+      captureTimes.push({ rel: f.rel, side, run: f.run, times });
       files.push(rec);
     }
   }
@@ -364,7 +440,9 @@ export async function ingest(ctx: StageContext, opts: IngestOptions = {}): Promi
   const names = new FileNames(layout.carriers.map((c) => c.name), 'carrier');
   const filesTotal = layout.trials.length + layout.carriers.reduce((s, c) => s + c.client.length + c.server.length + c.timeouts.length + (c.natType ? 1 : 0), 0);
   const { writer: rejectsWriter, file: rejectsFile } = REJECTS.open(ctx);
-  const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, byteRows: 0, bytePath: opts.bytePath ?? true, filesDone: 0, filesTotal };
+  const state: IngestState = { ctx, rejects: new Rejects(rejectsWriter), throttle: new Throttle(), rowsDone: 0, byteRows: 0, bytePath: opts.bytePath ?? true, filesDone: 0, filesTotal,
+    ledger: UnitLedger.open(ctx, 'ingest', new URL('./ingest.ts', import.meta.url)),
+  };
   let trials = { rows: 0, rejected: 0 };
   let manifest: IngestManifest | undefined;
   let dir: string;
@@ -394,6 +472,8 @@ export async function ingest(ctx: StageContext, opts: IngestOptions = {}): Promi
     rejectsWriter.abort();
     throw e;
   }
-  ctx.log.info(`ingest ${ctx.campaign}: ${layout.carriers.length} carriers, ${files.length} files, ${formatCount(state.rowsDone)} rows, ${formatCount(state.rejects.count)} rejected (${path.relative(process.cwd(), rejectsFile)})`);
+  await state.ledger.save();
+  const { reused } = state.ledger.counts;
+  ctx.log.info(`ingest ${ctx.campaign}: ${layout.carriers.length} carriers, ${files.length} files (${reused} capture files unchanged, carried over), ${formatCount(state.rowsDone)} rows, ${formatCount(state.rejects.count)} rejected (${path.relative(process.cwd(), rejectsFile)})`);
   return { manifest: manifest!, outputs: [dir, rejectsFile], byteRows: state.byteRows };
 }
