@@ -151,6 +151,7 @@ export class ExtrasBytes {
   private last = Buffer.alloc(256);
   private lastLength = -1;
   private lastId = 0;
+  private lastDict: Dictionary | null = null;
 
   private constructor(private readonly pieces: Buffer[], private readonly fields: readonly number[]) {}
 
@@ -177,7 +178,8 @@ export class ExtrasBytes {
   id(dict: Dictionary, f: ByteFields): number {
     if (this.pieces.length === 0) return dict.id('');
     const n = this.encode(f);
-    if (n === this.lastLength && this.scratch.compare(this.last, 0, n, 0, n) === 0) return this.lastId;
+    if (dict === this.lastDict && n === this.lastLength && this.scratch.compare(this.last, 0, n, 0, n) === 0) return this.lastId;
+    this.lastDict = dict;
     this.lastId = dict.id(this.scratch.toString('utf8', 0, n));
     if (this.last.length < n) this.last = Buffer.alloc(this.scratch.length);
     this.scratch.copy(this.last, 0, 0, n);
