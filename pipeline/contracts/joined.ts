@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import type { StageContext } from '../context.ts';
-import type { AtomicWriter } from '../io/atomic.ts';
+import { AtomicWriter } from '../io/atomic.ts';
 import { ByteLines } from '../io/byte-lines.ts';
 import { ColumnFile, ColumnFileWriter, type ColumnSpec, type Dictionary } from '../io/columns.ts';
 import { csvField, csvRow } from '../io/csv.ts';
@@ -234,8 +234,20 @@ export const JOINED = {
     return c.rows;
   },
 
-  /** The carrier's rows as the CSV this contract used to be (`natatlas export --joined csv`), into `out` (a file's AtomicWriter, or stdout). */
+  /** The carrier's rows as the CSV this contract used to be (`natatlas export --joined csv`), into `out` (stdout, a test's buffer). */
   writeCsv(ctx: StageContext, names: FileNames, carrier: string, out: Pick<AtomicWriter, 'write' | 'writeBytes'>): void {
     writeCsvRows(readColumns(ctx, names.stem(carrier)), out);
+  },
+
+  /** writeCsv into `file`, atomically (outside derived/: an export's own folder). */
+  exportCsv(ctx: StageContext, names: FileNames, carrier: string, file: string): void {
+    const out = new AtomicWriter(file);
+    try {
+      writeCsvRows(readColumns(ctx, names.stem(carrier)), out);
+      out.commit();
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
   },
 } satisfies Contract & Record<string, unknown>;

@@ -12,7 +12,6 @@ import type { Logger, StageContext } from '../context.ts';
 import { JOINED } from '../contracts/joined.ts';
 import { carrierNames, readManifest } from '../contracts/manifest.ts';
 import { NatatlasError } from '../errors.ts';
-import { AtomicWriter } from '../io/atomic.ts';
 import { printable } from '../io/names.ts';
 
 export interface JoinedExportOptions {
@@ -59,14 +58,7 @@ export function exportJoinedCsv(options: JoinedExportOptions, log: Logger): stri
   const written: string[] = [];
   for (const c of carriers) {
     const file = path.join(options.out, `${names.stem(c)}.csv`);
-    const out = new AtomicWriter(file);
-    try {
-      JOINED.writeCsv(ctx, names, c, out);
-      out.commit();
-    } catch (e) {
-      out.abort();
-      throw e;
-    }
+    JOINED.exportCsv(ctx, names, c, file);
     written.push(file);
   }
   log.info(`export ${options.campaign}: joined rows of ${carriers.length} carrier${carriers.length === 1 ? '' : 's'} as CSV -> ${options.out}`);

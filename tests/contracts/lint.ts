@@ -24,8 +24,8 @@ export interface Violation {
   text: string;
 }
 
-/** Own derived/ as a whole, not a stage's files: where it is resolved, stamped and adopted. */
-export const DERIVED_ROOT_OWNERS = ['context.ts', 'freshness.ts', 'adopt.ts'];
+/** Own derived/ as a whole, not a stage's files: where it is resolved, stamped, adopted and where unit ledgers carry files over. */
+export const DERIVED_ROOT_OWNERS = ['context.ts', 'freshness.ts', 'adopt.ts', 'units.ts'];
 
 /** Read raw captures or write raw campaigns (their formats are not contracts between stages). */
 export const RAW_IO = ['stages/ingest.ts', 'stages/ingest-bytes.ts', 'raw/', 'lab/', 'punch/', 'simulate/', 'bench/', 'io/', 'evaluate/aliases.ts'];
