@@ -122,10 +122,9 @@ function loadClient(ctx: StageContext, carrier: string, manifest: IngestManifest
   CLIENT_ROWS.forEachFile(ctx, manifest, carrier, (c) => {
     const runOf = runIds.map(c.runs);
     const extraOf = extraIds.map(c.extras);
-    const probe = index.probe;
+    const uuid = c.uuid;
     for (let i = 0; i < c.rows; i++) {
-      probe.set(c.uuid.subarray(i * 4, i * 4 + 4));
-      const row = index.addProbe();
+      const row = index.addWords(uuid, i * 4);
       if (row < 0) {
         tally.clientDuplicates += 1;
         continue;
@@ -159,7 +158,7 @@ function streamServer(ctx: StageContext, carrier: string, manifest: IngestManife
   SERVER_ROWS.forEachFile(ctx, manifest, carrier, (c) => {
     const runOf = runIds.map(c.runs);
     const extraOf = extraIds.map(c.extras);
-    const probe = index.probe;
+    const uuid = c.uuid;
     for (let i = 0; i < c.rows; i++) {
       if (c.marker[i] === 1) continue;
       tally.serverRows += 1;
@@ -168,8 +167,7 @@ function streamServer(ctx: StageContext, carrier: string, manifest: IngestManife
         currentRun = run;
         maxSeq = -1;
       }
-      probe.set(c.uuid.subarray(i * 4, i * 4 + 4));
-      const row = index.findProbe();
+      const row = index.findWords(uuid, i * 4);
       if (row < 0) tally.strangers += 1;
       else if (table.matched[row] === 1) tally.serverDuplicates += 1;
       else if (table.failed[row] === 1) {

@@ -59,6 +59,27 @@ export class UuidIndex {
     return row;
   }
 
+  /** Add the UUID in `w[at..at+3]` as the next row (addProbe without copying it first). */
+  addWords(w: Uint32Array, at: number): number {
+    const found = this.lookup(w, at);
+    if (found >= 0) return -found - 1;
+    const row = this.size;
+    const words = this.words;
+    const to = row * 4;
+    words[to] = w[at]!;
+    words[to + 1] = w[at + 1]!;
+    words[to + 2] = w[at + 2]!;
+    words[to + 3] = w[at + 3]!;
+    this.table[this.freeSlot] = row + 1;
+    this.size += 1;
+    return row;
+  }
+
+  /** Row holding the UUID in `w[at..at+3]`, or -1. */
+  findWords(w: Uint32Array, at: number): number {
+    return this.lookup(w, at);
+  }
+
   /** Row holding `uuid`, or -1. */
   find(uuid: string): number {
     uuidToWords(uuid, this.probe, 0);
