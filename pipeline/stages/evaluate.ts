@@ -24,7 +24,7 @@ import { ALIASES_FILE, aliasOf, readCarrierAliases } from '../evaluate/aliases.t
 import { DEFAULT_PRICING, measureAtRate, pricePair, unpricedPlan, type PricedPlan, type PricingSettings } from '../evaluate/price.ts';
 import { isEasy, type Peer } from '../evaluate/plans.ts';
 import { successAt } from '../evaluate/referee/index.ts';
-import { closePools } from '../evaluate/threads.ts';
+import { closePools } from '../threads.ts';
 import { NatatlasError } from '../errors.ts';
 
 /** The referee's settings for this run: DEFAULT_PRICING with the run's overrides, or null when skipped. */

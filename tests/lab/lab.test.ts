@@ -35,7 +35,7 @@ import { punch } from '../../pipeline/punch/index.ts';
 import { pairPlan } from '../../pipeline/punch/plan.ts';
 import { predictPunch } from '../../pipeline/punch/predict.ts';
 import { packetsFor } from '../../pipeline/evaluate/referee/index.ts';
-import { closePools } from '../../pipeline/evaluate/threads.ts';
+import { closePools } from '../../pipeline/threads.ts';
 import { wilson } from '../../pipeline/evaluate/trials.ts';
 import type { CarrierFit } from '../../pipeline/contracts/fit.ts';
 import type { AttackReport } from '../../pipeline/contracts/attack.ts';
