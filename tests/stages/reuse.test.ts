@@ -2,11 +2,13 @@
  * Incremental ingest and join (issue 13 item 3): one capture run added to a campaign
  * rereads only that run's raw files and rejoins only their carrier; everything else is
  * carried over by the unit ledgers (pipeline/units.ts), and the result is the same, byte
- * for byte and warning for warning, as a from-scratch run in a fresh folder.
+ * for byte and warning for warning, as a from-scratch run in a fresh folder (whose raw
+ * files are read on worker threads, so the comparison also covers that path).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StageContext } from '../../pipeline/context.ts';
+import { InputError } from '../../pipeline/errors.ts';
 import { ingest } from '../../pipeline/stages/ingest.ts';
 import { join } from '../../pipeline/stages/join.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
@@ -19,10 +21,10 @@ const SECONDS = {
   'sim/Seconds/server-1.csv': 'Message id, Time, Sender Port, Receiver Port\n00000000-0000-4000-8000-000000000001, 1700000000250, 50000, 5000\n',
 };
 
-async function ingestJoin(paths: { raw: string; derived: string; reports: string }) {
+async function ingestJoin(paths: { raw: string; derived: string; reports: string }, workers = 0) {
   const log = recordingLogger();
   const ctx: StageContext = { campaign: 'sim', paths, log };
-  await ingest(ctx);
+  await ingest(ctx, { workers });
   await join(ctx);
   return log;
 }
@@ -60,9 +62,10 @@ describe('incremental ingest and join', () => {
       'join sim/VodafoneNL: unchanged, carried over',
     ]);
 
+    // From scratch, reading the raw files on two worker threads: the same outputs whoever reads them.
     const fresh = tempProject();
     fs.cpSync(full.raw, fresh.raw, { recursive: true });
-    const scratch = await ingestJoin(fresh);
+    const scratch = await ingestJoin(fresh, 2);
     expect(scratch.lines.find((l) => l.startsWith('ingest sim:'))).toMatch(/\(0 capture files unchanged, carried over\)/);
     const a = outputs(inc.derived);
     const b = outputs(fresh.derived);
@@ -72,5 +75,20 @@ describe('incremental ingest and join', () => {
     expect(b['rejects.csv']!.split('\n').length).toBeGreaterThan(3);
     expect(second.warnings).toEqual(scratch.warnings);
     expect(second.warnings.some((w) => w.startsWith('sim/Seconds/client-1.csv: times are epoch seconds'))).toBe(true);
+  });
+
+  it('reports a bad file read on a worker as the same one-line InputError, leaving no output behind', async () => {
+    const p = tempProject();
+    writeFiles(p.raw, {
+      ...SECONDS,
+      'sim/Bad/client-1.csv': 'id, when, port\nx, 1, 2\n',
+      'sim/Bad/server-1.csv': 'Message id, Time, Sender Port, Receiver Port\n',
+    });
+    const ctx: StageContext = { campaign: 'sim', paths: p, log: recordingLogger() };
+    const failed = ingest(ctx, { workers: 2 });
+    await expect(failed).rejects.toBeInstanceOf(InputError);
+    await expect(failed).rejects.toThrow(/^sim\/Bad\/client-1\.csv:1: /);
+    expect(fs.existsSync(path.join(p.derived, 'sim', 'ingest'))).toBe(false);
+    expect(fs.readdirSync(path.join(p.derived, 'sim')).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 });
