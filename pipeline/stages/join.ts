@@ -13,14 +13,15 @@
  * joined rows and summary are carried over instead of joined again.
  */
 import type { FileNames } from '../io/names.ts';
-import { formatCount, Throttle, type StageContext } from '../context.ts';
+import { campaignFolder, formatCount, Throttle, type Logger, type StageContext } from '../context.ts';
+import { poolFor, threadsFor } from '../threads.ts';
 import { carrierNames, readManifest, type CarrierIngest, type IngestManifest } from '../contracts/manifest.ts';
 import { CLIENT_ROWS, SERVER_ROWS, type Extras } from '../contracts/ingest-rows.ts';
 import { codeHash } from '../code-closure.ts';
 import { UnitLedger } from '../units.ts';
 import { JOINED, joinedExtraColumns, type JoinedRowWords } from '../contracts/joined.ts';
 import { SUMMARIES, SUMMARY_SCHEMA, type CarrierSummary } from '../contracts/summary.ts';
-import { replaceFolder, type OutputFolder } from '../contracts/folder.ts';
+import { OutputFolder, replaceFolder } from '../contracts/folder.ts';
 import { UuidIndex } from './uuid-index.ts';
 
 /** Per matched-packet state, one slot per unique client UUID. */
@@ -287,8 +288,36 @@ async function joinCarrier(
   return summary;
 }
 
-/** Run the join stage for one campaign; needs the ingest stage's output. */
-export async function join(ctx: StageContext): Promise<{ summaries: CarrierSummary[]; outputs: string[] }> {
+/** One carrier to join, as plain data (a worker thread can take it). */
+export interface JoinJob {
+  campaign: string;
+  folder: string;
+  paths: StageContext['paths'];
+  manifest: IngestManifest;
+  carrier: string;
+  /** The joined/ and summary/ folders being built. */
+  joinedDir: string;
+  summaryDir: string;
+}
+
+/** Join one carrier (on the main thread or a worker); its info lines come back for the stage to log in carrier order. */
+export async function joinJob(job: JoinJob, log: Logger | null = null): Promise<{ summary: CarrierSummary; lines: string[] }> {
+  const lines: string[] = [];
+  const logger: Logger = log ?? { info: (m) => lines.push(m), warn: (m) => lines.push(m), progress: () => {} };
+  const ctx: StageContext = { campaign: job.campaign, folder: job.folder, paths: job.paths, log: logger };
+  const summary = await joinCarrier(ctx, job.manifest, carrierNames(job.manifest), job.carrier, new OutputFolder('joined', job.joinedDir), new OutputFolder('summary', job.summaryDir));
+  return { summary, lines };
+}
+
+/** Client rows from which joining carriers on worker threads pays for booting them (about a second of CPU each; ingest.ts WORKER_MIN_BYTES). */
+export const JOIN_WORKER_MIN_ROWS = 2_000_000;
+
+/**
+ * Run the join stage for one campaign; needs the ingest stage's output. `workers`: threads
+ * joining carriers (default 2, at most the machine's cores, once the carriers to join hold
+ * JOIN_WORKER_MIN_ROWS client rows; else the main thread). Outputs do not depend on it.
+ */
+export async function join(ctx: StageContext, opts: { workers?: number } = {}): Promise<{ summaries: CarrierSummary[]; outputs: string[] }> {
   const manifest = readManifest(ctx);
   const names = carrierNames(manifest);
   const summaries: CarrierSummary[] = [];
@@ -298,16 +327,40 @@ export async function join(ctx: StageContext): Promise<{ summaries: CarrierSumma
   let summaryDir = '';
   const joinedDir = await replaceFolder(ctx, 'joined', async (joined) => {
     summaryDir = await replaceFolder(ctx, 'summary', async (summary) => {
-      for (const carrier of Object.keys(manifest.carriers).sort()) {
-        const stem = names.stem(carrier);
-        const key = ledger.key({ ingestCode, campaign: ctx.campaign, carrier, stem, files: manifest.files.filter((f) => f.carrier === carrier), counts: manifest.carriers[carrier] });
-        if (await ledger.reuse(carrier, key, [joined, summary])) {
-          summaries.push(SUMMARIES.readFrom(summary, stem));
-          ctx.log.info(`join ${ctx.campaign}/${carrier}: unchanged, carried over`);
-          continue;
+      const carriers = Object.keys(manifest.carriers).sort();
+      const keys = new Map(carriers.map((c) => [c, ledger.key({ ingestCode, campaign: ctx.campaign, carrier: c, stem: names.stem(c), files: manifest.files.filter((f) => f.carrier === c), counts: manifest.carriers[c] })]));
+      const reused = new Set<string>();
+      for (const c of carriers) if (await ledger.reuse(c, keys.get(c)!, [joined, summary])) reused.add(c);
+      const toJoin = carriers.filter((c) => !reused.has(c));
+      const rows = toJoin.reduce((s, c) => s + manifest.carriers[c]!.clientRows, 0);
+      const workers = Math.min(toJoin.length, opts.workers ?? (rows >= JOIN_WORKER_MIN_ROWS ? threadsFor(2) : 0));
+      const pool = workers > 1 ? poolFor(new URL('./join-worker.ts', import.meta.url), workers) : null;
+      const job = (carrier: string): JoinJob => ({ campaign: ctx.campaign, folder: campaignFolder(ctx), paths: ctx.paths, manifest, carrier, joinedDir: joined.dir, summaryDir: summary.dir });
+      // Started at once on the pool (carriers join side by side), taken in carrier order.
+      const running = new Map(pool ? toJoin.map((c) => {
+        const p = pool.run<{ summary: CarrierSummary; lines: string[] }>(job(c));
+        p.catch(() => {});
+        return [c, p] as const;
+      }) : []);
+      try {
+        for (const carrier of carriers) {
+          const stem = names.stem(carrier);
+          if (reused.has(carrier)) {
+            summaries.push(SUMMARIES.readFrom(summary, stem));
+            ctx.log.info(`join ${ctx.campaign}/${carrier}: unchanged, carried over`);
+            continue;
+          }
+          const done = await (running.get(carrier) ?? joinJob(job(carrier), ctx.log));
+          for (const line of done.lines) ctx.log.info(line);
+          summaries.push(done.summary);
+          await ledger.record(carrier, keys.get(carrier)!, [{ out: joined, rel: JOINED.rel(stem).slice('joined/'.length) }, { out: summary, rel: SUMMARIES.rel(stem).slice('summary/'.length) }]);
         }
-        summaries.push(await joinCarrier(ctx, manifest, names, carrier, joined, summary));
-        await ledger.record(carrier, key, [{ out: joined, rel: JOINED.rel(stem).slice('joined/'.length) }, { out: summary, rel: SUMMARIES.rel(stem).slice('summary/'.length) }]);
+      } catch (e) {
+        // Workers may still be writing into the folders: let them finish before they are removed.
+        await Promise.allSettled(running.values());
+        throw e;
+      } finally {
+        await pool?.close();
       }
     });
   });

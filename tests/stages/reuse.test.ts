@@ -3,7 +3,7 @@
  * rereads only that run's raw files and rejoins only their carrier; everything else is
  * carried over by the unit ledgers (pipeline/units.ts), and the result is the same, byte
  * for byte and warning for warning, as a from-scratch run in a fresh folder (whose raw
- * files are read on worker threads, so the comparison also covers that path).
+ * files are read and carriers joined on worker threads, so the comparison covers that path too).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,7 +25,7 @@ async function ingestJoin(paths: { raw: string; derived: string; reports: string
   const log = recordingLogger();
   const ctx: StageContext = { campaign: 'sim', paths, log };
   await ingest(ctx, { workers });
-  await join(ctx);
+  await join(ctx, { workers });
   return log;
 }
 
@@ -62,7 +62,7 @@ describe('incremental ingest and join', () => {
       'join sim/VodafoneNL: unchanged, carried over',
     ]);
 
-    // From scratch, reading the raw files on two worker threads: the same outputs whoever reads them.
+    // From scratch, on two worker threads: the same outputs whoever reads and joins.
     const fresh = tempProject();
     fs.cpSync(full.raw, fresh.raw, { recursive: true });
     const scratch = await ingestJoin(fresh, 2);
