@@ -261,7 +261,11 @@ const F_CODE = 70;
 const KIND_PACKET = 0;
 const KIND_MARKER = 1;
 
-/** A capture-row writer for one raw file: typed rows (`write`) or rows from bytes (`writeBytes`), into columns. */
+/**
+ * A capture-row writer for one raw file: typed rows (`write`) or rows from bytes
+ * (`writeBytes`), into columns. Every row's run is the file's, given to `open` (a typed
+ * row's `run` is not read).
+ */
 abstract class CaptureRowWriter<Row> {
   protected readonly w: ColumnFileWriter;
   protected readonly runId: number;
