@@ -11,7 +11,7 @@ import { ingest } from '../stages/ingest.ts';
 import { join } from '../stages/join.ts';
 import { runPipeline } from '../run.ts';
 import { CLIENT_ROWS, SERVER_ROWS } from '../contracts/ingest-rows.ts';
-import { carrierNames, readManifest } from '../contracts/manifest.ts';
+import { readManifest } from '../contracts/manifest.ts';
 import { duckdbJoinSql } from './duckdb-sql.ts';
 
 export type TaskName = 'ingest-join' | 'run' | 'duckdb' | 'arquero-join';
@@ -51,13 +51,23 @@ async function runTask(t: Task): Promise<unknown> {
       return { joined: Number(rows[0]![0]), bins: Number(rows[0]![1]), threads: Number(threads[0]![0]) };
     }
     case 'arquero-join': {
-      // The data-frame way an analyst would write it, on the same normalized rows.
+      // The data-frame way an analyst would write it, on the same normalized rows (their column files as arquero tables).
       const carrier = t.carrier!;
-      const names = carrierNames(readManifest(ctx));
-      const client = await aq.loadCSV(CLIENT_ROWS.file(ctx, names, carrier), { parse: { uuid: String, run: String } });
-      const server = (await aq.loadCSV(SERVER_ROWS.file(ctx, names, carrier), { parse: { uuid: String, run: String } })).filter((d: { kind: string }) => d.kind === 'packet');
-      const sent = client.filter((d: { status: string }) => d.status === 'S').dedupe('uuid');
-      return { joined: sent.join(server.dedupe('uuid').select('uuid', 'external_port', 'time'), 'uuid').numRows() };
+      const manifest = readManifest(ctx);
+      const client = { uuid: [] as string[], status: [] as string[] };
+      CLIENT_ROWS.forEach(ctx, manifest, carrier, (r) => {
+        client.uuid.push(r.uuid);
+        client.status.push(r.status);
+      });
+      const server = { uuid: [] as string[], external_port: [] as number[], time: [] as number[] };
+      SERVER_ROWS.forEach(ctx, manifest, carrier, (r) => {
+        if (r.kind !== 'packet') return;
+        server.uuid.push(r.uuid);
+        server.external_port.push(r.externalPort);
+        server.time.push(r.time);
+      });
+      const sent = aq.table(client).filter((d: { status: string }) => d.status === 'S').dedupe('uuid');
+      return { joined: sent.join(aq.table(server).dedupe('uuid'), 'uuid').numRows() };
     }
   }
 }

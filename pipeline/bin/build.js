@@ -18,7 +18,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * Build entries: the command line, every module a worker thread boots (threads.ts:
  * `dist/<basename>.js`), and the bench's task process (it measures what the command runs).
  */
-const ENTRIES = { cli: 'cli.ts', worker: 'evaluate/referee/worker.ts', 'figure-worker': 'report/figures/figure-worker.ts', 'bench-child': 'bench/child.ts' };
+export const ENTRIES = {
+  cli: 'cli.ts',
+  worker: 'evaluate/referee/worker.ts',
+  'figure-worker': 'report/figures/figure-worker.ts',
+  'fit-worker': 'fit/fit-worker.ts',
+  'ingest-worker': 'stages/ingest-worker.ts',
+  'join-worker': 'stages/join-worker.ts',
+  'bench-child': 'bench/child.ts',
+};
 
 /** The package root holding pipeline/ and dist/. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));

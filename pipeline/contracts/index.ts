@@ -5,21 +5,21 @@
  * (stages/index.ts); freshness hashes exactly those files, and `natatlas run`'s
  * diagram (run.ts, docs/design.md) is drawn from the declarations.
  *
- *   contract        file under derived/<campaign>/           module
- *   client rows     ingest/carriers/<carrier>/client.csv     ingest-rows.ts
- *   server rows     ingest/carriers/<carrier>/server.csv     ingest-rows.ts
- *   timeout probes  ingest/carriers/<carrier>/timeouts.csv   ingest-rows.ts
- *   nat type        ingest/carriers/<carrier>/nat-type.json  ingest-rows.ts
- *   trials          ingest/trials.csv                        ingest-rows.ts
- *   manifest        ingest/manifest.json                     manifest.ts
- *   rejects         rejects.csv                              rejects.ts
- *   joined rows     joined/<carrier>.csv                     joined.ts
- *   summary         summary/<carrier>.json                   summary.ts
- *   fit             fit/<carrier>.json                       fit.ts
- *   attack          evaluate/attack.json                     attack.ts
- *   matrix          evaluate/matrix.json                     matrix.ts
- *   bias table      bias/<carrier>.json                      bias-table.ts (@natatlas/bias)
- *   bias index      bias/index.json                          bias-index.ts
+ *   contract        file under derived/<campaign>/                module
+ *   client rows     ingest/carriers/<carrier>/client/<run>.cols   ingest-rows.ts
+ *   server rows     ingest/carriers/<carrier>/server/<run>.cols   ingest-rows.ts
+ *   timeout probes  ingest/carriers/<carrier>/timeouts.csv        ingest-rows.ts
+ *   nat type        ingest/carriers/<carrier>/nat-type.json       ingest-rows.ts
+ *   trials          ingest/trials.csv                             ingest-rows.ts
+ *   manifest        ingest/manifest.json                          manifest.ts
+ *   rejects         rejects.csv                                   rejects.ts
+ *   joined rows     joined/<carrier>.cols                         joined.ts
+ *   summary         summary/<carrier>.json                        summary.ts
+ *   fit             fit/<carrier>.json                            fit.ts
+ *   attack          evaluate/attack.json                          attack.ts
+ *   matrix          evaluate/matrix.json                          matrix.ts
+ *   bias table      bias/<carrier>.json                           bias-table.ts (@natatlas/bias)
+ *   bias index      bias/index.json                               bias-index.ts
  */
 import { ATTACK } from './attack.ts';
 import { BIAS_INDEX } from './bias-index.ts';

@@ -1,33 +1,35 @@
 /**
- * Contract `ingest/carriers/<carrier>/{client,server,timeouts}.csv`, `ingest/trials.csv`
- * and `ingest/carriers/<carrier>/nat-type.json` (written by ingest): the raw captures'
- * valid rows, normalized (fixed columns, no capture-app spaces, lower-case UUIDs, times
- * in epoch ms), which every later stage reads instead of the raw files. Extra capture
- * columns ride along as one JSON object in the last field.
+ * Contract `ingest/carriers/<carrier>/{client,server}/<run>.cols`,
+ * `ingest/carriers/<carrier>/timeouts.csv`, `ingest/trials.csv` and
+ * `ingest/carriers/<carrier>/nat-type.json` (written by ingest): the raw captures' valid
+ * rows, normalized (fixed columns, no capture-app spaces, UUIDs as words, times in epoch
+ * ms), which every later stage reads instead of the raw files.
  *
- * Today the rows are CSV; readers stream typed rows and writers take them, so a change
- * of format (issue 13: columnar binary) stays inside this module. The client and server
- * files also have a byte-level API for ingest's and join's hot paths (no string or
- * object per row): the writers' `writeBytes` encode a row from parsed values and the
- * byte ranges of its UUID and extras, and `forEachBytes` hands join a view of each
- * record that reads its fields from the file's bytes.
+ * Client and server rows are binary column files (io/columns.ts), one per raw capture
+ * file, so ingest can carry an unchanged raw file's output over (issue 13 items 2 and
+ * 3) and join and fit map them into typed arrays without parsing. Readers give either a
+ * file's columns (`forEachFile`, the hot paths) or typed rows (`forEach`); writers take
+ * typed rows (`write`, ingest's string path) or a row's parsed values with the raw
+ * line's byte ranges (`writeBytes`, ingest's byte path): both give the same bytes.
+ * Timeout probes and trials stay CSV (thousands of rows at most).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StageContext } from '../context.ts';
 import { InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { FieldDictionary, type ByteFields } from '../io/byte-fields.ts';
-import type { ByteLines } from '../io/byte-lines.ts';
-import { csvField, csvRow } from '../io/csv.ts';
+import type { ByteFields } from '../io/byte-fields.ts';
+import { ColumnFile, ColumnFileWriter, Dictionary, type ColumnSpec } from '../io/columns.ts';
+import { csvRow } from '../io/csv.ts';
 import { stableStringify } from '../io/json.ts';
-import type { FileNames } from '../io/names.ts';
+import { FileNames } from '../io/names.ts';
+import { uuidToWords, wordsToUuid } from '../io/uuid-words.ts';
 import { derivedFile, filesUnder, fixedFile, type Contract, type OutputFolder } from './folder.ts';
 import { shownRel } from './json.ts';
-import { BufferedRowWriter, FormattedRowWriter, intBytes, intField, numBytes, numField, oneOf, readTable, readTableBytes, RowWriter, type At } from './rows.ts';
+import { carrierNames, type FileRecord, type IngestManifest } from './manifest.ts';
+import type { RejectRow } from './rejects.ts';
+import { FormattedRowWriter, intField, numField, oneOf, readTable, RowWriter, type At } from './rows.ts';
 
-export const CLIENT_COLUMNS = ['run', 'line', 'uuid', 'time', 'local_port', 'dest_port', 'status', 'extra'] as const;
-export const SERVER_COLUMNS = ['run', 'line', 'kind', 'uuid', 'time', 'external_port', 'server_port', 'extra'] as const;
 export const TIMEOUT_COLUMNS = ['file', 'line', 'probe_id', 'kind', 'delay_s', 'replied'] as const;
 export const TRIAL_COLUMNS = ['file', 'line', 'carrier_a', 'carrier_b', 'strategy', 'trial', 'outcome', 'packets', 'rate_pps'] as const;
 
@@ -89,16 +91,12 @@ export interface TrialRow {
   ratePps: number | null;
 }
 
-function extraField(extra: Extras): string {
-  return extra === null ? '' : csvField(JSON.stringify(extra));
+function decodeExtra(text: string): Extras {
+  if (text.length === 0) return null;
+  return Object.assign(Object.create(null) as Record<string, string>, JSON.parse(text) as Record<string, string>);
 }
 
-function decodeExtra(field: string): Extras {
-  if (field.length === 0) return null;
-  return Object.assign(Object.create(null) as Record<string, string>, JSON.parse(field) as Record<string, string>);
-}
-
-/** One file kind of one carrier, `ingest/carriers/<stem>/<fileName>`. */
+/** One CSV file kind of one carrier, `ingest/carriers/<stem>/<fileName>` (timeout probes). */
 class CarrierRows<Row, Writer extends RowWriter<Row>> implements Contract {
   readonly writtenBy = 'ingest';
   readonly pattern: string;
@@ -121,7 +119,7 @@ class CarrierRows<Row, Writer extends RowWriter<Row>> implements Contract {
     return filesUnder(ctx, 'ingest/carriers').filter((f) => path.basename(f) === this.fileName);
   }
 
-  /** The file's path (for tools that read it themselves, such as the benchmark's arquero peer). */
+  /** The carrier's file (for hashing it whole, as fit's per-carrier reuse does). */
   file(ctx: StageContext, names: FileNames, carrier: string): string {
     return derivedFile(ctx, this.rel(names.stem(carrier)));
   }
@@ -143,51 +141,23 @@ class CarrierRows<Row, Writer extends RowWriter<Row>> implements Contract {
       onRow(row);
     });
   }
-
-  /**
-   * Stream the carrier's rows as `view`, pointed at each record's bytes in turn (see
-   * RowBytes). `bytePath: false` splits every record as text first (for tests that
-   * compare both ways).
-   */
-  forEachBytes<V extends RowBytes>(ctx: StageContext, names: FileNames, carrier: string, view: V, onRow: (row: V) => void, bytePath = true): Promise<number> {
-    const rel = this.rel(names.stem(carrier));
-    return readTableBytes(derivedFile(ctx, rel), { label: shownRel(ctx, rel), writtenBy: 'ingest' }, this.columns, (f, at) => {
-      view.f = f;
-      view.at = at;
-      onRow(view);
-    }, undefined, bytePath);
-  }
 }
-
-const STATUS = ['S', 'F'] as const;
-const SERVER_KINDS = ['packet', 'end-marker'] as const;
-const PROBE_KINDS = ['wait', 'idle'] as const;
-const BITS = ['0', '1'] as const;
-const STRATEGIES = ['naive', 'biased'] as const;
-
-let lastRun = '';
-let lastRunField = '';
-/** A run's CSV field, cached: consecutive rows share their run. */
-function runField(run: string): string {
-  if (run !== lastRun) {
-    lastRun = run;
-    lastRunField = csvField(run);
-  }
-  return lastRunField;
-}
-
-const COMMA = 44;
-const PACKET_BYTES = Buffer.from('packet', 'latin1');
-const MARKER_BYTES = Buffer.from('end-marker', 'latin1');
 
 /**
- * The extras field of a file's rows built from the raw line's bytes: the JSON object
- * `{"name":"value",...}` quoted as one CSV field, i.e. the bytes around each value
- * `"{""name"":""` value `"",""next"":""` value `""}"`. Values must be printable ASCII
- * without `"` or `\` (a strict ByteFields split guarantees it), which JSON writes as
- * they are.
+ * The extras of a file's rows as JSON text built from the raw line's bytes: the object
+ * `{"name":"value",...}` that JSON.stringify writes for the string path's row, i.e. the
+ * bytes around each value `{"name":"` value `","next":"` value `"}`. Values must be
+ * printable ASCII without `"` or `\` (a strict ByteFields split guarantees it), which
+ * JSON writes as they are. Rows repeat their extras (a Sender IP), so `id` compares the
+ * bytes with the last row's and only decodes a change.
  */
 export class ExtrasBytes {
+  private scratch = Buffer.alloc(256);
+  private last = Buffer.alloc(256);
+  private lastLength = -1;
+  private lastId = 0;
+  private lastDict: Dictionary | null = null;
+
   private constructor(private readonly pieces: Buffer[], private readonly fields: readonly number[]) {}
 
   /**
@@ -198,32 +168,54 @@ export class ExtrasBytes {
   static of(names: readonly string[], fields: readonly number[]): ExtrasBytes | null {
     if (names.length === 0) return new ExtrasBytes([], []);
     if (new Set(names).size !== names.length || names.some((n) => /^\d+$/.test(n))) return null;
-    const key = (n: string) => JSON.stringify(n).replaceAll('"', '""');
-    const pieces = names.map((n, i) => `${i === 0 ? '"{' : '"",'}${key(n)}:""`);
-    pieces.push('""}"');
+    const pieces = names.map((n, i) => `${i === 0 ? '{' : '",'}${JSON.stringify(n)}:"`);
+    pieces.push('"}');
     return new ExtrasBytes(pieces.map((p) => Buffer.from(p, 'utf8')), fields);
   }
 
-  write(out: ByteLines, f: ByteFields): void {
+  /** The JSON text of the row's extras (tests; `id` is the hot path). */
+  text(f: ByteFields): string {
+    const n = this.encode(f);
+    return this.scratch.toString('utf8', 0, n);
+  }
+
+  /** The id in `dict` of the row's extras' JSON text ('' when the file has no extra columns). */
+  id(dict: Dictionary, f: ByteFields): number {
+    if (this.pieces.length === 0) return dict.id('');
+    const n = this.encode(f);
+    if (dict === this.lastDict && n === this.lastLength && this.scratch.compare(this.last, 0, n, 0, n) === 0) return this.lastId;
+    this.lastDict = dict;
+    this.lastId = dict.id(this.scratch.toString('utf8', 0, n));
+    if (this.last.length < n) this.last = Buffer.alloc(this.scratch.length);
+    this.scratch.copy(this.last, 0, 0, n);
+    this.lastLength = n;
+    return this.lastId;
+  }
+
+  private encode(f: ByteFields): number {
     const pieces = this.pieces;
-    if (pieces.length === 0) return;
-    for (let k = 0; k < this.fields.length; k++) {
-      const piece = pieces[k]!;
-      const i = this.fields[k]!;
-      out.bytes(piece, 0, piece.length).bytes(f.buf, f.starts[i]!, f.ends[i]!);
+    let need = 0;
+    for (const p of pieces) need += p.length;
+    for (const i of this.fields) need += f.length(i);
+    if (need > this.scratch.length) this.scratch = Buffer.alloc(2 * need);
+    let at = 0;
+    for (let k = 0; k < pieces.length; k++) {
+      at += pieces[k]!.copy(this.scratch, at);
+      if (k < this.fields.length) {
+        const i = this.fields[k]!;
+        at += f.buf.copy(this.scratch, at, f.starts[i]!, f.ends[i]!);
+      }
     }
-    const last = pieces[pieces.length - 1]!;
-    out.bytes(last, 0, last.length);
+    return at;
   }
 }
 
 /**
  * A row for the byte-level writers: the parsed values, plus the raw line's fields `f`
- * with the UUID's field (any case; written lower-case) and the extras' encoder. One
- * object per file, refilled per row.
+ * with the UUID's field (any case) and the extras' encoder. One object per file,
+ * refilled per row.
  */
 export interface RowFromBytes {
-  run: string;
   line: number;
   time: number;
   f: ByteFields;
@@ -244,172 +236,322 @@ export interface ServerRowFromBytes extends RowFromBytes {
   serverPort: number;
 }
 
-/** A capture-row writer: rows by text or by bytes, the run's field encoded once per run. */
-abstract class CaptureRowWriter<Row> extends BufferedRowWriter<Row> {
-  private run = '';
-  private runBytes = Buffer.alloc(0);
+/**
+ * Capture rows are column files (io/columns.ts), one per raw capture file: the run
+ * (dictionary), the raw line, the UUID as 4 x u32, the time as f64 epoch ms, ports as
+ * u16, the status as the ASCII code of `S`/`F` (server: the kind, 0 packet, 1 end
+ * marker, whose UUID words are 0), and the extras as ids into a dictionary of their JSON
+ * object texts ('' for none, id 0).
+ */
+const RUN = 0;
+const LINE = 1;
+const UUID = 2;
+const TIME = 3;
+/** Client: local_port, dest_port, status; server: kind, external_port, server_port. */
+const C4 = 4;
+const C5 = 5;
+const C6 = 6;
+const EXTRA = 7;
 
-  /** The row's start, `run,line,`. */
-  protected head(run: string, line: number): ByteLines {
-    if (run !== this.run) {
-      this.run = run;
-      this.runBytes = Buffer.from(csvField(run), 'utf8');
-    }
-    return this.lines.bytes(this.runBytes, 0, this.runBytes.length).byte(COMMA).int(line).byte(COMMA);
+export const CLIENT_SPECS: readonly ColumnSpec[] = [
+  { name: 'run', type: 'u32', dictionary: true }, { name: 'line', type: 'u32' }, { name: 'uuid', type: 'u32', width: 4 }, { name: 'time', type: 'f64' },
+  { name: 'local_port', type: 'u16' }, { name: 'dest_port', type: 'u16' }, { name: 'status', type: 'u8' }, { name: 'extra', type: 'u32', dictionary: true },
+];
+export const SERVER_SPECS: readonly ColumnSpec[] = [
+  { name: 'run', type: 'u32', dictionary: true }, { name: 'line', type: 'u32' }, { name: 'uuid', type: 'u32', width: 4 }, { name: 'time', type: 'f64' },
+  { name: 'kind', type: 'u8' }, { name: 'external_port', type: 'u16' }, { name: 'server_port', type: 'u16' }, { name: 'extra', type: 'u32', dictionary: true },
+];
+const S_CODE = 83;
+const F_CODE = 70;
+const KIND_PACKET = 0;
+const KIND_MARKER = 1;
+
+/**
+ * A capture-row writer for one raw file: typed rows (`write`) or rows from bytes
+ * (`writeBytes`), into columns. Every row's run is the file's, given to `open` (a typed
+ * row's `run` is not read).
+ */
+abstract class CaptureRowWriter<Row> {
+  protected readonly w: ColumnFileWriter;
+  protected readonly runId: number;
+  private readonly extras: Dictionary;
+
+  constructor(file: string, schema: string, specs: readonly ColumnSpec[], run: string) {
+    this.w = new ColumnFileWriter(file, schema, specs);
+    this.runId = this.w.dictionaries[RUN]!.id(run);
+    this.extras = this.w.dictionaries[EXTRA]!;
+    this.extras.id('');
+  }
+
+  abstract write(row: Row): void;
+
+  /** A new row with its shared columns filled; returns its index. */
+  protected start(line: number, time: number): number {
+    const i = this.w.grow();
+    (this.w.col(RUN) as Uint32Array)[i] = this.runId;
+    (this.w.col(LINE) as Uint32Array)[i] = line;
+    (this.w.col(TIME) as Float64Array)[i] = time;
+    return i;
+  }
+
+  protected extraText(i: number, extra: Extras): void {
+    (this.w.col(EXTRA) as Uint32Array)[i] = extra === null ? 0 : this.extras.id(JSON.stringify(extra));
+  }
+
+  protected extraBytes(i: number, r: RowFromBytes): void {
+    (this.w.col(EXTRA) as Uint32Array)[i] = r.extras.id(this.extras, r.f);
+  }
+
+  protected uuidBytes(i: number, r: RowFromBytes): void {
+    if (!r.f.uuidWords(r.uuidField, this.w.col(UUID) as Uint32Array, i * 4)) throw new Error('writeBytes: the UUID field is not a UUID (the byte path checks it first)');
+  }
+
+  commit(): void {
+    this.w.commit();
+  }
+
+  abort(): void {
+    this.w.abort();
   }
 }
 
 export class ClientRowWriter extends CaptureRowWriter<ClientRow> {
+  constructor(file: string, run: string) {
+    super(file, CLIENT_SCHEMA, CLIENT_SPECS, run);
+  }
+
   write(r: ClientRow): void {
-    this.lines.utf8(`${runField(r.run)},${r.line},${r.uuid},${r.time},${r.localPort},${r.destPort},${r.status},${extraField(r.extra)}\n`);
+    const i = this.start(r.line, r.time);
+    uuidToWords(r.uuid, this.w.col(UUID) as Uint32Array, i * 4);
+    this.ports(i, r.localPort, r.destPort, r.status);
+    this.extraText(i, r.extra);
   }
 
   /** The row `write` would write for the same values, from bytes. */
   writeBytes(r: ClientRowFromBytes): void {
-    const f = r.f;
-    this.head(r.run, r.line).lowerAscii(f.buf, f.starts[r.uuidField]!, f.ends[r.uuidField]!).byte(COMMA)
-      .num(r.time).byte(COMMA).int(r.localPort).byte(COMMA).int(r.destPort).byte(COMMA).byte(r.status === 'S' ? 83 : 70).byte(COMMA);
-    r.extras.write(this.lines, f);
-    this.lines.end();
+    const i = this.start(r.line, r.time);
+    this.uuidBytes(i, r);
+    this.ports(i, r.localPort, r.destPort, r.status);
+    this.extraBytes(i, r);
+  }
+
+  private ports(i: number, local: number, dest: number, status: 'S' | 'F'): void {
+    (this.w.col(C4) as Uint16Array)[i] = local;
+    (this.w.col(C5) as Uint16Array)[i] = dest;
+    (this.w.col(C6) as Uint8Array)[i] = status === 'S' ? S_CODE : F_CODE;
   }
 }
 
 export class ServerRowWriter extends CaptureRowWriter<ServerRow> {
+  constructor(file: string, run: string) {
+    super(file, SERVER_SCHEMA, SERVER_SPECS, run);
+  }
+
   write(r: ServerRow): void {
-    this.lines.utf8(`${runField(r.run)},${r.line},${r.kind},${r.uuid},${r.time},${r.externalPort},${r.serverPort},${extraField(r.extra)}\n`);
+    const i = this.start(r.line, r.time);
+    if (r.kind === 'packet') uuidToWords(r.uuid, this.w.col(UUID) as Uint32Array, i * 4);
+    this.ports(i, r.kind === 'end-marker', r.externalPort, r.serverPort);
+    this.extraText(i, r.extra);
   }
 
   /** The row `write` would write for the same values, from bytes. */
   writeBytes(r: ServerRowFromBytes): void {
-    const f = r.f;
-    const out = this.head(r.run, r.line);
-    if (r.marker) out.bytes(MARKER_BYTES, 0, MARKER_BYTES.length).byte(COMMA);
-    else out.bytes(PACKET_BYTES, 0, PACKET_BYTES.length).byte(COMMA).lowerAscii(f.buf, f.starts[r.uuidField]!, f.ends[r.uuidField]!);
-    out.byte(COMMA).num(r.time).byte(COMMA).int(r.externalPort).byte(COMMA).int(r.serverPort).byte(COMMA);
-    r.extras.write(this.lines, f);
-    this.lines.end();
+    const i = this.start(r.line, r.time);
+    if (!r.marker) this.uuidBytes(i, r);
+    this.ports(i, r.marker, r.externalPort, r.serverPort);
+    this.extraBytes(i, r);
   }
+
+  private ports(i: number, marker: boolean, external: number, server: number): void {
+    (this.w.col(C4) as Uint8Array)[i] = marker ? KIND_MARKER : KIND_PACKET;
+    (this.w.col(C5) as Uint16Array)[i] = external;
+    (this.w.col(C6) as Uint16Array)[i] = server;
+  }
+}
+
+/** One capture file's rows as columns (row i is index i; the UUID is words 4i..4i+3). Extras id 0 is "none". */
+export interface CaptureColumns {
+  /** The file under the campaign's derived folder, for messages. */
+  rel: string;
+  rows: number;
+  run: Uint32Array;
+  runs: string[];
+  line: Uint32Array;
+  uuid: Uint32Array;
+  time: Float64Array;
+  extra: Uint32Array;
+  extras: Extras[];
+}
+
+export interface ClientColumns extends CaptureColumns {
+  localPort: Uint16Array;
+  destPort: Uint16Array;
+  /** 1 where the send failed (status F). */
+  failed: Uint8Array;
+}
+
+export interface ServerColumns extends CaptureColumns {
+  /** 1 where the row is a run's end marker. */
+  marker: Uint8Array;
+  externalPort: Uint16Array;
+  serverPort: Uint16Array;
+}
+
+/** A u8 column's codes as 0/1 flags, refusing any other code (a damaged file). */
+function flags(codes: Uint8Array, one: number, zero: number, rel: string, column: string): Uint8Array {
+  const out = new Uint8Array(codes.length);
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    if (c === one) out[i] = 1;
+    else if (c !== zero) throw new InputError(rel, undefined, `row ${i + 1}: ${column} code ${c} is not one natatlas writes: the file is damaged; rerun \`natatlas ingest\``);
+  }
+  return out;
+}
+
+function sharedColumns(file: ColumnFile, rel: string): CaptureColumns {
+  return {
+    rel, rows: file.rows, run: file.u32('run'), runs: file.dictionary('run'), line: file.u32('line'), uuid: file.u32('uuid'), time: file.f64('time'),
+    extra: file.u32('extra'), extras: file.dictionary('extra').map(decodeExtra),
+  };
+}
+
+/** What ingest keeps beside each capture file's columns, so a reused file gives back everything its reading gave (manifest record, rejects, counts, time units). */
+export interface CaptureUnitNote {
+  record: FileRecord;
+  rejects: RejectRow[];
+  counts: { clientRows: number; failed: number; sent: number; serverRows: number };
+  times: { counts: Record<string, number>; first: { unit: string; line: number; value: string } | null };
 }
 
 /**
- * One record of a client or server file as bytes, for join's hot loop: each accessor
- * reads and checks one field of the current record (as the typed reader does), without
- * a string per row. Only the fields read are checked: a damaged port of a row join
- * skips (a duplicate, a stranger) passes here where forEach would refuse the file. Runs and extras come as ids into the view's dictionaries (rows
- * repeat them); extras id 0 is "none". Valid during the callback only.
+ * One side of a carrier's captures, `ingest/carriers/<stem>/<side>/<run>.cols` (one column
+ * file per raw capture file, `<run>` the run's file stem among the side's runs) and the
+ * file's unit note `<run>.unit.json`. A carrier's rows are its files' rows in the
+ * manifest's order of the raw files.
  */
-export abstract class RowBytes {
-  f!: ByteFields;
-  at!: At;
-  readonly runs = new FieldDictionary<string>((t) => t);
-  readonly extras = new FieldDictionary<Extras>(decodeExtra);
-  protected abstract readonly uuidAt: number;
-  protected abstract readonly timeAt: number;
-
-  constructor() {
-    this.extras.idOf('');
+class CaptureRows<Row, Cols extends CaptureColumns, Writer extends CaptureRowWriter<Row>> implements Contract {
+  readonly writtenBy = 'ingest';
+  readonly pattern: string;
+  constructor(
+    readonly name: string,
+    readonly side: 'client' | 'server',
+    private readonly schema: string,
+    private readonly specs: readonly ColumnSpec[],
+    private readonly writer: (file: string, run: string) => Writer,
+    private readonly columns: (file: ColumnFile, rel: string) => Cols,
+    private readonly rowAt: (c: Cols, i: number, row: Row) => void,
+    private readonly blank: () => Row,
+  ) {
+    this.pattern = `ingest/carriers/<carrier>/${side}/<run>.cols`;
   }
 
-  /** Put the UUID into `out[at..at+3]` (UuidIndex's words) when it is well formed; false: use uuidText. */
-  uuidWords(out: Uint32Array, at: number): boolean {
-    return this.f.uuidWords(this.uuidAt, out, at);
+  files(ctx: StageContext): string[] {
+    return filesUnder(ctx, 'ingest/carriers').filter((f) => f.endsWith('.cols') && path.basename(path.dirname(f)) === this.side);
   }
 
-  uuidText(): string {
-    return this.f.text(this.uuidAt);
+  /** The file stems of a side's runs (decided over all of them, as io/names.ts does for carriers). */
+  runNames(runs: readonly string[]): FileNames {
+    return new FileNames(runs, 'run');
   }
 
-  run(): number {
-    return this.runs.id(this.f, 0);
+  /** `<side>/<runStem>.cols` and its note, relative to the ingest folder's carrier folder `carriers/<stem>/`. */
+  unitFiles(stem: string, runStem: string): { columns: string; note: string } {
+    const base = `carriers/${stem}/${this.side}/${runStem}`;
+    return { columns: `${base}.cols`, note: `${base}.unit.json` };
   }
 
-  time(): number {
-    return numBytes(this.f, this.timeAt, 'time', this.at);
+  /** A writer for one raw file's rows. */
+  open(out: OutputFolder, stem: string, runStem: string, run: string): Writer {
+    return this.writer(out.file('ingest', this.unitFiles(stem, runStem).columns), run);
   }
 
-  /** The id of the row's extras in `extras.values`. */
-  extra(): number {
-    return this.f.count > 7 ? this.extras.id(this.f, 7) : 0;
-  }
-}
-
-const S_CODE = 83;
-const F_CODE = 70;
-
-export class ClientRowBytes extends RowBytes {
-  protected readonly uuidAt = 2;
-  protected readonly timeAt = 3;
-
-  localPort(): number {
-    return intBytes(this.f, 4, 'local_port', this.at, 0, 65535);
+  async writeNote(out: OutputFolder, stem: string, runStem: string, note: CaptureUnitNote): Promise<void> {
+    await writeFileAtomic(out.file('ingest', this.unitFiles(stem, runStem).note), stableStringify(note));
   }
 
-  destPort(): number {
-    return intBytes(this.f, 5, 'dest_port', this.at, 0, 65535);
+  /** The note of a file carried into the folder being built (the unit ledger vouched for its bytes). */
+  readNote(out: OutputFolder, stem: string, runStem: string): CaptureUnitNote {
+    return JSON.parse(fs.readFileSync(out.file('ingest', this.unitFiles(stem, runStem).note), 'utf8')) as CaptureUnitNote;
   }
 
-  /** Status F: no packet left the phone. */
-  failed(): boolean {
-    if (this.f.isChar(6, F_CODE)) return true;
-    if (this.f.isChar(6, S_CODE)) return false;
-    return oneOf([this.f.text(6)], 0, 'status', this.at, STATUS) === 'F';
-  }
-}
-
-export class ServerRowBytes extends RowBytes {
-  protected readonly uuidAt = 3;
-  protected readonly timeAt = 4;
-
-  /** A run's end marker rather than a packet. */
-  isEndMarker(): boolean {
-    const f = this.f;
-    if (f.quoted[2] === 0) {
-      if (f.equals(2, PACKET_BYTES)) return false;
-      if (f.equals(2, MARKER_BYTES)) return true;
-    }
-    return oneOf([f.text(2)], 0, 'kind', this.at, SERVER_KINDS) === 'end-marker';
+  /** The column files of `carrier`'s side, in the manifest's order of its raw files. */
+  units(manifest: IngestManifest, names: FileNames, carrier: string): string[] {
+    const runs = manifest.files.filter((f) => f.kind === this.side && f.carrier === carrier).map((f) => f.run!);
+    const runNames = this.runNames(runs);
+    return runs.map((r) => `ingest/${this.unitFiles(names.stem(carrier), runNames.stem(r)).columns}`);
   }
 
-  externalPort(): number {
-    return intBytes(this.f, 5, 'external_port', this.at, 0, 65535);
+  /** One column file (`rel` from `units`), read whole into typed arrays and checked. */
+  read(ctx: StageContext, rel: string): Cols {
+    const file = ColumnFile.read(derivedFile(ctx, rel), { label: shownRel(ctx, rel), writtenBy: 'ingest' }, this.schema, this.specs);
+    return this.columns(file, shownRel(ctx, rel));
   }
 
-  serverPort(): number {
-    return intBytes(this.f, 6, 'server_port', this.at, 0, 65535);
+  /** Each of the carrier's files as columns, one at a time and in order (the hot readers: join, fit). */
+  forEachFile(ctx: StageContext, manifest: IngestManifest, carrier: string, onFile: (cols: Cols) => void): void {
+    for (const rel of this.units(manifest, carrierNames(manifest), carrier)) onFile(this.read(ctx, rel));
+  }
+
+  /** Stream the carrier's rows in order; `row` is one object reused for every row. Returns the row count. */
+  forEach(ctx: StageContext, manifest: IngestManifest, carrier: string, onRow: (row: Readonly<Row>) => void): number {
+    const row = this.blank();
+    let n = 0;
+    this.forEachFile(ctx, manifest, carrier, (c) => {
+      for (let i = 0; i < c.rows; i++) {
+        this.rowAt(c, i, row);
+        onRow(row);
+      }
+      n += c.rows;
+    });
+    return n;
   }
 }
 
-export const CLIENT_ROWS = new CarrierRows<ClientRow, ClientRowWriter>(
-  'client rows', 'client.csv', CLIENT_COLUMNS,
-  (file, columns) => new ClientRowWriter(file, columns),
-  (f, at, r) => {
-    r.run = f[0]!;
-    r.line = intField(f, 1, 'line', at, 1);
-    r.uuid = f[2]!;
-    r.time = numField(f, 3, 'time', at);
-    r.localPort = intField(f, 4, 'local_port', at, 0, 65535);
-    r.destPort = intField(f, 5, 'dest_port', at, 0, 65535);
-    r.status = oneOf(f, 6, 'status', at, STATUS);
-    r.extra = decodeExtra(f[7] ?? '');
+export const CLIENT_SCHEMA = 'natatlas.client-rows/1';
+export const SERVER_SCHEMA = 'natatlas.server-rows/1';
+
+export const CLIENT_ROWS = new CaptureRows<ClientRow, ClientColumns, ClientRowWriter>(
+  'client rows', 'client', CLIENT_SCHEMA, CLIENT_SPECS,
+  (file, run) => new ClientRowWriter(file, run),
+  (file, rel) => ({
+    ...sharedColumns(file, rel), localPort: file.u16('local_port'), destPort: file.u16('dest_port'), failed: flags(file.u8('status'), F_CODE, S_CODE, rel, 'status'),
+  }),
+  (c, i, r) => {
+    r.run = c.runs[c.run[i]!]!;
+    r.line = c.line[i]!;
+    r.uuid = wordsToUuid(c.uuid, i * 4);
+    r.time = c.time[i]!;
+    r.localPort = c.localPort[i]!;
+    r.destPort = c.destPort[i]!;
+    r.status = c.failed[i] === 1 ? 'F' : 'S';
+    r.extra = c.extras[c.extra[i]!]!;
   },
   () => ({ run: '', line: 0, uuid: '', time: 0, localPort: 0, destPort: 0, status: 'S', extra: null }),
 );
 
-export const SERVER_ROWS = new CarrierRows<ServerRow, ServerRowWriter>(
-  'server rows', 'server.csv', SERVER_COLUMNS,
-  (file, columns) => new ServerRowWriter(file, columns),
-  (f, at, r) => {
-    r.run = f[0]!;
-    r.line = intField(f, 1, 'line', at, 1);
-    r.kind = oneOf(f, 2, 'kind', at, SERVER_KINDS);
-    r.uuid = f[3]!;
-    r.time = numField(f, 4, 'time', at);
-    r.externalPort = intField(f, 5, 'external_port', at, 0, 65535);
-    r.serverPort = intField(f, 6, 'server_port', at, 0, 65535);
-    r.extra = decodeExtra(f[7] ?? '');
+export const SERVER_ROWS = new CaptureRows<ServerRow, ServerColumns, ServerRowWriter>(
+  'server rows', 'server', SERVER_SCHEMA, SERVER_SPECS,
+  (file, run) => new ServerRowWriter(file, run),
+  (file, rel) => ({
+    ...sharedColumns(file, rel), marker: flags(file.u8('kind'), KIND_MARKER, KIND_PACKET, rel, 'kind'), externalPort: file.u16('external_port'), serverPort: file.u16('server_port'),
+  }),
+  (c, i, r) => {
+    r.run = c.runs[c.run[i]!]!;
+    r.line = c.line[i]!;
+    r.kind = c.marker[i] === 1 ? 'end-marker' : 'packet';
+    r.uuid = c.marker[i] === 1 ? '' : wordsToUuid(c.uuid, i * 4);
+    r.time = c.time[i]!;
+    r.externalPort = c.externalPort[i]!;
+    r.serverPort = c.serverPort[i]!;
+    r.extra = c.extras[c.extra[i]!]!;
   },
   () => ({ run: '', line: 0, kind: 'packet', uuid: '', time: 0, externalPort: 0, serverPort: 0, extra: null }),
 );
+
+const PROBE_KINDS = ['wait', 'idle'] as const;
+const STATUS = ['S', 'F'] as const;
+const BITS = ['0', '1'] as const;
+const STRATEGIES = ['naive', 'biased'] as const;
 
 export const TIMEOUT_ROWS = new CarrierRows<TimeoutRow, RowWriter<TimeoutRow>>(
   'timeout probes', 'timeouts.csv', TIMEOUT_COLUMNS,

@@ -161,6 +161,11 @@ export class CarrierJsonFiles<T> implements Contract {
     return { value: this.codec.parse(text, shownRel(ctx, rel)), sha256: sha256Text(text) };
   }
 
+  /** One carrier's file in the folder being built (a stage reading back what it carried over from its last run). */
+  readFrom(out: OutputFolder, stem: string): T {
+    return this.codec.parse(fs.readFileSync(out.file(this.folder, `${stem}.json`), 'utf8'), this.rel(stem));
+  }
+
   /** Every file in the folder, in file-name order (the files name their carrier inside). */
   readAll(ctx: StageContext): T[] {
     return this.files(ctx).map((f) => this.read(ctx, path.basename(f, '.json')));

@@ -1,19 +1,16 @@
 /**
- * Row contracts: CSV files of many rows (normalized ingest rows, joined packets,
- * rejects). The module owning a file fixes its columns; its writer takes typed rows and
- * its reader streams typed rows, checking the header by name and every field it
- * converts, so no caller indexes fields by position. The on-disk format stays private
- * to the contract module: changing it (to a columnar binary layout, say) changes the
- * module, not the stages.
+ * Row contracts kept as CSV (timeout probes, trials, rejects: thousands of rows; the
+ * per-packet files are column files, io/columns.ts). The module owning a file fixes its
+ * columns; its writer takes typed rows and its reader streams typed rows, checking the
+ * header by name and every field it converts, so no caller indexes fields by position.
+ * The on-disk format stays private to the contract module.
  *
  * Readers hand each row to a callback as one object reused for every row (millions of
  * rows, no garbage per row): copy what you keep.
  */
 import { InputError } from '../errors.ts';
 import { AtomicWriter } from '../io/atomic.ts';
-import type { ByteFields } from '../io/byte-fields.ts';
-import { ByteLines } from '../io/byte-lines.ts';
-import { csvRow, readRecordBytes, readRecords } from '../io/csv.ts';
+import { csvRow, readRecords } from '../io/csv.ts';
 import type { StageName } from './folder.ts';
 
 /** Where a field came from, for error messages: `derived/<c>/joined/KPN.csv`, record 12. */
@@ -46,21 +43,6 @@ export function oneOf<const T extends string>(f: readonly string[], i: number, c
   const s = f[i] ?? '';
   for (const v of values) if (v === s) return v;
   throw bad(at, column, s, `one of ${values.join(', ')}`);
-}
-
-/**
- * The byte path's intField: digits read straight from the line; anything else goes
- * through intField's own check (and its message).
- */
-export function intBytes(f: ByteFields, i: number, column: string, at: At, lo = 0, hi = Number.MAX_SAFE_INTEGER): number {
-  const v = f.digits(i, 15);
-  return v >= lo && v <= hi ? v : intField([f.text(i)], 0, column, at, lo, hi);
-}
-
-/** The byte path's numField. */
-export function numBytes(f: ByteFields, i: number, column: string, at: At): number {
-  const v = f.digits(i, 15);
-  return v >= 0 ? v : numField([f.text(i)], 0, column, at);
 }
 
 /**
@@ -115,21 +97,6 @@ export async function readTable(
 }
 
 /**
- * readTable for the big files (normalized and joined rows), record by record as byte
- * ranges (io/csv.ts readRecordBytes): the fields are valid during the call only.
- * `bytePath: false` splits every record as text first (tests compare both ways).
- */
-export async function readTableBytes(
-  file: string, at: Omit<At, 'line'>, columns: readonly string[],
-  onRecord: (fields: ByteFields, at: At) => void, onHeader?: (extraColumns: string[]) => void, bytePath = true,
-): Promise<number> {
-  const texts = (f: ByteFields) => Array.from({ length: f.count }, (_, i) => f.text(i));
-  const table = new TableRecords<ByteFields>(at, columns, texts, (f) => f.count === 1 && f.length(0) === 0, onRecord, onHeader);
-  await readRecordBytes(file, (f, recordNo) => table.take(f, recordNo), bytePath);
-  return table.finish();
-}
-
-/**
  * A CSV output built row by row and renamed into place by `commit` (or dropped by
  * `abort`). Each hot row kind has its own subclass with `write` written out, so the
  * call a stage makes per row is monomorphic (a shared `write` calling a per-kind format
@@ -150,24 +117,6 @@ export abstract class RowWriter<Row> {
 
   abort(): void {
     this.out.abort();
-  }
-}
-
-/**
- * A writer for millions of rows: rows are assembled in a reused 1 MiB buffer
- * (io/byte-lines.ts), by text (`write`) or by the subclass's byte-level methods, which
- * write the same bytes without a string per row.
- */
-export abstract class BufferedRowWriter<Row> extends RowWriter<Row> {
-  protected readonly lines: ByteLines;
-  constructor(file: string, header: readonly string[]) {
-    super(file, header);
-    this.lines = new ByteLines(this.out);
-  }
-
-  override commit(): void {
-    this.lines.flush();
-    super.commit();
   }
 }
 

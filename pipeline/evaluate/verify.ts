@@ -19,7 +19,7 @@ import type { Peer } from './plans.ts';
 import type { PricingSettings } from './price.ts';
 import { natOf } from './referee/from-fit.ts';
 import { referee, successAt, type RefereeResult } from './referee/index.ts';
-import { closePools } from './threads.ts';
+import { closePools } from '../threads.ts';
 import { silentLogger } from '../context.ts';
 
 export interface Verdict {

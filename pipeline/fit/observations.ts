@@ -4,11 +4,9 @@
  * Fitting works on columns because carriers reach millions of packets.
  */
 import type { StageContext } from '../context.ts';
-import { carrierNames, readManifest } from '../contracts/manifest.ts';
+import { carrierNames, readManifest, type IngestManifest } from '../contracts/manifest.ts';
 import { JOINED } from '../contracts/joined.ts';
 import { SERVER_ROWS } from '../contracts/ingest-rows.ts';
-import type { FileNames } from '../io/names.ts';
-import { Growable } from '../io/growable.ts';
 
 export interface Observations {
   n: number;
@@ -25,33 +23,13 @@ export interface Observations {
   markerPorts: number[];
 }
 
-/** The carrier's joined packets and its end-marker rows (contracts/joined.ts, contracts/ingest-rows.ts). */
-export async function readObservations(ctx: StageContext, carrier: string, names: FileNames = carrierNames(readManifest(ctx))): Promise<Observations> {
-  const run = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
-  const sendTime = new Growable(new Float64Array(0), (n) => new Float64Array(n));
-  const sendSeq = new Growable(new Uint32Array(0), (n) => new Uint32Array(n));
-  const local = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
-  const dest = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
-  const external = new Growable(new Uint16Array(0), (n) => new Uint16Array(n));
-  const runs: string[] = [];
-  const runIds = new Map<string, number>();
-  await JOINED.forEach(ctx, names, carrier, (row) => {
-    let r = runIds.get(row.run);
-    if (r === undefined) {
-      r = runs.length;
-      runs.push(row.run);
-      runIds.set(row.run, r);
-    }
-    run.push(r);
-    sendSeq.push(row.sendSeq);
-    sendTime.push(row.sendTime);
-    local.push(row.localPort);
-    dest.push(row.destPort);
-    external.push(row.externalPort);
-  });
+/** The carrier's joined packets and its end-marker rows (contracts/joined.ts, contracts/ingest-rows.ts), as read from their column files. */
+export async function readObservations(ctx: StageContext, carrier: string, manifest: IngestManifest = readManifest(ctx)): Promise<Observations> {
+  const j = JOINED.columns(ctx, carrierNames(manifest), carrier);
   const markerPorts: number[] = [];
-  await SERVER_ROWS.forEach(ctx, names, carrier, (row) => {
-    if (row.kind === 'end-marker') markerPorts.push(row.externalPort);
+  SERVER_ROWS.forEachFile(ctx, manifest, carrier, (c) => {
+    for (let i = 0; i < c.rows; i++) if (c.marker[i] === 1) markerPorts.push(c.externalPort[i]!);
   });
-  return { n: run.length, run: run.done(), runs, sendTime: sendTime.done(), sendSeq: sendSeq.done(), local: local.done(), dest: dest.done(), external: external.done(), markerPorts };
+  // The joined file numbers its runs in order of first appearance, as fit's run indices do.
+  return { n: j.rows, run: j.run, runs: j.runs, sendTime: j.sendTime, sendSeq: j.sendSeq, local: j.localPort, dest: j.destPort, external: j.externalPort, markerPorts };
 }

@@ -122,14 +122,6 @@ export class ByteFields {
     return this.ends[i]! - s === ascii.length && this.buf.compare(ascii, 0, ascii.length, s, this.ends[i]!) === 0;
   }
 
-  /** Whether field i is `other[start, end)` with the same quoting, hence the same text. */
-  sameAs(i: number, other: Uint8Array, start: number, end: number, quoted: number): boolean {
-    const s = this.starts[i]!;
-    if (this.ends[i]! - s !== end - start || this.quoted[i] !== quoted) return false;
-    for (let k = 0; k < end - start; k++) if (this.buf[s + k] !== other[start + k]) return false;
-    return true;
-  }
-
   /** Field i as a number, exactly as `Number(text)` (digits read straight from the bytes when that is all it holds). */
   number(i: number): number {
     const v = this.digits(i, 15);
@@ -205,44 +197,4 @@ function hexWord(buf: Uint8Array, start: number, end: number): number {
   let v = 0;
   for (let k = start; k < end; k++) v = v * 16 + HEX_VALUE[buf[k]!]!;
   return v;
-}
-
-/**
- * Ids for one column's distinct values, in order of first appearance. A row that repeats
- * the last row's bytes (a run name, a Sender IP: thousands of rows in a row) costs a
- * byte comparison; only a change is decoded and looked up.
- */
-export class FieldDictionary<T> {
-  readonly values: T[] = [];
-  private readonly ids = new Map<string, number>();
-  private last = -1;
-  private lastBytes = Buffer.alloc(64);
-  private lastLength = 0;
-  private lastQuoted = 0;
-
-  constructor(private readonly make: (text: string) => T) {}
-
-  /** The id of field i's text (`make` runs once per distinct text). */
-  id(f: ByteFields, i: number): number {
-    if (this.last >= 0 && f.sameAs(i, this.lastBytes, 0, this.lastLength, this.lastQuoted)) return this.last;
-    const id = this.idOf(f.text(i));
-    const length = f.length(i);
-    if (length > this.lastBytes.length) this.lastBytes = Buffer.alloc(2 * length);
-    f.buf.copy(this.lastBytes, 0, f.starts[i]!, f.ends[i]!);
-    this.lastLength = length;
-    this.lastQuoted = f.quoted[i]!;
-    this.last = id;
-    return id;
-  }
-
-  /** The id of `text`. */
-  idOf(text: string): number {
-    let id = this.ids.get(text);
-    if (id === undefined) {
-      id = this.values.length;
-      this.values.push(this.make(text));
-      this.ids.set(text, id);
-    }
-    return id;
-  }
 }

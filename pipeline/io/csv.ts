@@ -5,8 +5,6 @@
  */
 import { NatatlasError } from '../errors.ts';
 import { readLines } from './lines.ts';
-import { readLineBytes } from './byte-reader.ts';
-import { ByteFields } from './byte-fields.ts';
 
 /** Split one CSV line into trimmed fields; returns null on an unterminated quote. */
 export function splitFields(line: string): string[] | null {
@@ -109,21 +107,3 @@ export async function readRecords(file: string, onRecord: (fields: string[], rec
   return records.end(file);
 }
 
-/**
- * readRecords for the big files natatlas wrote (normalized and joined rows): a record on
- * one line is split from the file's bytes (io/byte-fields.ts) and only the rest, such as
- * a record whose quoted field holds a line break, goes through splitFields. `onRecord`
- * gets the fields (valid only during the call). `bytePath: false` sends every record
- * through splitFields, for tests that both paths agree.
- */
-export async function readRecordBytes(file: string, onRecord: (fields: ByteFields, recordNo: number) => void, bytePath = true): Promise<number> {
-  const fields = new ByteFields();
-  const records = new RecordLines((split, n) => onRecord(ByteFields.of(split), n));
-  const onBytes = (buf: Buffer, start: number, end: number): boolean => {
-    if (!bytePath || records.pending !== null || !fields.split(buf, start, end, false)) return false;
-    onRecord(fields, ++records.count);
-    return true;
-  };
-  await readLineBytes(file, onBytes, (line) => records.line(line));
-  return records.end(file);
-}

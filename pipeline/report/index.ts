@@ -29,7 +29,7 @@ import { parseNotebook, type Notebook } from './notebook/parse.ts';
 import { cellScope, redactor, renderFigure, renderNotebookBody, type CellReport, type PageEnv } from './notebook/render.ts';
 import { attackPairChart } from './charts/attack-curve.ts';
 import { NOTEBOOKS_DIR, PACKAGE_ROOT, REPORT_VERSION, reportSources, type ReportOptions } from './inputs.ts';
-import { closePools } from '../evaluate/threads.ts';
+import { closePools } from '../threads.ts';
 
 /** Bump when the report's output for the same inputs changes meaning. */
 const ROOT = PACKAGE_ROOT;

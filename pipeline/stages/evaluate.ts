@@ -25,7 +25,7 @@ import { DEFAULT_PRICING, measureAtRate, pricePair, unpricedPlan, type PricedPla
 import { loadOutcome, storeOutcome, type PairOutcome } from '../evaluate/pair-cache.ts';
 import { isEasy, type Peer } from '../evaluate/plans.ts';
 import { successAt } from '../evaluate/referee/index.ts';
-import { closePools } from '../evaluate/threads.ts';
+import { closePools } from '../threads.ts';
 import { NatatlasError } from '../errors.ts';
 import { UnitLedger } from '../units.ts';
 

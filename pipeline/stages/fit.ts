@@ -4,7 +4,7 @@
  * behaviour, allocation families, conditional model, timeouts. Writes
  * `derived/<campaign>/fit/<carrier>.json` with the evidence behind each answer.
  * Carriers whose inputs did not change are carried over (units.ts); big campaigns fit
- * on two worker threads (fit/worker.ts).
+ * on two worker threads (fit/fit-worker.ts).
  */
 import path from 'node:path';
 import { formatCount, type StageContext } from '../context.ts';
@@ -13,9 +13,9 @@ import { NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS } from '../contracts/ingest-rows.ts
 import { JOINED } from '../contracts/joined.ts';
 import { SUMMARIES } from '../contracts/summary.ts';
 import { FITS, type CarrierFit } from '../contracts/fit.ts';
-import { replaceFolder } from '../contracts/folder.ts';
+import { derivedFile, replaceFolder } from '../contracts/folder.ts';
 import { readPartials, type CarrierPartials } from '../contracts/partials.ts';
-import { closePools, poolFor, threadsFor } from '../evaluate/threads.ts';
+import { closePools, poolFor, threadsFor } from '../threads.ts';
 import { NatatlasError } from '../errors.ts';
 import { checkWindows, fitPartials, probesWindowS, TooLittleData, warnContradictions } from '../fit/carrier.ts';
 import { readObservations } from '../fit/observations.ts';
@@ -29,7 +29,7 @@ import { UnitLedger } from '../units.ts';
 export async function carrierPartials(ctx: StageContext, carrier: string, names: FileNames = carrierNames(readManifest(ctx))): Promise<CarrierPartials> {
   const probes = probeTallies(await readProbes(ctx, names, carrier));
   const { counts } = SUMMARIES.read(ctx, names.stem(carrier));
-  return partialsOf(carrier, await readObservations(ctx, carrier, names), probesWindowS(probes), probes, counts);
+  return partialsOf(carrier, await readObservations(ctx, carrier), probesWindowS(probes), probes, counts);
 }
 
 /** One carrier's fit as computed, in this thread or a worker: the fit (null: skipped) and the warnings on the way, logged in carrier order. */
@@ -127,14 +127,14 @@ async function fitInputs(ctx: StageContext, carrier: string, names: FileNames): 
     carrier,
     stem,
     joined: await JOINED.sha256(ctx, names, carrier),
-    server: await sha256File(SERVER_ROWS.file(ctx, names, carrier)),
+    server: await Promise.all(SERVER_ROWS.units(readManifest(ctx), names, carrier).map((rel) => sha256File(derivedFile(ctx, rel)))),
     timeouts: TIMEOUT_ROWS.exists(ctx, names, carrier) ? await sha256File(TIMEOUT_ROWS.file(ctx, names, carrier)) : null,
     natType: NAT_TYPE.read(ctx, names, carrier),
     summary: SUMMARIES.readHashed(ctx, stem).sha256,
   };
 }
 
-const FIT_WORKER = new URL('../fit/worker.ts', import.meta.url);
+const FIT_WORKER = new URL('../fit/fit-worker.ts', import.meta.url);
 
 /**
  * Joined packets (all carriers to fit) from which two threads pay: a worker takes about a
@@ -143,7 +143,7 @@ const FIT_WORKER = new URL('../fit/worker.ts', import.meta.url);
  */
 export const THREADS_MIN_JOINED = 300_000;
 
-/** The carriers on a pool of worker threads (fit/worker.ts), each a whole carrier: results do not depend on which thread ran it. */
+/** The carriers on a pool of worker threads (fit/fit-worker.ts), each a whole carrier: results do not depend on which thread ran it. */
 async function fitOnThreads(ctx: StageContext, carriers: readonly string[], threads: number): Promise<Map<string, FitOutcome>> {
   const pool = poolFor(FIT_WORKER, threads);
   try {

@@ -56,12 +56,12 @@ function takeTime(f: ByteFields, i: number, times: FileTimes, lineNo: number): n
 }
 
 /** The byte path of ingest's client handler: the same normalized row, from bytes. */
-export function clientBytes(map: ColumnMap, out: ClientRowWriter, counts: CarrierIngest, times: FileTimes, run: string): ByteRowHandler {
+export function clientBytes(map: ColumnMap, out: ClientRowWriter, counts: CarrierIngest, times: FileTimes): ByteRowHandler {
   const extras = extrasOf(map);
   if (extras === null) return declined;
   const [iId, iTime, iLocal, iDest, iStatus] = map.known as [number, number, number, number, number];
   const f = new ByteFields(map.width);
-  const row: ClientRowFromBytes = { run, line: 0, time: 0, f, uuidField: iId, extras, localPort: 0, destPort: 0, status: 'S' };
+  const row: ClientRowFromBytes = { line: 0, time: 0, f, uuidField: iId, extras, localPort: 0, destPort: 0, status: 'S' };
   return (buf, start, end, lineNo) => {
     if (end - start > MAX_LINE_BYTES || !f.split(buf, start, end, true) || f.count !== map.width || !f.isUuid(iId)) return ByteRow.Declined;
     const local = port(f, iLocal, 0);
@@ -84,12 +84,12 @@ export function clientBytes(map: ColumnMap, out: ClientRowWriter, counts: Carrie
 }
 
 /** The byte path of ingest's server handler, end markers included. */
-export function serverBytes(map: ColumnMap, out: ServerRowWriter, counts: CarrierIngest, times: FileTimes, run: string): ByteRowHandler {
+export function serverBytes(map: ColumnMap, out: ServerRowWriter, counts: CarrierIngest, times: FileTimes): ByteRowHandler {
   const extras = extrasOf(map);
   if (extras === null) return declined;
   const [iId, iTime, iExt, iPort] = map.known as [number, number, number, number];
   const f = new ByteFields(map.width);
-  const row: ServerRowFromBytes = { run, line: 0, time: 0, f, uuidField: iId, extras, marker: false, externalPort: 0, serverPort: 0 };
+  const row: ServerRowFromBytes = { line: 0, time: 0, f, uuidField: iId, extras, marker: false, externalPort: 0, serverPort: 0 };
   return (buf, start, end, lineNo) => {
     if (end - start > MAX_LINE_BYTES || !f.split(buf, start, end, true) || f.count !== map.width) return ByteRow.Declined;
     const marker = !f.isUuid(iId);

@@ -3,6 +3,8 @@
  * keyed by 36-character strings costs ~150 bytes a row; this costs 16 bytes for the key
  * plus 4-8 bytes of table, which keeps a 10M-packet carrier's join in a few hundred MB.
  */
+import { uuidToWords, wordsToUuid } from '../io/uuid-words.ts';
+
 export class UuidIndex {
   /** Four words per row: the UUID's hex digits 0-7, 8-15, 16-23, 24-31. */
   readonly words: Uint32Array;
@@ -16,13 +18,6 @@ export class UuidIndex {
     while (slots < capacity * 2) slots *= 2;
     this.table = new Int32Array(slots);
     this.mask = slots - 1;
-  }
-
-  private static parse(uuid: string, out: Uint32Array, at: number): void {
-    out[at] = parseInt(uuid.slice(0, 8), 16);
-    out[at + 1] = parseInt(uuid.slice(9, 13) + uuid.slice(14, 18), 16);
-    out[at + 2] = parseInt(uuid.slice(19, 23) + uuid.slice(24, 28), 16);
-    out[at + 3] = parseInt(uuid.slice(28, 36), 16);
   }
 
   private slotOf(w: Uint32Array, at: number): number {
@@ -43,14 +38,14 @@ export class UuidIndex {
 
   /** Add `uuid` as the next row; returns the new row, or the earlier row that holds it. */
   add(uuid: string): { row: number; added: boolean } {
-    UuidIndex.parse(uuid, this.probe, 0);
+    uuidToWords(uuid, this.probe, 0);
     const r = this.addProbe();
     return r >= 0 ? { row: r, added: true } : { row: -r - 1, added: false };
   }
 
   /** Put `uuid`'s words into `probe` (the text way: any string, as the index always read it). */
   setProbe(uuid: string): void {
-    UuidIndex.parse(uuid, this.probe, 0);
+    uuidToWords(uuid, this.probe, 0);
   }
 
   /** Add the UUID in `probe` as the next row: returns the new row, or -(earlier row + 1) when it is there already. */
@@ -64,9 +59,30 @@ export class UuidIndex {
     return row;
   }
 
+  /** Add the UUID in `w[at..at+3]` as the next row (addProbe without copying it first). */
+  addWords(w: Uint32Array, at: number): number {
+    const found = this.lookup(w, at);
+    if (found >= 0) return -found - 1;
+    const row = this.size;
+    const words = this.words;
+    const to = row * 4;
+    words[to] = w[at]!;
+    words[to + 1] = w[at + 1]!;
+    words[to + 2] = w[at + 2]!;
+    words[to + 3] = w[at + 3]!;
+    this.table[this.freeSlot] = row + 1;
+    this.size += 1;
+    return row;
+  }
+
+  /** Row holding the UUID in `w[at..at+3]`, or -1. */
+  findWords(w: Uint32Array, at: number): number {
+    return this.lookup(w, at);
+  }
+
   /** Row holding `uuid`, or -1. */
   find(uuid: string): number {
-    UuidIndex.parse(uuid, this.probe, 0);
+    uuidToWords(uuid, this.probe, 0);
     return this.findProbe();
   }
 
@@ -96,20 +112,7 @@ export class UuidIndex {
   }
 
   /** The UUID text of a row (lowercase). */
-
   uuidOf(row: number): string {
-    const w = this.words;
-    const a = hex(w[row * 4]!);
-    const b = hex(w[row * 4 + 1]!);
-    const c = hex(w[row * 4 + 2]!);
-    const d = hex(w[row * 4 + 3]!);
-    return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
+    return wordsToUuid(this.words, row * 4);
   }
-}
-
-// Byte-to-hex table: toString(16).padStart measured 3x slower on millions of rows.
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-function hex(v: number): string {
-  return HEX[v >>> 24]! + HEX[(v >>> 16) & 255]! + HEX[(v >>> 8) & 255]! + HEX[v & 255]!;
 }

@@ -1,19 +1,23 @@
 /**
- * Row contracts: what the writers put on disk (checked against hand-written bytes),
- * that readers give the rows back by column name, and that a damaged file is refused
- * with its file, record and reason.
+ * Row contracts: what the column writers put on disk (checked against a hand-computed
+ * layout: offsets, little-endian words), that readers give the rows back, that the byte
+ * and typed writers write the same bytes, that the joined CSV export is the CSV written
+ * by hand, and that a damaged, truncated or foreign file is refused with its file and
+ * the command to rerun.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CLIENT_ROWS, ClientRowBytes, ExtrasBytes, SERVER_ROWS, ServerRowBytes, type ClientRow, type ClientRowFromBytes, type ServerRowFromBytes,
+  CLIENT_ROWS, ExtrasBytes, SERVER_ROWS, type ClientRow, type ClientRowFromBytes, type ServerRow, type ServerRowFromBytes,
 } from '../../pipeline/contracts/ingest-rows.ts';
+import { INGEST_SCHEMA, type FileRecord, type IngestManifest } from '../../pipeline/contracts/manifest.ts';
 import { ByteFields } from '../../pipeline/io/byte-fields.ts';
 import { UuidIndex } from '../../pipeline/stages/uuid-index.ts';
 import { JOINED, joinedExtraColumns, type JoinedRow } from '../../pipeline/contracts/joined.ts';
-import { replaceFolder } from '../../pipeline/contracts/folder.ts';
+import { replaceFolder, type OutputFolder } from '../../pipeline/contracts/folder.ts';
 import { silentLogger } from '../../pipeline/context.ts';
 import { FileNames } from '../../pipeline/io/names.ts';
+import { InputError } from '../../pipeline/errors.ts';
 import { tempDir } from '../helpers/tempdir.ts';
 
 function project() {
@@ -22,48 +26,133 @@ function project() {
 }
 
 const U1 = '00000000-0000-4000-8000-000000000001';
-const U2 = '00000000-0000-4000-8000-000000000002';
+const U2 = '0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3';
 const names = new FileNames(['C'], 'carrier');
+/** A run name that is no plain file name (comma, slash, space): its file gets a hashed stem. */
+const ODD_RUN = 'a,b/ c';
+
+function record(kind: 'client' | 'server', run: string): FileRecord {
+  return { path: `camp/C/${kind}-${run}.csv`, sha256: '', kind, carrier: 'C', run, lines: 0, header: true, blank: 0, rows: 0, control: 0, rejected: 0, extraColumns: [] };
+}
+
+/** The manifest a reader needs: which raw files (runs) the carrier had, in order. */
+function manifest(runs: string[]): IngestManifest {
+  return {
+    schema: INGEST_SCHEMA, campaign: 'camp', files: [...runs.map((r) => record('client', r)), ...runs.map((r) => record('server', r))],
+    carriers: { C: { runs, clientRows: 0, failed: 0, sent: 0, serverRows: 0, control: 0, rejected: 0, timeoutProbes: 0, natType: false, clientExtraColumns: [], serverExtraColumns: [] } },
+    trials: { rows: 0, rejected: 0 }, rejected: 0,
+  };
+}
 
 const clientRows: ClientRow[] = [
   { run: '01', line: 2, uuid: U1, time: 1700000000000, localPort: 40000, destPort: 5000, status: 'S', extra: null },
-  { run: 'a,b', line: 3, uuid: U2, time: 1700000000020.5, localPort: 0, destPort: 5001, status: 'F', extra: { 'Sender IP': '10.0.0.1' } },
+  { run: ODD_RUN, line: 3, uuid: U2, time: 1700000000020.5, localPort: 0, destPort: 5001, status: 'F', extra: { 'Sender IP': '10.0.0.1' } },
+  { run: ODD_RUN, line: 4, uuid: U1, time: 1700000000040, localPort: 65535, destPort: 5001, status: 'S', extra: { 'Sender IP': '10.0.0.1' } },
 ];
 
-async function readAll<T>(forEach: (onRow: (r: Readonly<T>) => void) => Promise<number>): Promise<T[]> {
-  const out: T[] = [];
-  await forEach((r) => out.push(structuredClone(r)));
+/** Write `rows` one file per run, as ingest does. */
+async function writeClient(ctx: ReturnType<typeof project>, rows: ClientRow[]): Promise<IngestManifest> {
+  const runs = [...new Set(rows.map((r) => r.run))];
+  const stems = CLIENT_ROWS.runNames(runs);
+  await replaceFolder(ctx, 'ingest', async (out: OutputFolder) => {
+    for (const run of runs) {
+      const w = CLIENT_ROWS.open(out, 'C', stems.stem(run), run);
+      for (const r of rows.filter((x) => x.run === run)) w.write(r);
+      w.commit();
+    }
+  });
+  return manifest(runs);
+}
+
+function clientFile(ctx: ReturnType<typeof project>, run: string, runs: string[]): string {
+  return path.join(ctx.paths.derived, 'camp', ...CLIENT_ROWS.units(manifest(runs), names, 'C')[runs.indexOf(run)]!.split('/'));
+}
+
+function readClient(ctx: ReturnType<typeof project>, m: IngestManifest): ClientRow[] {
+  const out: ClientRow[] = [];
+  CLIENT_ROWS.forEach(ctx, m, 'C', (r) => out.push({ ...r, extra: r.extra === null ? null : { ...r.extra } }));
   return out;
 }
 
 describe('client rows', () => {
-  it('are written as fixed columns, quoted only where needed, extras as one JSON field', async () => {
+  it('are written in the documented layout: header, metadata, 8-aligned little-endian columns', async () => {
     const ctx = project();
-    await replaceFolder(ctx, 'ingest', async (out) => {
-      const w = CLIENT_ROWS.open(out, 'C');
-      for (const r of clientRows) w.write(r);
-      w.commit();
-    });
-    expect(fs.readFileSync(CLIENT_ROWS.file(ctx, names, 'C'), 'utf8')).toBe([
-      'run,line,uuid,time,local_port,dest_port,status,extra',
-      `01,2,${U1},1700000000000,40000,5000,S,`,
-      `"a,b",3,${U2},1700000000020.5,0,5001,F,"{""Sender IP"":""10.0.0.1""}"`,
-      '',
-    ].join('\n'));
-    const back = await readAll<ClientRow>((f) => CLIENT_ROWS.forEach(ctx, names, 'C', f));
-    expect(back.map((r) => ({ ...r, extra: r.extra === null ? null : { ...r.extra } }))).toEqual(clientRows);
+    await writeClient(ctx, clientRows.slice(0, 1));
+    const bytes = fs.readFileSync(clientFile(ctx, '01', ['01']));
+    expect(bytes.subarray(0, 8).toString('latin1')).toBe('NATCOLS\n');
+    expect(bytes.readUInt32LE(8)).toBe(1);
+    const metaLength = bytes.readUInt32LE(12);
+    const meta = JSON.parse(bytes.toString('utf8', 16, 16 + metaLength)) as { schema: string; rows: number; columns: { name: string; type: string; width: number; offset: number; bytes: number }[]; dictionaries: Record<string, string[]> };
+    expect(meta.schema).toBe('natatlas.client-rows/1');
+    expect(meta.rows).toBe(1);
+    expect(meta.columns.map((c) => [c.name, c.type, c.width, c.bytes])).toEqual([
+      ['run', 'u32', 1, 4], ['line', 'u32', 1, 4], ['uuid', 'u32', 4, 16], ['time', 'f64', 1, 8],
+      ['local_port', 'u16', 1, 2], ['dest_port', 'u16', 1, 2], ['status', 'u8', 1, 1], ['extra', 'u32', 1, 4],
+    ]);
+    expect(meta.dictionaries).toEqual({ run: ['01'], extra: [''] });
+    // Columns start 8-aligned right after the padded metadata, one after the other; the last one ends the file.
+    let at = Math.ceil((16 + metaLength) / 8) * 8;
+    for (const c of meta.columns) {
+      expect(c.offset).toBe(at);
+      at = Math.ceil((c.offset + c.bytes) / 8) * 8;
+    }
+    expect(bytes.length).toBe(meta.columns.at(-1)!.offset + 4);
+    const col = (name: string) => meta.columns.find((c) => c.name === name)!.offset;
+    expect(bytes.readUInt32LE(col('line'))).toBe(2);
+    // U1 = 00000000-0000-4000-8000-000000000001: words 00000000, 00004000, 80000000, 00000001.
+    expect([0, 4, 8, 12].map((k) => bytes.readUInt32LE(col('uuid') + k))).toEqual([0, 0x4000, 0x80000000, 1]);
+    expect(bytes.readDoubleLE(col('time'))).toBe(1700000000000);
+    expect(bytes.readUInt16LE(col('local_port'))).toBe(40000);
+    expect(bytes.readUInt16LE(col('dest_port'))).toBe(5000);
+    expect(bytes[col('status')]).toBe('S'.charCodeAt(0));
+    expect(bytes.readUInt32LE(col('extra'))).toBe(0);
   });
 
-  it('refuse a damaged file, naming file, record and column', async () => {
+  it('give back every field, one file per run in the manifest\'s order, extras and odd run names included', async () => {
     const ctx = project();
-    const file = path.join(ctx.paths.derived, 'camp', 'ingest', 'carriers', 'C', 'client.csv');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `run,line,uuid,time,local_port,dest_port,status,extra\n01,2,${U1},1,40000,5000,S,\n01,3,${U2},2,70000,5000,S,\n`);
-    await expect(CLIENT_ROWS.forEach(ctx, names, 'C', () => {})).rejects.toThrow(
-      'derived/camp/ingest/carriers/C/client.csv:3: local_port "70000" is not a port (0..65535): the file is damaged or from another natatlas; rerun `natatlas ingest`');
-    fs.writeFileSync(file, `uuid,run,time\n${U1},01,1\n`);
-    await expect(CLIENT_ROWS.forEach(ctx, names, 'C', () => {})).rejects.toThrow(
-      'derived/camp/ingest/carriers/C/client.csv:1: header "uuid,run,time" does not start with "run,line,uuid,time,local_port,dest_port,status,extra": written by another natatlas; rerun `natatlas ingest`');
+    const m = await writeClient(ctx, clientRows);
+    expect(CLIENT_ROWS.units(m, names, 'C')[1]).toMatch(/^ingest\/carriers\/C\/client\/a-b-c-[0-9a-f]{8}\.cols$/);
+    expect(readClient(ctx, m)).toEqual(clientRows);
+    const files: number[][] = [];
+    CLIENT_ROWS.forEachFile(ctx, m, 'C', (c) => files.push([c.rows, ...c.failed, ...c.extra]));
+    expect(files).toEqual([[1, 0, 0], [2, 1, 0, 1, 1]]);
+  });
+
+  it('refuse a truncated, foreign or other contract\'s file, naming it and the stage to rerun', async () => {
+    const ctx = project();
+    const m = await writeClient(ctx, clientRows.slice(0, 1));
+    const file = clientFile(ctx, '01', ['01']);
+    const good = fs.readFileSync(file);
+    const shown = 'derived/camp/ingest/carriers/C/client/01.cols';
+    const refused = (bytes: Buffer, why: RegExp) => {
+      fs.writeFileSync(file, bytes);
+      let err: unknown;
+      try {
+        readClient(ctx, m);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(why);
+      expect((err as Error).message).toContain(shown);
+      expect((err as Error).message).toContain('rerun `natatlas ingest`');
+    };
+    refused(good.subarray(0, good.length - 1), /truncated/);
+    refused(good.subarray(0, 12), /no NATCOLS header/);
+    refused(Buffer.concat([Buffer.from('run,line,uuid\n'), good.subarray(14)]), /no NATCOLS header/);
+    refused(Buffer.concat([good, Buffer.alloc(8)]), /8 bytes after its last column/);
+    const bad = Buffer.from(good);
+    bad.writeUInt32LE(7, 8);
+    refused(bad, /layout version 7/);
+    // A server file where a client file belongs: another schema.
+    const other = project();
+    await replaceFolder(other, 'ingest', async (out) => {
+      const w = SERVER_ROWS.open(out, 'C', '01', '01');
+      w.write({ run: '01', line: 2, kind: 'packet', uuid: U1, time: 1, externalPort: 1, serverPort: 1, extra: null });
+      w.commit();
+    });
+    const serverFile = path.join(other.paths.derived, 'camp', 'ingest', 'carriers', 'C', 'server', '01.cols');
+    refused(fs.readFileSync(serverFile), /holds "natatlas.server-rows\/1", expected "natatlas.client-rows\/1"/);
   });
 });
 
@@ -76,99 +165,62 @@ function rawFields(line: string): ByteFields {
 }
 
 describe('client and server rows by bytes', () => {
-  it('write the bytes written by hand: UUID lower-cased, run quoted, kind words, extras as one JSON field', async () => {
-    const ctx = project();
-    const f = rawFields('00000000-0000-4000-8000-00000000000A, 1700000000000, 40000, 5000, S, 10.0.0.1');
+  it('write the same file as the typed writer: UUID in either case, extras as their JSON text', async () => {
+    const byBytes = project();
+    const byRows = project();
+    const f = rawFields('0A1B2C3D-4E5F-4A6B-8C7D-8E9FA0B1C2D3, 1700000000000, 40000, 5000, S, 10.0.0.1');
     const extras = ExtrasBytes.of(['Sender IP'], [5])!;
-    await replaceFolder(ctx, 'ingest', async (out) => {
-      const client = CLIENT_ROWS.open(out, 'C');
-      const row: ClientRowFromBytes = { run: 'a,b', line: 7, time: 1700000000000, f, uuidField: 0, extras, localPort: 40000, destPort: 5000, status: 'F' };
+    expect(extras.text(f)).toBe(JSON.stringify({ 'Sender IP': '10.0.0.1' }));
+    const serverRows: ServerRow[] = [
+      { run: ODD_RUN, line: 3, kind: 'packet', uuid: U2, time: 1700000000500, externalPort: 50000, serverPort: 5000, extra: { 'Sender IP': '10.0.0.1' } },
+      { run: ODD_RUN, line: 4, kind: 'end-marker', uuid: '', time: 1700000000500, externalPort: 50000, serverPort: 5000, extra: { 'Sender IP': '10.0.0.1' } },
+    ];
+    const stem = CLIENT_ROWS.runNames([ODD_RUN]).stem(ODD_RUN);
+    await replaceFolder(byBytes, 'ingest', async (out) => {
+      const client = CLIENT_ROWS.open(out, 'C', stem, ODD_RUN);
+      const row: ClientRowFromBytes = { line: 7, time: 1700000000000, f, uuidField: 0, extras, localPort: 40000, destPort: 5000, status: 'F' };
       client.writeBytes(row);
       client.commit();
-      const server = SERVER_ROWS.open(out, 'C');
-      const srow: ServerRowFromBytes = { run: '01', line: 3, time: 1700000000500, f, uuidField: 0, extras: ExtrasBytes.of([], [])!, marker: false, externalPort: 50000, serverPort: 5000 };
+      const server = SERVER_ROWS.open(out, 'C', stem, ODD_RUN);
+      const srow: ServerRowFromBytes = { line: 3, time: 1700000000500, f, uuidField: 0, extras, marker: false, externalPort: 50000, serverPort: 5000 };
       server.writeBytes(srow);
       srow.marker = true;
       srow.line = 4;
       server.writeBytes(srow);
       server.commit();
     });
-    const u = '00000000-0000-4000-8000-00000000000a';
-    expect(fs.readFileSync(CLIENT_ROWS.file(ctx, names, 'C'), 'utf8')).toBe([
-      'run,line,uuid,time,local_port,dest_port,status,extra',
-      `"a,b",7,${u},1700000000000,40000,5000,F,"{""Sender IP"":""10.0.0.1""}"`,
-      '',
-    ].join('\n'));
-    expect(fs.readFileSync(SERVER_ROWS.file(ctx, names, 'C'), 'utf8')).toBe([
-      'run,line,kind,uuid,time,external_port,server_port,extra',
-      `01,3,packet,${u},1700000000500,50000,5000,`,
-      '01,4,end-marker,,1700000000500,50000,5000,',
-      '',
-    ].join('\n'));
+    await replaceFolder(byRows, 'ingest', async (out) => {
+      const client = CLIENT_ROWS.open(out, 'C', stem, ODD_RUN);
+      client.write({ run: ODD_RUN, line: 7, uuid: U2, time: 1700000000000, localPort: 40000, destPort: 5000, status: 'F', extra: { 'Sender IP': '10.0.0.1' } });
+      client.commit();
+      const server = SERVER_ROWS.open(out, 'C', stem, ODD_RUN);
+      for (const r of serverRows) server.write(r);
+      server.commit();
+    });
+    for (const side of ['client', 'server']) {
+      const rel = ['camp', 'ingest', 'carriers', 'C', side, `${stem}.cols`];
+      expect(fs.readFileSync(path.join(byBytes.paths.derived, ...rel)).toString('latin1')).toBe(fs.readFileSync(path.join(byRows.paths.derived, ...rel)).toString('latin1'));
+    }
+    const back: ServerRow[] = [];
+    SERVER_ROWS.forEach(byBytes, manifest([ODD_RUN]), 'C', (r) => back.push({ ...r, extra: r.extra === null ? null : { ...r.extra } }));
+    expect(back).toEqual(serverRows);
   });
 
   it('decline extras whose JSON key order or keys the bytes could not match', () => {
     expect(ExtrasBytes.of(['zeta', '7'], [4, 5])).toBeNull();
     expect(ExtrasBytes.of(['ip', 'ip'], [4, 5])).toBeNull();
   });
-
-  it('read back field by field, runs and extras as ids, UUIDs as index words', async () => {
-    const ctx = project();
-    await replaceFolder(ctx, 'ingest', async (out) => {
-      const w = CLIENT_ROWS.open(out, 'C');
-      for (const r of [...clientRows, { ...clientRows[0]!, line: 4, extra: { 'Sender IP': '10.0.0.1' } }]) w.write(r);
-      w.commit();
-    });
-    const seen: unknown[] = [];
-    const view = new ClientRowBytes();
-    const words = new Uint32Array(4);
-    const index = new UuidIndex(1);
-    for (const bytePath of [true, false]) {
-      await CLIENT_ROWS.forEachBytes(ctx, names, 'C', view, (r) => {
-        expect(r.uuidWords(words, 0)).toBe(true);
-        index.setProbe(r.uuidText());
-        expect([...words]).toEqual([...index.probe]);
-        seen.push([bytePath, r.uuidText(), r.run(), r.time(), r.localPort(), r.destPort(), r.failed(), r.extra()]);
-      }, bytePath);
-    }
-    const expected = [
-      [U1, 0, 1700000000000, 40000, 5000, false, 0],
-      [U2, 1, 1700000000020.5, 0, 5001, true, 1],
-      [U1, 0, 1700000000000, 40000, 5000, false, 1],
-    ];
-    expect(seen).toEqual([...expected.map((e) => [true, ...e]), ...expected.map((e) => [false, ...e])]);
-    expect(view.runs.values).toEqual(['01', 'a,b']);
-    expect(view.extras.values.map((e) => (e === null ? null : { ...e }))).toEqual([null, { 'Sender IP': '10.0.0.1' }]);
-  });
-
-  it('refuse a damaged file with the typed reader\'s message', async () => {
-    const ctx = project();
-    const file = path.join(ctx.paths.derived, 'camp', 'ingest', 'carriers', 'C', 'server.csv');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const read = () => SERVER_ROWS.forEachBytes(ctx, names, 'C', new ServerRowBytes(), (r) => {
-      if (!r.isEndMarker()) r.externalPort();
-    });
-    fs.writeFileSync(file, `run,line,kind,uuid,time,external_port,server_port,extra\n01,2,packet,${U1},1,50000,5000,\n01,3,packet,${U2},2,70000,5000,\n`);
-    await expect(read()).rejects.toThrow(
-      'derived/camp/ingest/carriers/C/server.csv:3: external_port "70000" is not a port (0..65535): the file is damaged or from another natatlas; rerun `natatlas ingest`');
-    fs.writeFileSync(file, `run,line,kind,uuid,time,external_port,server_port,extra\n01,2,pakket,${U1},1,50000,5000,\n`);
-    await expect(read()).rejects.toThrow(
-      'derived/camp/ingest/carriers/C/server.csv:2: kind "pakket" is not one of packet, end-marker: the file is damaged or from another natatlas; rerun `natatlas ingest`');
-    fs.writeFileSync(file, `uuid,run,time\n${U1},01,1\n`);
-    await expect(read()).rejects.toThrow(
-      'derived/camp/ingest/carriers/C/server.csv:1: header "uuid,run,time" does not start with "run,line,kind,uuid,time,external_port,server_port,extra": written by another natatlas; rerun `natatlas ingest`');
-  });
 });
 
 describe('joined rows', () => {
-  it('name colliding extra columns by side and give them back by header order', async () => {
-    expect(joinedExtraColumns(['Sender IP', 'note'], ['Sender IP', 'run'])).toEqual(['client.Sender IP', 'note', 'server.Sender IP', 'server.run']);
+  const extras = joinedExtraColumns(['note'], ['Sender IP']);
+  const rows: JoinedRow[] = [
+    { uuid: U1, run: ODD_RUN, sendSeq: 0, sendTime: 1000, recvTime: 1400.25, localPort: 40000, destPort: 5000, externalPort: 50007, serverPort: 5000, extras: ['x', '10.0.0.1'] },
+    { uuid: U2, run: '01', sendSeq: 2, sendTime: 1040, recvTime: 1441, localPort: 40002, destPort: 5001, externalPort: 50014, serverPort: 5001, extras: ['', 'a "b"'] },
+  ];
+
+  async function written() {
     const ctx = project();
-    const extras = joinedExtraColumns(['note'], ['Sender IP']);
-    const rows: JoinedRow[] = [
-      { uuid: U1, run: '01', sendSeq: 0, sendTime: 1000, recvTime: 1400.25, localPort: 40000, destPort: 5000, externalPort: 50007, serverPort: 5000, extras: ['x', '10.0.0.1'] },
-      { uuid: U2, run: '01', sendSeq: 2, sendTime: 1040, recvTime: 1441, localPort: 40002, destPort: 5001, externalPort: 50014, serverPort: 5001, extras: ['', 'a "b"'] },
-    ];
     await replaceFolder(ctx, 'joined', async (out) => {
       const w = JOINED.open(out, 'C', extras);
       w.write(rows[0]!);
@@ -179,15 +231,39 @@ describe('joined rows', () => {
       w.writeWords({ ...rest, words: index.probe, at: 0 });
       w.commit();
     });
-    expect(fs.readFileSync(path.join(ctx.paths.derived, 'camp', 'joined', 'C.csv'), 'utf8')).toBe([
+    return ctx;
+  }
+
+  it('name colliding extra columns by side and give them back by header order', async () => {
+    expect(joinedExtraColumns(['Sender IP', 'note'], ['Sender IP', 'run'])).toEqual(['client.Sender IP', 'note', 'server.Sender IP', 'server.run']);
+    const ctx = await written();
+    let header: string[] = [];
+    const back: JoinedRow[] = [];
+    JOINED.forEach(ctx, names, 'C', (r) => back.push(structuredClone(r)), (h) => { header = h; });
+    expect(header).toEqual(['note', 'Sender IP']);
+    expect(back).toEqual(rows);
+    const c = JOINED.columns(ctx, names, 'C');
+    expect([c.rows, [...c.run], c.runs, [...c.externalPort], c.extras.map((e) => [e.name, [...e.ids], e.values])]).toEqual([
+      2, [0, 1], [ODD_RUN, '01'], [50007, 50014], [['note', [0, 1], ['x', '']], ['Sender IP', [0, 1], ['10.0.0.1', 'a "b"']]],
+    ]);
+  });
+
+  it('export as the CSV written by hand (the file format before column files)', async () => {
+    const ctx = await written();
+    let text = '';
+    JOINED.writeCsv(ctx, names, 'C', { write: (s: string) => { text += s; }, writeBytes: (b: Uint8Array) => { text += Buffer.from(b).toString('utf8'); } });
+    expect(text).toBe([
       'uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,note,Sender IP',
-      `${U1},01,0,1000,1400.25,40000,5000,50007,5000,x,10.0.0.1`,
+      `${U1},"a,b/ c",0,1000,1400.25,40000,5000,50007,5000,x,10.0.0.1`,
       `${U2},01,2,1040,1441,40002,5001,50014,5001,,"a ""b"""`,
       '',
     ].join('\n'));
-    let header: string[] = [];
-    const back = await readAll<JoinedRow>((f) => JOINED.forEach(ctx, names, 'C', f, (h) => { header = h; }));
-    expect(header).toEqual(['note', 'Sender IP']);
-    expect(back).toEqual(rows);
+  });
+
+  it('refuse a damaged file naming it and join', async () => {
+    const ctx = await written();
+    const file = path.join(ctx.paths.derived, 'camp', 'joined', 'C.cols');
+    fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 200));
+    expect(() => JOINED.columns(ctx, names, 'C')).toThrow(/^derived\/camp\/joined\/C\.cols: .*rerun `natatlas join`$/);
   });
 });

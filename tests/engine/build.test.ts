@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildIsCurrent, ensureBuild } from '../../pipeline/bin/build.js';
+import { buildIsCurrent, ENTRIES, ensureBuild } from '../../pipeline/bin/build.js';
 import { refereeSpec } from '../../pipeline/evaluate/referee/index.ts';
 import { runTrials } from '../../pipeline/evaluate/referee/trial.ts';
 import { tempDir } from '../helpers/tempdir.ts';
@@ -80,5 +80,21 @@ w.postMessage({ id: 0, job: { spec: ${JSON.stringify(spec)}, from: 0, to: 30 } }
     const expected = Array.from(runTrials(spec, 0, 30).packets, (x) => (x === Infinity ? null : x));
     expect(expected.some((x) => x !== null)).toBe(true);
     expect(JSON.parse(r.stdout).packets).toEqual(expected);
+  });
+
+  it('builds every module a worker pool boots (a compiled worker is dist/<its basename>.js)', () => {
+    const sources = fs.readdirSync('pipeline', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.includes('node_modules'));
+    const booted = new Set<string>();
+    for (const rel of sources) {
+      const text = fs.readFileSync(path.join('pipeline', rel), 'utf8');
+      for (const m of text.matchAll(/new URL\(\s*'([^']+-?worker\.ts)'\s*,\s*import\.meta\.url\s*\)/g)) {
+        booted.add(path.posix.join(path.posix.dirname(rel.split(path.sep).join('/')), m[1]!));
+      }
+    }
+    expect(booted.size).toBeGreaterThanOrEqual(3);
+    const built = new Map(Object.entries(ENTRIES).map(([name, file]) => [file, name]));
+    for (const file of booted) {
+      expect({ file, entry: built.get(file) }).toEqual({ file, entry: path.posix.basename(file, '.ts') });
+    }
   });
 });

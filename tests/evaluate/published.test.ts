@@ -19,7 +19,7 @@ import type { PunchPlan } from '../../pipeline/bias/types.ts';
 import { preset, simulateCampaign } from '../../pipeline/simulate/index.ts';
 import { DEFAULT_PRICING, pricePair, type PricingSettings } from '../../pipeline/evaluate/price.ts';
 import type { Peer } from '../../pipeline/evaluate/plans.ts';
-import { closePools } from '../../pipeline/evaluate/threads.ts';
+import { closePools } from '../../pipeline/threads.ts';
 import { rerun, verifyCap, verifyCost } from '../../pipeline/evaluate/verify.ts';
 import { easyHardProbability, roundsPackets, packetsFor as closedPacketsFor } from '../../pipeline/evaluate/analytic.ts';
 import { recordingLogger, tempProject } from '../helpers/tmp.ts';

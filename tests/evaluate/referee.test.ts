@@ -10,7 +10,7 @@ import { Rng } from '../../pipeline/random.ts';
 import { referee, refereeSync, successAt, packetsFor, stdErr, type NatSpec, type RefereeOptions } from '../../pipeline/evaluate/referee/index.ts';
 import { NatSim, FRESH, lifeSteps } from '../../pipeline/evaluate/referee/nat.ts';
 import { AliasTable, Sweep } from '../../pipeline/evaluate/referee/sampling.ts';
-import { closePools } from '../../pipeline/evaluate/threads.ts';
+import { closePools } from '../../pipeline/threads.ts';
 
 const range = (lo: number, hi: number): PortSegment[] => [[lo, hi, 1]];
 

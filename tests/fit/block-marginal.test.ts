@@ -3,6 +3,7 @@
  * the committed sample's block carriers go through ingest -> join -> fit, and every
  * joined external port must fall on a segment with mass.
  */
+import { joinedCsv } from '../helpers/joined-csv.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ingest } from '../../pipeline/stages/ingest.ts';
@@ -23,7 +24,7 @@ describe('the block marginal', () => {
       const f = JSON.parse(fs.readFileSync(path.join(p.derived, 'sample', 'fit', `${c}.json`), 'utf8')) as CarrierFit;
       expect(f.model.family).toBe('block');
       const size = f.block!.blockSize;
-      const lines = fs.readFileSync(path.join(p.derived, 'sample', 'joined', `${c}.csv`), 'utf8').trim().split('\n');
+      const lines = joinedCsv(p.derived, 'sample', c).trim().split('\n');
       const col = lines[0]!.split(',').indexOf('external_port');
       const ports = lines.slice(1).map((l) => Number(l.split(',')[col]));
       expect(ports.length).toBeGreaterThan(3000);

@@ -16,6 +16,7 @@
  * while the independent tests run; the lab processes are killed (process group) and the
  * family's namespaces deleted after the file, whatever happened.
  */
+import { joinedCsv } from '../helpers/joined-csv.ts';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -34,7 +35,7 @@ import { punch } from '../../pipeline/punch/index.ts';
 import { pairPlan } from '../../pipeline/punch/plan.ts';
 import { predictPunch } from '../../pipeline/punch/predict.ts';
 import { packetsFor } from '../../pipeline/evaluate/referee/index.ts';
-import { closePools } from '../../pipeline/evaluate/threads.ts';
+import { closePools } from '../../pipeline/threads.ts';
 import { wilson } from '../../pipeline/evaluate/trials.ts';
 import type { CarrierFit } from '../../pipeline/contracts/fit.ts';
 import type { AttackReport } from '../../pipeline/contracts/attack.ts';
@@ -120,12 +121,12 @@ function drawPorts(law: Float64Array, n: number, rng: Rng): Int32Array {
 }
 
 /** External ports of the fresh mappings in a joined CSV (a reused socket's packets repeat run, local and external port). */
-function freshPorts(file: string): Int32Array {
-  const header = fs.readFileSync(file, 'utf8').split('\n')[0]!.split(',');
+function freshPorts(csv: string): Int32Array {
+  const header = csv.split('\n')[0]!.split(',');
   const [run, local, ext] = ['run', 'local_port', 'external_port'].map((c) => header.indexOf(c));
   const seen = new Set<string>();
   const out: number[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
+  for (const line of csv.trim().split('\n').slice(1)) {
     const f = line.split(',');
     const key = `${f[run!]},${f[local!]},${f[ext!]}`;
     if (seen.has(key)) continue;
@@ -495,7 +496,7 @@ suite('netfilter lab', () => {
     const derived = path.join(tmp, 'derived-tv', 'tv');
     const [first, second] = TV_CARRIERS.map(labCarrier);
     const fit = JSON.parse(fs.readFileSync(path.join(derived, 'fit', `${first!.name}.json`), 'utf8')) as CarrierFit;
-    const observed = freshPorts(path.join(derived, 'joined', `${second!.name}.csv`));
+    const observed = freshPorts(joinedCsv(path.dirname(derived), path.basename(derived), second!.name));
     expect(observed.length).toBeGreaterThan(0.9 * 2 * TV_PACKETS);
     const [lo, hi] = second!.range!;
     const uniform = portLaw([[lo, hi, 1]]);

@@ -1,4 +1,5 @@
-import fs from 'node:fs';
+import { JOINED } from '../../pipeline/contracts/joined.ts';
+import { replaceFolder } from '../../pipeline/contracts/folder.ts';
 import { tempDir } from '../helpers/tempdir.ts';
 import path from 'node:path';
 import { handAttack, handMatrix } from './fixture.ts';
@@ -265,18 +266,21 @@ describe('escaping and names', () => {
 describe('scanning a joined file', () => {
   it('keeps exact port counts but a bounded sample, whatever the size', async () => {
     const derived = path.join(tempDir('scan'), 'derived');
-    const file = path.join(derived, 'camp', 'joined', 'C.csv');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const lines = ['uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,Sender IP'];
     const n = 3 * 3500;
-    for (let i = 0; i < n; i++) {
-      const run = `0${1 + Math.floor(i / 3500)}`;
-      const seq = i % 3500;
-      const ext = 1024 + ((i * 37) % 60000);
-      lines.push(`u${i},${run},${seq},${1700000000000 + i * 20},${1700000000100 + i * 20},${i % 7 === 0 ? ext : 62000 + (i % 1000)},5000,${ext},5000,${i % 2 ? '198.51.100.1' : '"<b>10.0.0.1</b>"'}`);
-    }
-    fs.writeFileSync(file, `${lines.join('\n')}\n`);
     const ctx = { campaign: 'camp', paths: { raw: path.join(derived, '..', 'raw'), derived, reports: path.join(derived, '..', 'reports') }, log: silentLogger };
+    await replaceFolder(ctx, 'joined', async (out) => {
+      const w = JOINED.open(out, 'C', ['Sender IP']);
+      for (let i = 0; i < n; i++) {
+        const run = `0${1 + Math.floor(i / 3500)}`;
+        const seq = i % 3500;
+        const ext = 1024 + ((i * 37) % 60000);
+        w.write({
+          uuid: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`, run, sendSeq: seq, sendTime: 1700000000000 + i * 20, recvTime: 1700000000100 + i * 20,
+          localPort: i % 7 === 0 ? ext : 62000 + (i % 1000), destPort: 5000, externalPort: ext, serverPort: 5000, extras: [i % 2 ? '198.51.100.1' : '<b>10.0.0.1</b>'],
+        });
+      }
+      w.commit();
+    });
     const scan = await scanJoined(ctx, new FileNames(['C'], 'carrier'), 'C');
     expect(scan.n).toBe(n);
     expect(scan.externalCounts.reduce((a, b) => a + b, 0)).toBe(n);

@@ -1,9 +1,10 @@
 /**
- * ingest's and join's byte paths (stages/ingest-bytes.ts, io/byte-fields.ts) against
- * their string paths: on every capture file in raw/, a simulated campaign of every
- * preset, hand-made edge lines and fuzzed messy campaigns, ingest + join run once with
- * the byte path and once with every line through the string path, and every output
- * (normalized rows, rejects, manifest, joined rows, summaries) must agree field by field.
+ * ingest's byte path (stages/ingest-bytes.ts, io/byte-fields.ts) against its string
+ * path: on every capture file in raw/, a simulated campaign of every preset, hand-made
+ * edge lines and fuzzed messy campaigns, ingest + join run once with the byte path and
+ * once with every line through the string path, and every output (normalized rows'
+ * column files, rejects, manifest, joined rows, summaries) must agree byte for byte
+ * (CSV files field by field first, for a readable message).
  * The string path is the reference: it is the reader the rest of the suite checks
  * against hand-worked answers. Each campaign also checks that the byte path really
  * read rows, so the comparison cannot pass by the byte path declining everything.
@@ -39,6 +40,11 @@ function firstDifference(a: Record<string, string>, b: Record<string, string>): 
     const y = b[file];
     if (x === undefined || y === undefined) return `${file}: only in the ${x === undefined ? 'string' : 'byte'} run`;
     if (x === y) continue;
+    if (file.endsWith('.cols')) {
+      let at = 0;
+      while (at < Math.min(x.length, y.length) && x[at] === y[at]) at++;
+      return `${file}: column files differ from byte ${at} (lengths ${x.length}, ${y.length}); read both with the contract's forEach to see the rows`;
+    }
     if (!file.endsWith('.csv')) return `${file}: differs\nbyte:   ${x.slice(0, 2000)}\nstring: ${y.slice(0, 2000)}`;
     const rx = parse(x, { relax_column_count: true }) as string[][];
     const ry = parse(y, { relax_column_count: true }) as string[][];
@@ -61,7 +67,7 @@ async function bothPaths(raw: string, campaign: string): Promise<Both> {
     const derived = path.join(root, bytePath ? 'bytes' : 'strings');
     const ctx: StageContext = { campaign, paths: { raw, derived, reports: path.join(root, 'reports') }, log: silentLogger };
     const result = await ingest(ctx, { bytePath });
-    await join(ctx, { bytePath });
+    await join(ctx);
     const m = result.manifest;
     return { snap: snapshot(derived), byteRows: result.byteRows, rows: m.files.reduce((s, f) => s + f.rows + f.control, 0) };
   };

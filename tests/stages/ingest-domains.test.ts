@@ -2,6 +2,7 @@
  * Bad numbers, time units, end markers and overlong lines at ingest, each on a hand-made
  * campaign whose counts, rejects and clock offsets are worked out by hand in the comments.
  */
+import { joinedCsv } from '../helpers/joined-csv.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -203,7 +204,7 @@ describe('ingest: value domains, time units, end markers, overlong lines', () =>
     expect(run.summary('S').clockOffsetMs).toEqual({ median: -3000, p05: -3000, p95: -3000 });
     // M: 100 ms and 100 ms (1700000000350 - 1700000000250).
     expect(run.summary('M').clockOffsetMs).toEqual({ median: 100, p05: 100, p95: 100 });
-    const joined = fs.readFileSync(path.join(run.derived, 'camp', 'joined', 'K.csv'), 'utf8').trim().split('\n');
+    const joined = joinedCsv(run.derived, 'camp', 'K').trim().split('\n');
     expect(joined.slice(1).map((l) => l.split(',').slice(3, 6))).toEqual([['1700000000000', '1699999997500', '40000'], ['1700000000020', '1699999997530', '0']]);
   });
 

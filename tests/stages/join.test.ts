@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { joinedCsv } from '../helpers/joined-csv.ts';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { runPipeline } from '../../pipeline/run.ts';
@@ -65,7 +66,7 @@ describe('join', () => {
     const p = tempProject();
     handMadeCampaign(p.raw);
     await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
-    const joined = fs.readFileSync(path.join(p.derived, 'camp', 'joined', 'CarrierA.csv'), 'utf8').trim().split('\n');
+    const joined = joinedCsv(p.derived, 'camp', 'CarrierA').trim().split('\n');
     expect(joined).toEqual([
       'uuid,run,send_seq,send_time,recv_time,local_port,dest_port,external_port,server_port,Sender IP',
       `${U(1)},1,0,1000,1400,40000,5000,50001,5000,198.51.100.7`,
@@ -119,7 +120,7 @@ describe('join', () => {
     const third = await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     expect(third.map((r) => r.ran)).toEqual([true, true, true, true, true]);
     expect(readSummary(p.derived, 'CarrierA').counts.lost).toBe(2);
-    fs.rmSync(path.join(p.derived, 'camp', 'joined', 'CarrierA.csv'));
+    fs.rmSync(path.join(p.derived, 'camp', 'joined', 'CarrierA.cols'));
     const fourth = await runPipeline({ paths: p, ...FAST_RUN }, recordingLogger());
     expect(fourth.map((r) => [r.stage, r.ran])).toEqual([['ingest', false], ['join', true], ['fit', false], ['evaluate', false], ['bias', false]]);
   });

@@ -13,7 +13,7 @@
  */
 import type { Aim, PortSegment, SidePlan } from '../../bias/types.ts';
 import { NatatlasError } from '../../errors.ts';
-import { poolFor, splitRange, threadsFor } from '../threads.ts';
+import { poolFor, splitRange, threadsFor } from '../../threads.ts';
 import type { Allocator, NatSpec } from './nat.ts';
 import { runTrials, type RefereeSide, type RefereeSpec, type TrialBatch } from './trial.ts';
 

@@ -1,4 +1,4 @@
-/** Worker-thread entry of the referee (see ../threads.ts): trials [from, to) of a validated spec per message. */
+/** Worker-thread entry of the referee (see pipeline/threads.ts): trials [from, to) of a validated spec per message. */
 import { parentPort } from 'node:worker_threads';
 import { runTrials, type RefereeSpec } from './trial.ts';
 

@@ -59,61 +59,68 @@ export interface JoinedScan {
   extraColumns: ExtraColumnSummary[];
 }
 
-/** Scan a carrier's joined rows (contracts/joined.ts) in one pass. */
+/**
+ * The distinct values of one extra column with their packet counts, as counting row by
+ * row would give them: values enter in order of their first row until EXTRA_DISTINCT_CAP
+ * are in; a value first seen after that is left out and marks the column capped.
+ */
+function countExtraValues(e: { values: Map<string, number>; capped: boolean }, ids: Uint32Array, values: readonly string[], perId: Uint32Array): void {
+  const firstRow = new Float64Array(values.length).fill(Infinity);
+  for (let i = ids.length - 1; i >= 0; i--) firstRow[ids[i]!] = i;
+  const order = values.map((_v, id) => id).filter((id) => perId[id]! > 0).sort((a, b) => firstRow[a]! - firstRow[b]!);
+  for (const id of order) {
+    const v = values[id]!;
+    // Two ids never share a value (the file's dictionary is of distinct values).
+    if (e.values.size < EXTRA_DISTINCT_CAP) e.values.set(v, perId[id]!);
+    else e.capped = true;
+  }
+}
+
+/** Scan a carrier's joined rows (contracts/joined.ts) in one pass over its columns. */
 export async function scanJoined(ctx: StageContext, names: FileNames, carrier: string): Promise<JoinedScan> {
   const counts = new Uint32Array(65536);
-  let extras: { name: string; values: Map<string, number>; capped: boolean }[] = [];
   let n = 0;
   let min = 65536;
   let max = -1;
   let preserved = 0;
-  const runs: string[] = [];
-  const runSeen = new Map<string, number>();
   const sendOrder: SendOrderPoint[] = [];
   let points: { local: number; external: number }[] = [];
   let stride = 1;
   let withLocal = 0;
   const bins = new Map<number, number>();
-  await JOINED.forEach(ctx, names, carrier, (row) => {
-    const ext = row.externalPort;
-    const local = row.localPort;
-    n++;
+  const j = JOINED.columns(ctx, names, carrier);
+  const extras = j.extras.map((e) => ({ name: e.name, values: new Map<string, number>(), capped: false }));
+  // Per extra column, packets per dictionary id first: the values' text is looked at once per distinct value, not per row.
+  const extraCounts = j.extras.map((e) => new Uint32Array(e.values.length));
+  n = j.rows;
+  for (let i = 0; i < n; i++) {
+    const ext = j.externalPort[i]!;
+    const local = j.localPort[i]!;
     counts[ext]! += 1;
     if (ext < min) min = ext;
     if (ext > max) max = ext;
     if (local === ext) preserved++;
-    let runIndex = runSeen.get(row.run);
-    if (runIndex === undefined) {
-      runIndex = runs.length;
-      runSeen.set(row.run, runIndex);
-      runs.push(row.run);
-    }
+    const runIndex = j.run[i]!;
     if (runIndex < SEND_ORDER_RUNS) {
-      // Rows are in send order within a run, so the first rows are the first sends.
-      const seq = row.sendSeq;
-      if (seq < SEND_ORDER_PER_RUN && seq % SEND_ORDER_STRIDE === 0) sendOrder.push({ run: row.run, seq, external: ext });
+      // Rows are in send order within a run, so the first rows are the first sends; the file numbers runs in order of first appearance.
+      const seq = j.sendSeq[i]!;
+      if (seq < SEND_ORDER_PER_RUN && seq % SEND_ORDER_STRIDE === 0) sendOrder.push({ run: j.runs[runIndex]!, seq, external: ext });
     }
     if (withLocal % stride === 0) {
       points.push({ local, external: ext });
       if (points.length > POINT_LIMIT) {
         // Thin to every other kept point: the sample stays every (2 x stride)-th packet.
-        points = points.filter((_p, i) => i % 2 === 0);
+        points = points.filter((_p, k) => k % 2 === 0);
         stride *= 2;
       }
     }
     withLocal++;
     const key = Math.floor(local / LOCAL_EXTERNAL_BIN) * 256 + Math.floor(ext / LOCAL_EXTERNAL_BIN);
     bins.set(key, (bins.get(key) ?? 0) + 1);
-    extras.forEach((e, i) => {
-      const v = row.extras[i] ?? '';
-      const had = e.values.get(v);
-      if (had !== undefined) e.values.set(v, had + 1);
-      else if (e.values.size < EXTRA_DISTINCT_CAP) e.values.set(v, 1);
-      else e.capped = true;
-    });
-  }, (extraColumns) => {
-    extras = extraColumns.map((name) => ({ name, values: new Map<string, number>(), capped: false }));
-  });
+    for (let k = 0; k < extraCounts.length; k++) extraCounts[k]![j.extras[k]!.ids[i]!]! += 1;
+  }
+  extras.forEach((e, k) => countExtraValues(e, j.extras[k]!.ids, j.extras[k]!.values, extraCounts[k]!));
+  const runs = j.runs;
   const localExternalBins = [...bins.entries()]
     .sort((x, y) => x[0] - y[0])
     .map(([key, count]): [number, number, number] => [Math.floor(key / 256) * LOCAL_EXTERNAL_BIN, (key % 256) * LOCAL_EXTERNAL_BIN, count]);

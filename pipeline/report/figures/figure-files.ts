@@ -7,7 +7,7 @@
  * from this thread.
  * Either way the bytes are those of the same two functions.
  */
-import { compiledWorkers, poolFor, threadsFor } from '../../evaluate/threads.ts';
+import { compiledWorkers, poolFor, threadsFor } from '../../threads.ts';
 import { svgToPngAsync } from '../charts/render.ts';
 import { svgToPdf } from './pdf.ts';
 

@@ -1,4 +1,4 @@
-/** Worker-thread entry of figure-files.ts (see ../../evaluate/threads.ts): one chart's SVG per message, its PDF and PNG back. */
+/** Worker-thread entry of figure-files.ts (see ../../threads.ts): one chart's SVG per message, its PDF and PNG back. */
 import { parentPort } from 'node:worker_threads';
 import { figureFilesHere } from './figure-files.ts';
 

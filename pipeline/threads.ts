@@ -8,7 +8,11 @@
  * Booting from sources costs about a second, so workers stay up between jobs
  * (unreferenced: an idle pool never keeps the process alive) until `closePools()`.
  *
- * A worker module answers each `{ id, job }` message with `{ id, result }` or `{ id, error }`.
+ * A worker module answers each `{ id, job }` message with `{ id, result }` or
+ * `{ id, error }` (`workerError` builds it: a user's error, an InputError or
+ * NatatlasError, comes back as the same class, so the CLI still prints one line).
+ *
+ * Used by evaluate (the referee's trials) and by ingest and join (raw files, carriers).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +20,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { InputError, NatatlasError } from './errors.ts';
+
+/** What a worker sends back for a failed job. */
+export interface WorkerError {
+  error: string;
+  input?: { file: string; line: number | undefined; reason: string };
+  user?: boolean;
+}
+
+/** The message for a job that threw `e` (for worker modules). */
+export function workerError(e: unknown): WorkerError {
+  if (e instanceof InputError) return { error: e.message, input: { file: e.file, line: e.line, reason: e.reason } };
+  if (e instanceof NatatlasError) return { error: e.message, user: true };
+  return { error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+}
+
+function fromWorker(m: WorkerError): Error {
+  if (m.input) return new InputError(m.input.file, m.input.line, m.input.reason);
+  if (m.user) return new NatatlasError(m.error);
+  return new Error(m.error);
+}
 
 /** tsx's ESM API file (the `import` condition of `tsx/esm/api`; require.resolve would give the CJS one). */
 function resolveTsxEsmApi(): string {
@@ -61,12 +86,12 @@ class Slot {
 
   constructor(module: URL, onIdle: () => void) {
     this.worker = new Worker(bootOf(module), { execArgv: [] });
-    this.worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+    this.worker.on('message', (m: { id: number; result?: unknown } & Partial<WorkerError>) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       this.busy = false;
       this.worker.unref();
-      if (m.error !== undefined) p?.reject(new Error(m.error));
+      if (m.error !== undefined) p?.reject(fromWorker(m as WorkerError));
       else p?.resolve(m.result);
       onIdle();
     });

@@ -1,4 +1,4 @@
-/** Worker-thread entry of the fit stage (see ../evaluate/threads.ts): one whole carrier per message, fitted from the campaign's own files. */
+/** Worker-thread entry of the fit stage (see ../threads.ts): one whole carrier per message, fitted from the campaign's own files. */
 import { parentPort } from 'node:worker_threads';
 import { silentLogger } from '../context.ts';
 import { carrierNames, readManifest } from '../contracts/manifest.ts';
