@@ -5,6 +5,7 @@
  * from pipeline code. The joined rows, send_seq, clock offsets and out-of-order counts are
  * checked the same way.
  */
+import { joinedCsv } from '../helpers/joined-csv.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +59,7 @@ async function checkAccounting(c: Campaign): Promise<void> {
       expect({ carrier: name, ...s.counts }).toEqual({ carrier: name, ...w.counts });
       expect(manifest.carriers[name]!.timeoutProbes).toBe(w.timeoutProbes);
       // The joined file: each sent packet the server saw, once, in send order, with its first receipt.
-      const joined = (parse(fs.readFileSync(path.join(dir, 'joined', `${name}.csv`), 'utf8'), { from_line: 2 }) as string[][]).map((r) => r.slice(0, 9));
+      const joined = (parse(joinedCsv(p.derived, 'camp', name), { from_line: 2 }) as string[][]).map((r) => r.slice(0, 9));
       expect(joined).toEqual(w.joinedRows);
       expect({ runs: s.runs, clockOffsetMs: s.clockOffsetMs, outOfOrder: s.outOfOrder }).toEqual({ runs: w.runs, clockOffsetMs: w.clockOffsetMs, outOfOrder: w.outOfOrder });
     }
