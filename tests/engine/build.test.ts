@@ -2,7 +2,7 @@
  * The command line runs natatlas's compiled JavaScript (pipeline/bin/build.js): on a copy
  * of the package, a missing build is made, a current one is left alone, the bin runs
  * dist/cli.js (not the TypeScript), an edited source reaches dist/ before anything runs,
- * and the compiled worker module answers a referee job as the sources do.
+ * and the compiled worker modules answer a referee job and a figure as the sources do.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { buildIsCurrent, ENTRIES, ensureBuild } from '../../pipeline/bin/build.js';
 import { refereeSpec } from '../../pipeline/evaluate/referee/index.ts';
 import { runTrials } from '../../pipeline/evaluate/referee/trial.ts';
+import { figureFilesHere } from '../../pipeline/report/figures/figure-files.ts';
 import { tempDir } from '../helpers/tempdir.ts';
 
 /** A copy of the package's code (pipeline/, package.json) beside the real node_modules. */
@@ -96,5 +97,21 @@ w.postMessage({ id: 0, job: { spec: ${JSON.stringify(spec)}, from: 0, to: 30 } }
     for (const file of booted) {
       expect({ file, entry: built.get(file) }).toEqual({ file, entry: path.posix.basename(file, '.ts') });
     }
+  });
+
+  it('boots the compiled figure worker, which draws the PDF and PNG bytes the sources draw', async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect x="2" y="2" width="60" height="20" fill="#4c78a8"/><text x="4" y="34" font-family="DejaVu Sans" font-size="12">port 4631</text></svg>';
+    const worker = path.join(root, 'dist', 'figure-worker.js');
+    const script = `import { Worker } from 'node:worker_threads';
+const w = new Worker(${JSON.stringify(worker)}, { execArgv: [] });
+w.on('message', (m) => { process.stdout.write(JSON.stringify(m.error ?? { pdf: Buffer.from(m.result.pdf).toString('base64'), png: Buffer.from(m.result.png).toString('base64') })); w.terminate(); });
+w.postMessage({ id: 0, job: ${JSON.stringify(svg)} });`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    const here = await figureFilesHere(svg);
+    const there = JSON.parse(r.stdout) as { pdf: string; png: string };
+    expect(Buffer.from(here.png).subarray(1, 4).toString()).toBe('PNG');
+    expect(there.pdf).toBe(Buffer.from(here.pdf).toString('base64'));
+    expect(there.png).toBe(Buffer.from(here.png).toString('base64'));
   });
 });
