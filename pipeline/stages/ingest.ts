@@ -559,6 +559,6 @@ export async function ingest(ctx: StageContext, opts: IngestOptions = {}): Promi
   }
   await state.ledger.save();
   const { reused } = state.ledger.counts;
-  ctx.log.info(`ingest ${ctx.campaign}: ${layout.carriers.length} carriers, ${files.length} files (${reused} capture files unchanged, carried over), ${formatCount(state.rowsDone)} rows, ${formatCount(state.rejects.count)} rejected (${path.relative(process.cwd(), rejectsFile)})`);
+  ctx.log.info(`ingest ${ctx.campaign}: ${layout.carriers.length} carriers, ${files.length} files${reused > 0 ? ` (${reused} capture files unchanged, carried over)` : ''}, ${formatCount(state.rowsDone)} rows, ${formatCount(state.rejects.count)} rejected (${path.relative(process.cwd(), rejectsFile)})`);
   return { manifest: manifest!, outputs: [dir, rejectsFile], byteRows: state.byteRows };
 }
