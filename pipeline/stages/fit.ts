@@ -150,12 +150,9 @@ async function fitOnThreads(ctx: StageContext, carriers: readonly string[], thre
   const pool = poolFor(FIT_WORKER, threads);
   try {
     const job = (carrier: string): FitJob => ({ campaign: ctx.campaign, folder: ctx.folder, paths: ctx.paths, carrier });
-    const results = await Promise.all(carriers.map((c) => pool.run<FitOutcome | { failed: string; user: boolean }>(job(c))));
-    return new Map(carriers.map((c, i) => {
-      const r = results[i]!;
-      if ('failed' in r) throw r.user ? new NatatlasError(r.failed) : new Error(r.failed);
-      return [c, r];
-    }));
+    // A worker's InputError or NatatlasError comes back as the same class (threads.ts), so a damaged file stays a one-line user error.
+    const results = await Promise.all(carriers.map((c) => pool.run<FitOutcome>(job(c))));
+    return new Map(carriers.map((c, i) => [c, results[i]!]));
   } finally {
     await closePools();
   }
