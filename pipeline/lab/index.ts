@@ -77,12 +77,28 @@ export function preflight(log: Logger): void {
 }
 
 /**
+ * Tags of this process's topologies that are up. A second one built while the first is
+ * (two punches side by side) gets `<pid>-2`, so its namespaces are its own and still
+ * carry this process's pid for `cleanupStale`.
+ */
+const liveTags = new Set<string>();
+
+function freeTag(): string {
+  for (let k = 1; ; k++) {
+    const tag = k === 1 ? String(process.pid) : `${process.pid}-${k}`;
+    if (!liveTags.has(tag)) return tag;
+  }
+}
+
+/**
  * Build the topology, run `body`, tear down whatever happens: error, SIGINT, SIGTERM
  * (the handlers tear down, then exit 130/143). SIGKILL is left to `cleanupStale`.
  */
 export async function withTopology<T>(log: Logger, build: (topo: Topology) => void, body: (topo: Topology) => Promise<T>): Promise<T> {
   preflight(log);
-  const topo = new Topology();
+  const tag = freeTag();
+  liveTags.add(tag);
+  const topo = new Topology(tag);
   const onSignal = (sig: NodeJS.Signals) => {
     log.warn(`lab: ${sig}: tearing down ${topo.prefix}*`);
     topo.teardown();
@@ -102,6 +118,7 @@ export async function withTopology<T>(log: Logger, build: (topo: Topology) => vo
     return await body(topo);
   } finally {
     topo.teardown();
+    liveTags.delete(tag);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', onExit);

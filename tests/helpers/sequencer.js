@@ -8,6 +8,8 @@ import Sequencer from '@jest/test-sequencer';
 const FIRST = [
   '/tests/lab/lab.test.ts',
   '/tests/report/browser.test.ts',
+  // The type check: a child process, no waiting on others (it used to run before Jest).
+  '/tests/typecheck.test.ts',
   // Longest first, as measured on 2 cores (each 30-90 s there).
   '/tests/evaluate/published.test.ts',
   '/tests/property/bytes.test.ts',
