@@ -17,6 +17,9 @@ export default {
   // idle. One worker per core plus one for the waiting files.
   maxWorkers: Math.max(2, os.availableParallelism()) + 1,
   testSequencer: '<rootDir>/tests/helpers/sequencer.js',
+  // The tests' temp folders on tmpfs when there is one (global-setup.js says why).
+  globalSetup: '<rootDir>/tests/helpers/global-setup.js',
+  globalTeardown: '<rootDir>/tests/helpers/global-teardown.js',
   // Generous for a loaded machine (beside another run): a hang still fails, a slow box does not.
   testTimeout: 300_000,
 };
