@@ -50,19 +50,23 @@ function settingsOf(values: Record<string, unknown>): Settings {
   return { montecarlo: { trials: Number(t), screenTrials: Math.max(20, Math.floor(Number(t) / 10)) } };
 }
 
-const NOTEBOOK_OPTIONS: Options = {
+const REPORT_OPTIONS: Options = {
   notebooks: { type: 'string' },
+  draft: { type: 'boolean' },
 };
 
-const NOTEBOOK_HELP = `  --notebooks DIR  render the notebooks (*.md) in DIR instead of natatlas's own notebooks/`;
+const REPORT_HELP = `  --notebooks DIR  render the notebooks (*.md) in DIR instead of natatlas's own notebooks/
+  --draft          pages, SVG and CSV figures and LaTeX tables only: no PDF or PNG of each figure
+                   (most of a report's time); the next run without it draws them`;
 
-/** Settings with the report's notebooks folder, when given (it must exist). */
-function withNotebooks(settings: Settings, values: Record<string, unknown>): Settings {
+/** Settings with the report's notebooks folder (it must exist) and draft mode, when given. */
+function withReportSettings(settings: Settings, values: Record<string, unknown>): Settings {
+  const out = values.draft === true ? { ...settings, draft: true } : settings;
   const dir = values.notebooks;
-  if (dir === undefined) return settings;
+  if (dir === undefined) return out;
   const abs = path.resolve(String(dir));
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new NatatlasError(`--notebooks ${String(dir)}: no such folder`);
-  return { ...settings, notebooks: abs };
+  return { ...out, notebooks: abs };
 }
 
 const PARTIALS_OPTIONS: Options = {
@@ -111,21 +115,21 @@ function pathsOf(values: Record<string, unknown>): Paths {
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: `run every out-of-date stage (${STAGES.map((s) => s.name).join(' -> ')}) for every campaign`,
-    help: `usage: natatlas run [--raw raw] [--derived derived] [--reports reports] [--campaign NAME] [--force] [--verify]
+    help: `usage: natatlas run [--raw raw] [--derived derived] [--reports reports] [--campaign NAME] [--force] [--verify] [--draft]
 
 Runs each stage whose inputs (sha256), version or outputs changed since it last ran.
 With nothing changed it does no work and says so.
 
 ${PATH_HELP}
 ${MC_HELP}
-${NOTEBOOK_HELP}
+${REPORT_HELP}
   --force          run every stage even when fresh, recomputing every carrier and file
   --verify         re-read and hash every file instead of trusting cached hashes
 ${COMMON_HELP}`,
-    options: { ...PATH_OPTIONS, ...MC_OPTIONS, ...NOTEBOOK_OPTIONS, force: { type: 'boolean' }, verify: { type: 'boolean' } },
+    options: { ...PATH_OPTIONS, ...MC_OPTIONS, ...REPORT_OPTIONS, force: { type: 'boolean' }, verify: { type: 'boolean' } },
     async run(values, log) {
       const paths = pathsOf(values);
-      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, recompute: values.force === true, verify: values.verify === true, settings: withNotebooks(settingsOf(values), values) }, log);
+      const report = await runPipeline({ paths, campaign: values.campaign as string | undefined, force: values.force === true, recompute: values.force === true, verify: values.verify === true, settings: withReportSettings(settingsOf(values), values) }, log);
       // The product of a run is the report: print where to open it (stdout, so scripts can use it).
       for (const folder of new Set(report.map((r) => r.folder))) {
         const index = path.join(paths.reports, folder, 'index.html');
@@ -142,11 +146,11 @@ ${COMMON_HELP}`,
 
 Runs the ${stage.name} stage alone (even when fresh): ${stage.description}.
 
-${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}${stage.name === 'report' ? `\n${NOTEBOOK_HELP}` : ''}${stage.name === 'fit' ? `\n${PARTIALS_HELP}` : ''}
+${PATH_HELP}${stage.name === 'evaluate' ? `\n${MC_HELP}` : ''}${stage.name === 'report' ? `\n${REPORT_HELP}` : ''}${stage.name === 'fit' ? `\n${PARTIALS_HELP}` : ''}
 ${COMMON_HELP}`,
-        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : stage.name === 'report' ? { ...PATH_OPTIONS, ...NOTEBOOK_OPTIONS } : stage.name === 'fit' ? { ...PATH_OPTIONS, ...PARTIALS_OPTIONS } : PATH_OPTIONS,
+        options: stage.name === 'evaluate' ? { ...PATH_OPTIONS, ...MC_OPTIONS } : stage.name === 'report' ? { ...PATH_OPTIONS, ...REPORT_OPTIONS } : stage.name === 'fit' ? { ...PATH_OPTIONS, ...PARTIALS_OPTIONS } : PATH_OPTIONS,
         async run(values, log) {
-          const settings = withNotebooks(settingsOf(values), values);
+          const settings = withReportSettings(settingsOf(values), values);
           const run = stage.name === 'fit' ? partialsStage(values) : stage;
           await runPipeline({ paths: pathsOf(values), campaign: values.campaign as string | undefined, force: true, stages: [run], settings }, log);
         },

@@ -29,6 +29,8 @@ export interface Settings {
   montecarlo?: Record<string, unknown> | false;
   /** The report stage's notebooks folder (default: natatlas's own `notebooks/`). */
   notebooks?: string;
+  /** The report stage without each figure's PDF and PNG (pages, SVG, CSV and LaTeX only): `--draft`. */
+  draft?: boolean;
 }
 
 export interface StageContext {

@@ -109,8 +109,10 @@ export class StampStore {
   }
 }
 
+/** A stage's settings as its stamp records them; none (undefined) when it has no config or it says undefined. */
 function configOf(stage: Stage, ctx: StageContext): string | undefined {
-  return stage.config ? stableStringify(stage.config(ctx), 0) : undefined;
+  const config = stage.config?.(ctx);
+  return config === undefined ? undefined : stableStringify(config, 0);
 }
 
 /** sha256 of the code `stage` runs (its module's import closure under pipeline/), computed once per process. */

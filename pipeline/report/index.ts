@@ -134,7 +134,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
   const drawn = FigureCache.open(ctx);
 
   await replaceDir(outDir, async (tmp) => {
-    figures = new FigureSet(tmp, drawn);
+    figures = new FigureSet(tmp, options.draft ? 'draft' : drawn);
     const redact = redactor([[tmp, `reports/${campaignFolder(ctx)}`], [ctx.paths.derived, 'derived'], [ctx.paths.raw, 'raw'], [ctx.paths.reports, 'reports'], [ROOT.replace(/[\\/]$/, ''), '.']]);
     const env: PageEnv = {
       data, figures, redact,
@@ -171,7 +171,8 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
   pages.sort((a, b) => plans.findIndex((p) => p.file === a.file) - plans.findIndex((p) => p.file === b.file));
   const timings = { ...figures.timings, totalMs: performance.now() - started };
   const shownDir = path.relative(process.cwd(), outDir) || outDir;
-  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (PDF and PNG: ${drawn.counts.built} drawn, ${drawn.counts.reused} carried over; charts: ${timings.svgMs.toFixed(0)} ms SVG, PDF+PNG ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${shownDir}`);
+  const drawing = options.draft ? 'PDF and PNG not drawn (--draft)' : `PDF and PNG: ${drawn.counts.built} drawn, ${drawn.counts.reused} carried over`;
+  ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (${drawing}; charts: ${timings.svgMs.toFixed(0)} ms SVG, PDF+PNG ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${shownDir}`);
   const result: ReportResult = { outputs: [outDir], pages, figures: figures.figures(), timings, failures };
   if (failures.length > 0) {
     // One line (the CLI prints it as is), every failure in it; the pages show each in place.

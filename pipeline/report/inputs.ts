@@ -25,6 +25,12 @@ export const NOTEBOOKS_DIR = path.join(PACKAGE_ROOT, 'notebooks');
 export interface ReportOptions {
   /** Where the notebooks are (default: natatlas's `notebooks/`). */
   notebooksDir?: string;
+  /**
+   * Skip drawing each figure's PDF and PNG, most of a report's time (`--draft`): the pages
+   * (which then link each figure's SVG and CSV only), the SVG and CSV files and the LaTeX
+   * tables are written as usual.
+   */
+  draft?: boolean;
 }
 
 const require = createRequire(import.meta.url);

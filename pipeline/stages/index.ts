@@ -28,7 +28,7 @@ import { fit, fitFromPartials } from './fit.ts';
 import { allPartialFiles } from '../contracts/partials.ts';
 import { bias } from './bias.ts';
 import { evaluate, simulatorSettings } from './evaluate.ts';
-import { report, reportStageSources, REPORT_VERSION } from './report.ts';
+import { report, reportConfig, reportStageSources, REPORT_VERSION } from './report.ts';
 
 export interface Stage {
   name: string;
@@ -126,6 +126,7 @@ export const STAGES: readonly Stage[] = [
     alsoWrites: 'reports/<campaign>/',
     sources: reportStageSources,
     code: new URL('./report.ts', import.meta.url),
+    config: reportConfig,
     run: report,
   },
 ];

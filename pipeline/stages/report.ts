@@ -14,5 +14,10 @@ export function reportStageSources(ctx: StageContext): string[] {
 }
 
 export async function report(ctx: StageContext): Promise<{ outputs: string[] }> {
-  return (await import('../report/index.ts')).report(ctx, { notebooksDir: ctx.settings?.notebooks });
+  return (await import('../report/index.ts')).report(ctx, { notebooksDir: ctx.settings?.notebooks, draft: ctx.settings?.draft === true });
+}
+
+/** What the report stage's stamp records besides its inputs: a draft (no PDF, no PNG), so the next full run draws them. */
+export function reportConfig(ctx: StageContext): { draft: true } | undefined {
+  return ctx.settings?.draft === true ? { draft: true } : undefined;
 }

@@ -99,7 +99,7 @@ describe('editing natatlas\'s code (on a temp copy of it)', () => {
     }
     writeFiles(path.join(project, 'raw'), { 'camp/C/client-1.csv': `${client.join('\n')}\n`, 'camp/C/server-1.csv': `${server.join('\n')}\n` });
     const run = (): Record<string, string> => {
-      const r = spawnSync(process.execPath, [path.join(natatlas, 'pipeline', 'bin', 'natatlas.js'), 'run', '--no-montecarlo', '--raw', 'raw', '--derived', 'derived', '--reports', 'reports'], { cwd: project, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [path.join(natatlas, 'pipeline', 'bin', 'natatlas.js'), 'run', '--no-montecarlo', '--draft', '--raw', 'raw', '--derived', 'derived', '--reports', 'reports'], { cwd: project, encoding: 'utf8' });
       expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
       // `[stale] camp: fit (natatlas code changed)` / `[fresh] camp: ingest`, per stage.
       return Object.fromEntries([...r.stderr.matchAll(/^\[(fresh|stale)\] camp: (\w+)(?: \((.*)\))?$/gm)].map((m) => [m[2]!, m[1] === 'fresh' ? 'fresh' : m[3]!]));

@@ -7,7 +7,8 @@
  * container, any chart SVG with no marks, any console error, failed or network request.
  * Also: tooltips and sorting work, a carrier named like an XSS payload is text, and
  * with scripts off every chart is there. Skips with a message when Chromium or
- * playwright-core is not installed; in CI that is a failure.
+ * playwright-core is not installed; in CI that is a failure. The reports are drafts
+ * (no PDF or PNG files; report/draft.test.ts checks that is the only difference).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -57,8 +58,12 @@ let fx: Fixture;
 /** Report roots of the three real campaigns and the pages to open in each. */
 let campaigns: { name: string; reports: string; pages: string[] }[] = [];
 
+/**
+ * Drafts (`--draft`): the pages as a full report writes them but for each figure's PDF and
+ * PNG links, which this file never opens; drawing those files was half its CPU.
+ */
 async function reportOf(paths: Paths, campaign: string): Promise<void> {
-  await report({ campaign, paths, log: recordingLogger() });
+  await report({ campaign, paths, log: recordingLogger() }, { draft: true });
 }
 
 beforeAll(async () => {
@@ -68,7 +73,7 @@ beforeAll(async () => {
     return;
   }
   fx = await buildFixture({ packets: 800 });
-  await report({ campaign: CAMPAIGN, paths: fx, log: recordingLogger() });
+  await reportOf(fx, CAMPAIGN);
   // The shipped campaigns, and one made without trials (the two carriers whose pages are
   // opened), through every stage (no Monte Carlo: it only adds curves).
   const shipped = { ...tempProject(), raw: path.resolve('raw') };

@@ -1,7 +1,7 @@
 /**
  * Paper figures: every chart a page shows is also written to `figures/<name>.svg`,
  * `.pdf` (vector, fonts embedded), `.png` (2x, DejaVu fonts) and `.csv` (the rows
- * behind it), the PDF and PNG in the background (figure-files.ts), under a name that stays
+ * behind it), the PDF and PNG in the background (figure-files.ts; not in a draft), under a name that stays
  * the same across reruns. Two different charts claiming one name is an error in the
  * cell that asked second; the same chart shown on two pages is written once.
  */
@@ -19,9 +19,9 @@ export interface FigureEntry {
   title: string;
   /** Paths relative to the report folder, e.g. `figures/KPN-port-histogram.svg`. */
   svg: string;
-  png: string;
   csv: string;
-  /** Vector PDF for papers, when written. */
+  /** Raster (2x) and vector PDF for papers; not written in a draft. */
+  png?: string;
   pdf?: string;
 }
 
@@ -39,8 +39,11 @@ export class FigureSet {
   private readonly pending: Promise<void>[] = [];
   readonly timings: FigureTimings = { charts: 0, svgMs: 0, pngMs: 0 };
 
-  /** `reportDir` is the folder being built; figures go to `<reportDir>/figures`. With `cache`, an unchanged chart's PDF and PNG are carried over. */
-  constructor(private readonly reportDir: string, private readonly cache?: FigureCache) {}
+  /**
+   * `reportDir` is the folder being built; figures go to `<reportDir>/figures`. With a
+   * `cache`, an unchanged chart's PDF and PNG are carried over; with 'draft' none are drawn.
+   */
+  constructor(private readonly reportDir: string, private readonly drawing?: FigureCache | 'draft') {}
 
   /** Write a chart's files (once per name); returns its entry. */
   async add(chart: Chart, svg: string): Promise<FigureEntry> {
@@ -56,21 +59,27 @@ export class FigureSet {
     const rel = (ext: string) => `figures/${chart.name}.${ext}`;
     await writeFileNamed(path.join(this.reportDir, rel('svg')), svg.endsWith('\n') ? svg : `${svg}\n`);
     await writeFileNamed(path.join(this.reportDir, rel('csv')), rowsToCsv(chart.rows, chart.columns));
-    if (!this.cache?.carry(chart.name, sha256, dir)) {
+    const entry = { name: chart.name, title: chart.title, svg: rel('svg'), csv: rel('csv'), sha256 };
+    if (this.drawing === 'draft') {
+      this.entries.set(chart.name, entry);
+      return entry;
+    }
+    const cache = this.drawing;
+    if (!cache?.carry(chart.name, sha256, dir)) {
       const job = figureFiles(svg).then(async (files) => {
         this.timings.pngMs += files.ms;
         await writeFileNamed(path.join(this.reportDir, rel('pdf')), files.pdf);
         await writeFileNamed(path.join(this.reportDir, rel('png')), files.png);
-        this.cache?.record(chart.name, sha256, files);
+        cache?.record(chart.name, sha256, files);
       }, (e: unknown) => {
         throw new Error(`figures/${chart.name}: drawing its PDF and PNG failed: ${e instanceof Error ? e.message : String(e)}`);
       });
       job.catch(() => {}); // reported by finish()
       this.pending.push(job);
     }
-    const entry = { name: chart.name, title: chart.title, svg: rel('svg'), png: rel('png'), pdf: rel('pdf'), csv: rel('csv'), sha256 };
-    this.entries.set(chart.name, entry);
-    return entry;
+    const drawn = { ...entry, png: rel('png'), pdf: rel('pdf') };
+    this.entries.set(chart.name, drawn);
+    return drawn;
   }
 
   /** Wait for every PDF and PNG (throws the first drawing error, naming its figure). */

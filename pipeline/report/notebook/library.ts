@@ -37,7 +37,7 @@ export interface PageLinks {
 /** Links to a figure's files (SVG, PDF, PNG, CSV). */
 export function figureLinks(entry: FigureEntry): Html {
   return joinHtml([
-    html`<a href="${entry.svg}">SVG</a>`, ...(entry.pdf ? [html`<a href="${entry.pdf}">PDF</a>`] : []), html`<a href="${entry.png}">PNG</a>`,
+    html`<a href="${entry.svg}">SVG</a>`, ...(entry.pdf ? [html`<a href="${entry.pdf}">PDF</a>`] : []), ...(entry.png ? [html`<a href="${entry.png}">PNG</a>`] : []),
     html`<a href="${entry.csv}">CSV data</a>`,
   ], ' · ');
 }
