@@ -14,7 +14,7 @@ type Project = ReturnType<typeof tempProject>;
 
 async function project(): Promise<Project> {
   const p = tempProject();
-  const carriers = ['A:uniform min=20000 max=21999 wait=2 idle=2', 'B:beta loc=30000 scale=10000 alpha=2 beta=5 wait=2 idle=2'].map((s) => parseCarrierSpec(s));
+  const carriers = [parseCarrierSpec('A:beta loc=30000 scale=10000 alpha=2 beta=5 wait=2 idle=2')];
   await simulateCampaign({ outDir: p.raw, campaign: 'd', carriers, runs: 2, packets: 400, seed: 'draft' });
   return p;
 }

@@ -16,7 +16,11 @@ import { FAST_RUN, recordingLogger } from '../helpers/tmp.ts';
 import { filesOf, natatlas, project, start, Temps, waitFor, walk } from './helpers.ts';
 
 const temps = new Temps();
-/** A campaign big enough that ingest writes for a while (about 9 MB of captures). */
+/**
+ * A campaign big enough that ingest writes for a while (about 9 MB of captures). Runs
+ * here are drafts (`--draft`, no PDF or PNG per figure): what is at stake is ingest's
+ * temp files and the locks, and the figures' drawing was a third of this file's CPU.
+ */
 let bigRaw: string;
 let smallRaw: string;
 /** A clean `run` of bigRaw, made by the concurrency test and compared with the run after kill -9. */
@@ -41,7 +45,7 @@ const outputs = (root: string) => new Map([...filesOf(path.join(root, 'derived')
 describe('one run per output root', () => {
   it('a second run on the same derived/ exits 1 naming the first run\'s pid; the first completes', async () => {
     const root = project(temps, bigRaw);
-    const first = start(['run', '--no-montecarlo', '-q'], root);
+    const first = start(['run', '--no-montecarlo', '--draft', '-q'], root);
     const lock = path.join(root, 'derived', '.natatlas.lock');
     let firstEnded = false;
     void first.done.then(() => (firstEnded = true));
@@ -117,10 +121,10 @@ describe('kill -9 mid-ingest', () => {
   it('the next run removes every temp file and writes outputs byte-identical to a clean run', async () => {
     if (reference === null) {
       reference = project(temps, bigRaw);
-      expect((await natatlas(['run', '--no-montecarlo', '-q'], reference)).code).toBe(0);
+      expect((await natatlas(['run', '--no-montecarlo', '--draft', '-q'], reference)).code).toBe(0);
     }
     const root = project(temps, bigRaw);
-    const victim = start(['run', '--no-montecarlo', '-q'], root);
+    const victim = start(['run', '--no-montecarlo', '--draft', '-q'], root);
     let ended = false;
     void victim.done.then(() => (ended = true));
     await waitFor(() => ended || ingestWriting(root), 'a temp file of the running ingest');
@@ -131,7 +135,7 @@ describe('kill -9 mid-ingest', () => {
     expect(ingestWriting(root)).toBe(true);
     expect(fs.existsSync(path.join(root, 'derived', '.natatlas.lock'))).toBe(true);
 
-    const rerun = await natatlas(['run', '--no-montecarlo'], root);
+    const rerun = await natatlas(['run', '--no-montecarlo', '--draft'], root);
     expect(rerun.code).toBe(0);
     expect(rerun.stderr).toContain(`took over the lock of natatlas pid ${victim.pid}`);
     expect(rerun.stderr).toMatch(/removed \d+ temp files? left by interrupted runs/);
@@ -144,7 +148,7 @@ describe('kill -9 mid-ingest', () => {
 describe('Ctrl-C', () => {
   it('SIGINT mid-ingest removes the run\'s temp files and its locks, and exits 130', async () => {
     const root = project(temps, bigRaw);
-    const run = start(['run', '--no-montecarlo', '-q'], root);
+    const run = start(['run', '--no-montecarlo', '--draft', '-q'], root);
     let ended = false;
     void run.done.then(() => (ended = true));
     await waitFor(() => ended || ingestWriting(root), 'a temp file of the running ingest');
