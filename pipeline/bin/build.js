@@ -16,7 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * Build entries: the command line, every module a worker thread boots (threads.ts:
- * `dist/<basename>.js`), and the bench's task process (it measures what the command runs).
+ * `dist/<basename>.js`), the lab's agent programs (lab/sh.ts, also by base name) and the
+ * bench's task process (it measures what the command runs).
  */
 export const ENTRIES = {
   cli: 'cli.ts',
@@ -26,6 +27,9 @@ export const ENTRIES = {
   'ingest-worker': 'stages/ingest-worker.ts',
   'join-worker': 'stages/join-worker.ts',
   'bench-child': 'bench/child.ts',
+  // The lab's programs inside network namespaces (lab/sh.ts spawnAgent).
+  agent: 'lab/agent.ts',
+  peer: 'punch/peer.ts',
 };
 
 /** The package root holding pipeline/ and dist/. */

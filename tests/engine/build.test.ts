@@ -11,6 +11,7 @@ import { buildIsCurrent, ENTRIES, ensureBuild } from '../../pipeline/bin/build.j
 import { refereeSpec } from '../../pipeline/evaluate/referee/index.ts';
 import { runTrials } from '../../pipeline/evaluate/referee/trial.ts';
 import { figureFilesHere } from '../../pipeline/report/figures/figure-files.ts';
+import { AGENT, agentArgs } from '../../pipeline/lab/sh.ts';
 import { tempDir } from '../helpers/tempdir.ts';
 
 /** A copy of the package's code (pipeline/, package.json) beside the real node_modules. */
@@ -97,6 +98,20 @@ w.postMessage({ id: 0, job: { spec: ${JSON.stringify(spec)}, from: 0, to: 30 } }
     for (const file of booted) {
       expect({ file, entry: built.get(file) }).toEqual({ file, entry: path.posix.basename(file, '.ts') });
     }
+  });
+
+  it('builds every lab program spawnAgent starts (dist/<its basename>.js), and the agents start from it', () => {
+    // The scripts handed to spawnAgent: lab/sh.ts's AGENT and each `pipeline/<dir>/<name>.ts` path constant.
+    const sources = fs.readdirSync('pipeline', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const started = new Set<string>();
+    for (const rel of sources) {
+      for (const m of fs.readFileSync(path.join('pipeline', rel), 'utf8').matchAll(/path\.join\(REPO_ROOT, 'pipeline\/([^']+\.ts)'\)/g)) started.add(m[1]!);
+    }
+    expect([...started].sort()).toEqual(['lab/agent.ts', 'punch/peer.ts']);
+    const built = new Map(Object.entries(ENTRIES).map(([name, file]) => [file, name]));
+    for (const file of started) expect({ file, entry: built.get(file) }).toEqual({ file, entry: path.posix.basename(file, '.ts') });
+    // npm test builds first (pretest), so the agents run compiled.
+    if (buildIsCurrent()) expect(agentArgs(AGENT)).toEqual([path.resolve('dist', 'agent.js')]);
   });
 
   it('boots the compiled figure worker, which draws the PDF and PNG bytes the sources draw', async () => {
