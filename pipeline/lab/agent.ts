@@ -70,15 +70,27 @@ async function server(job: Extract<Job, { mode: 'server' }>): Promise<void> {
     });
   }
   const reply = (s: dgram.Socket, text: string, rinfo: dgram.RemoteInfo) => s.send(text, rinfo.port, rinfo.address);
+  /** How late each timeout probe's delayed reply left, in ms (a busy machine fires timers late). */
+  const lateness = new Map<string, number>();
+  const delayed = (s: dgram.Socket, pid: string, ms: number, rinfo: dgram.RemoteInfo) => {
+    const due = performance.now() + ms;
+    setTimeout(() => {
+      lateness.set(pid, performance.now() - due);
+      reply(s, `R ${pid}`, rinfo);
+    }, ms);
+  };
   function control(s: dgram.Socket, text: string, rinfo: dgram.RemoteInfo): void {
     const parts = text.split(' ');
     if (parts[0] === 'G') return reply(s, `G ${parts[1]} ${rinfo.address} ${rinfo.port}`, rinfo);
     const [, sub, pid, ms] = parts;
-    if (sub === 'wait') setTimeout(() => reply(s, `R ${pid}`, rinfo), Number(ms));
+    if (sub === 'wait') delayed(s, pid!, Number(ms), rinfo);
     else if (sub === 'idle1') reply(s, `R1 ${pid}`, rinfo);
     else if (sub === 'idle2') {
       reply(s, `R2 ${pid}`, rinfo);
-      setTimeout(() => reply(s, `R ${pid}`, rinfo), Number(ms));
+      delayed(s, pid!, Number(ms), rinfo);
+    } else if (sub === 'late') {
+      const late = lateness.get(pid!);
+      reply(s, `L ${pid} ${late === undefined ? 'pending' : Math.round(late)}`, rinfo);
     }
   }
   print({ ready: true, failed });
@@ -174,23 +186,29 @@ async function capture(job: Extract<Job, { mode: 'capture' }>): Promise<void> {
   print({ rows: job.packets, sent, failed: failedRows, reused });
 }
 
-// ---------------------------------------------------------------- request/response helper
-function exchange(s: dgram.Socket, server: string, port: number, payload: string | null, expect: string, timeoutMs: number): Promise<boolean> {
+// ---------------------------------------------------------------- request/response helpers
+/** Send `payload` (if any) and resolve with the first message `wanted` accepts, or null after `timeoutMs`. */
+function ask(s: dgram.Socket, server: string, port: number, payload: string | null, wanted: (text: string) => boolean, timeoutMs: number): Promise<string | null> {
   return new Promise((resolve) => {
     const onMsg = (msg: Buffer) => {
-      if (msg.toString('utf8') === expect) {
+      const text = msg.toString('utf8');
+      if (wanted(text)) {
         clearTimeout(timer);
         s.off('message', onMsg);
-        resolve(true);
+        resolve(text);
       }
     };
     const timer = setTimeout(() => {
       s.off('message', onMsg);
-      resolve(false);
+      resolve(null);
     }, timeoutMs);
     s.on('message', onMsg);
     if (payload !== null) s.send(payload, port, server);
   });
+}
+
+async function exchange(s: dgram.Socket, server: string, port: number, payload: string | null, expect: string, timeoutMs: number): Promise<boolean> {
+  return (await ask(s, server, port, payload, (t) => t === expect, timeoutMs)) !== null;
 }
 
 async function openSocket(): Promise<dgram.Socket> {
@@ -219,12 +237,42 @@ async function check(job: Extract<Job, { mode: 'check' }>): Promise<void> {
 }
 
 // ---------------------------------------------------------------- timeouts (Algorithms 2 and 3)
+/**
+ * A probe whose delayed reply the server sent more than this late is void and made again:
+ * a silence longer than asked for would read as an expiry below the true timeout (seen on
+ * a loaded 2-core machine). Small against the searches' 0.1 s resolution.
+ */
+const LATE_MS = 20;
+const PROBE_ATTEMPTS = 6;
+
 async function timeouts(job: Extract<Job, { mode: 'timeouts' }>): Promise<void> {
   let seq = 0;
+  /** How late the server sent probe `id`'s delayed reply (ms), asked from a fresh socket (the probe's mapping may be gone); null: unknown. */
+  const lateness = async (id: string, port: number): Promise<number | null> => {
+    const s = await openSocket();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const answer = await ask(s, job.server, port, `T late ${id}`, (t) => t.startsWith(`L ${id} `), 1000);
+        const late = answer === null ? NaN : Number(answer.split(' ')[2]);
+        if (Number.isFinite(late)) return late;
+      }
+      return null;
+    } finally {
+      s.close();
+    }
+  };
   const probe = async (kind: TimeoutKind, seconds: number): Promise<boolean> => {
+    for (let attempt = 1; ; attempt++) {
+      const id = `${process.pid}-${++seq}`;
+      const port = randInt(job.ports[0], job.ports[1]);
+      const replied = await probeOnce(kind, seconds, id, port);
+      const late = await lateness(id, port);
+      if (late !== null && late <= LATE_MS) return replied;
+      if (attempt === PROBE_ATTEMPTS) throw new Error(`${kind} probe of ${seconds} s: the server's reply left late (${late ?? 'unknown'} ms) in each of ${PROBE_ATTEMPTS} attempts; the machine is too busy to time NAT timeouts`);
+    }
+  };
+  const probeOnce = async (kind: TimeoutKind, seconds: number, id: string, port: number): Promise<boolean> => {
     const ms = Math.round(seconds * 1000);
-    const id = `${process.pid}-${++seq}`;
-    const port = randInt(job.ports[0], job.ports[1]);
     const s = await openSocket();
     try {
       if (kind === 'wait') return await exchange(s, job.server, port, `T wait ${id} ${ms}`, `R ${id}`, ms + 1500);
