@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { formatCount, type StageContext } from '../context.ts';
-import { carrierNames, readManifest } from '../contracts/manifest.ts';
+import { carrierNames, readManifest, type IngestManifest } from '../contracts/manifest.ts';
 import { NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS } from '../contracts/ingest-rows.ts';
 import { JOINED } from '../contracts/joined.ts';
 import { SUMMARIES } from '../contracts/summary.ts';
@@ -42,7 +42,7 @@ export interface FitOutcome {
 interface FitSource {
   fit(carriers: readonly string[], names: FileNames): Promise<Map<string, FitOutcome>>;
   /** What the carrier's fit is a function of (besides the code), for units.ts; none: always recompute. */
-  key?(carrier: string, names: FileNames): Promise<unknown>;
+  key?(carrier: string, names: FileNames, manifest: IngestManifest): Promise<unknown>;
 }
 
 /** Fit a carrier from its partials (null: none), its warnings recorded rather than logged. */
@@ -84,7 +84,7 @@ async function writeFits(ctx: StageContext, source: FitSource): Promise<{ output
     const carried = new Set<string>();
     for (const carrier of carriers) {
       if (!ledger || !source.key) continue;
-      const key = ledger.key(await source.key(carrier, names));
+      const key = ledger.key(await source.key(carrier, names, manifest));
       keys.set(carrier, key);
       if (await ledger.reuse(carrier, key, [out])) carried.add(carrier);
     }
@@ -121,13 +121,13 @@ async function writeFits(ctx: StageContext, source: FitSource): Promise<{ output
  * markers), probes, nat-type.json and summary, by content; its file stem (the manifest's
  * names decide where those live).
  */
-async function fitInputs(ctx: StageContext, carrier: string, names: FileNames): Promise<unknown> {
+async function fitInputs(ctx: StageContext, carrier: string, names: FileNames, manifest: IngestManifest): Promise<unknown> {
   const stem = names.stem(carrier);
   return {
     carrier,
     stem,
     joined: await JOINED.sha256(ctx, names, carrier),
-    server: await Promise.all(SERVER_ROWS.units(readManifest(ctx), names, carrier).map((rel) => sha256File(derivedFile(ctx, rel)))),
+    server: await Promise.all(SERVER_ROWS.units(manifest, names, carrier).map((rel) => sha256File(derivedFile(ctx, rel)))),
     timeouts: TIMEOUT_ROWS.exists(ctx, names, carrier) ? await sha256File(TIMEOUT_ROWS.file(ctx, names, carrier)) : null,
     natType: NAT_TYPE.read(ctx, names, carrier),
     summary: SUMMARIES.readHashed(ctx, stem).sha256,
@@ -173,7 +173,7 @@ export interface FitJob {
  */
 export function fit(ctx: StageContext, opts: { threads?: number } = {}): Promise<{ outputs: string[] }> {
   return writeFits(ctx, {
-    key: (carrier, names) => fitInputs(ctx, carrier, names),
+    key: (carrier, names, manifest) => fitInputs(ctx, carrier, names, manifest),
     fit(carriers, names) {
       const joined = carriers.reduce((n, c) => n + SUMMARIES.read(ctx, names.stem(c)).counts.joined, 0);
       const threads = Math.min(carriers.length, opts.threads ?? (joined >= THREADS_MIN_JOINED ? threadsFor(2) : 1));
