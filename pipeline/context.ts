@@ -4,6 +4,7 @@
  * them with a silent or recording logger (as Observable Framework passes effects).
  */
 import path from 'node:path';
+import { sha256File } from './io/hash.ts';
 import { fileStem } from './io/names.ts';
 
 export interface Logger {
@@ -42,6 +43,17 @@ export interface StageContext {
   settings?: Settings;
   /** Recompute every unit of a stage instead of carrying unchanged ones over (`--force`; units.ts). */
   recompute?: boolean;
+  /**
+   * The run's file hashes (freshness.ts's size/mtime/ctime/inode cache, bypassed by
+   * `--verify`): a raw file the freshness check just hashed is not read again to be
+   * hashed by ingest. Absent (a stage called directly): hash every file.
+   */
+  hashes?: { hash(file: string): Promise<string | null> };
+}
+
+/** sha256 of `file`, from the run's hash cache when there is one. */
+export async function fileHash(ctx: StageContext, file: string): Promise<string> {
+  return (await ctx.hashes?.hash(file)) ?? sha256File(file);
 }
 
 /** The campaign's folder name under derived/ and reports/: the real name when it is a plain file name (io/names.ts). */

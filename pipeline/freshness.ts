@@ -75,6 +75,11 @@ export class StampStore {
     this.cache = new HashCache(cached, (f) => keyOf(ctx, f), { verify: opts.verify });
   }
 
+  /** The run's hash cache, for stages that hash the same files (StageContext.hashes). */
+  get hashes(): HashCache {
+    return this.cache;
+  }
+
   private async hashAll(files: string[]): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (const f of files) out[keyOf(this.ctx, f)] = (await this.cache.hash(f)) ?? 'missing';

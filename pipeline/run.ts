@@ -92,6 +92,7 @@ async function runLocked(opts: RunOptions, campaigns: string[], folders: { stem(
     const ctx: StageContext = { campaign, folder: folders.stem(campaign), paths: opts.paths, log, settings: opts.settings ?? {}, recompute: opts.recompute === true };
     for (const dir of adoptLegacyOutputs(ctx)) log.info(`${displayPath(dir)}: written by an earlier natatlas, now marked as its output folder`);
     const stamps = new StampStore(ctx, { verify: opts.verify });
+    ctx.hashes = stamps.hashes;
     for (const stage of stages) {
       const state = opts.force ? { fresh: false as const, reason: 'forced' } : await stamps.check(stage);
       const entry = { campaign, folder: campaignFolder(ctx), stage: stage.name };

@@ -8,11 +8,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitFields } from '../io/csv.ts';
-import { sha256File } from '../io/hash.ts';
 import { readLineBytes } from '../io/byte-reader.ts';
 import { ByteRow, clientBytes, serverBytes, type ByteRowHandler } from './ingest-bytes.ts';
 import { InputError } from '../errors.ts';
-import { formatCount, silentLogger, Throttle, type StageContext } from '../context.ts';
+import { fileHash, formatCount, silentLogger, Throttle, type StageContext } from '../context.ts';
 import { FileNames } from '../io/names.ts';
 import { readCampaign, type CampaignLayout, type CarrierLayout, type RawFile, type RunFile } from '../raw/layout.ts';
 import { poolFor, threadsFor, type Pool } from '../threads.ts';
@@ -108,7 +107,7 @@ async function ingestFile(
   const record: FileRecord = {
     path: file.rel, sha256: '', kind, carrier, run, lines: 0, header: false, blank: 0, rows: 0, control: 0, rejected: 0, extraColumns: [],
   };
-  const shaPromise = sha256 ?? sha256File(file.abs);
+  const shaPromise = sha256 ?? fileHash(state.ctx, file.abs);
   let map: ColumnMap | null = null;
   let handle: RowHandler | null = null;
   let bytes: ByteRowHandler | null = null;
@@ -411,7 +410,7 @@ async function planCaptures(state: IngestState, layout: CampaignLayout, names: F
     for (const side of ['client', 'server'] as const) {
       const runNames = (side === 'client' ? CLIENT_ROWS : SERVER_ROWS).runNames(carrier[side].map((f) => f.run));
       for (const f of carrier[side]) {
-        const sha256 = await sha256File(f.abs);
+        const sha256 = await fileHash(state.ctx, f.abs);
         const job: CaptureJob = {
           abs: f.abs, rel: f.rel, side, carrier: carrier.name, run: f.run, sha256, bytePath: state.bytePath, folderDir: folder.dir, stem, runStem: runNames.stem(f.run),
         };
@@ -485,7 +484,7 @@ async function ingestCarrier(state: IngestState, carrier: CarrierLayout, plan: P
 async function ingestNatType(state: IngestState, file: RawFile, carrier: string, out: OutputFolder, stem: string): Promise<FileRecord> {
   const text = fs.readFileSync(file.abs, 'utf8');
   const record: FileRecord = {
-    path: file.rel, sha256: await sha256File(file.abs), kind: 'nat-type', carrier, run: null,
+    path: file.rel, sha256: await fileHash(state.ctx, file.abs), kind: 'nat-type', carrier, run: null,
     lines: text.split('\n').length, header: false, blank: 0, rows: 0, control: 0, rejected: 0, extraColumns: [],
   };
   try {
