@@ -36,6 +36,8 @@ export interface CompareOptions {
   out?: string;
   /** Where the comparison notebooks are (default: natatlas's `notebooks/`). */
   notebooksDir?: string;
+  /** No PDF or PNG of each figure (`--draft`, as for the report). */
+  draft?: boolean;
 }
 
 export interface CompareResult {
@@ -124,7 +126,7 @@ export async function compareCampaigns(opts: CompareOptions, log: Logger): Promi
   const result: CompareResult = { out, carriers, onlyA, onlyB, notes };
   const failures: string[] = [];
   await replaceDir(out, async (tmp) => {
-    const env: RenderEnv = { figures: new FigureSet(tmp), redact: redactor([[tmp, 'out'], [opts.paths.derived, 'derived'], [PACKAGE_ROOT.replace(/[\\/]$/, ''), '.']]) };
+    const env: RenderEnv = { figures: new FigureSet(tmp, opts.draft ? 'draft' : undefined), redact: redactor([[tmp, 'out'], [opts.paths.derived, 'derived'], [PACKAGE_ROOT.replace(/[\\/]$/, ''), '.']]) };
     const scope = {
       ...baseScope(),
       a: opts.a,

@@ -58,7 +58,7 @@ describe('natatlas compare', () => {
   }, 300_000);
 
   it('flags exactly the carrier whose Beta parameters changed', async () => {
-    const r = await compareCampaigns({ paths, a: 'march', b: 'june' }, recordingLogger());
+    const r = await compareCampaigns({ paths, a: 'march', b: 'june', draft: true }, recordingLogger());
     expect(r.carriers.map((c) => [c.carrier, c.verdict])).toEqual([['KPN', 'same'], ['Odido', 'same'], ['SeqCarrier', 'same'], ['VodafoneNL', 'changed']]);
     const v = r.carriers.find((c) => c.carrier === 'VodafoneNL')!;
     expect(v.test!.kind).toBe('ports');
@@ -78,6 +78,8 @@ describe('natatlas compare', () => {
     expect(page).toContain('<strong class="changed">changed</strong>');
     // The notebook draws each carrier's two samples; the changed one's ECDFs are far apart.
     for (const n of NAMES) expect(fs.existsSync(path.join(r.out, 'figures', `${n}-compare-ecdf.svg`))).toBe(true);
+    // A draft (the command line's run below draws them): no PDF or PNG.
+    expect(fs.readdirSync(path.join(r.out, 'figures')).filter((f) => /\.(pdf|png)$/.test(f))).toEqual([]);
     const ecdf = fs.readFileSync(path.join(r.out, 'figures', 'VodafoneNL-compare-ecdf.csv'), 'utf8').trim().split('\n');
     expect(ecdf[0]).toBe('carrier,sample,x,cdf_march,cdf_june');
     const gap = Math.max(...ecdf.slice(1).map((l) => { const c = l.split(','); return Math.abs(Number(c[3]) - Number(c[4])); }));
@@ -93,7 +95,7 @@ describe('natatlas compare', () => {
   });
 
   it('flags none for the same NATs captured again with another seed', async () => {
-    const r = await compareCampaigns({ paths, a: 'march', b: 'rerun' }, recordingLogger());
+    const r = await compareCampaigns({ paths, a: 'march', b: 'rerun', draft: true }, recordingLogger());
     expect(r.carriers.map((c) => [c.carrier, c.verdict, c.reasons])).toEqual(NAMES.slice().sort().map((n) => [n, 'same', []]));
   });
 
@@ -105,6 +107,7 @@ describe('natatlas compare', () => {
     expect(lines).toHaveLength(5);
     expect(lines[3]).toMatch(/^VodafoneNL: changed/);
     expect(lines[4]).toBe(path.relative(process.cwd(), path.join(out, 'index.html')));
+    for (const n of NAMES) for (const ext of ['pdf', 'png']) expect(fs.existsSync(path.join(out, 'figures', `${n}-compare-ecdf.${ext}`))).toBe(true);
     const bad = spawnSync(process.execPath, [BIN, 'compare', 'march', '--derived', paths.derived], { encoding: 'utf8', timeout: 60_000 });
     expect([bad.status, bad.stderr.trim()]).toEqual([1, 'natatlas compare: compare takes two campaign names, got "march" (see natatlas compare --help)']);
     // An analyst's comparison notebook whose cell throws: the page shows it, the command fails naming the line.
