@@ -8,23 +8,29 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildIsCurrent } from '../bin/build.js';
 import { NatatlasError } from '../errors.ts';
+import { compiledWorkers } from '../threads.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const AGENT = path.join(REPO_ROOT, 'pipeline/lab/agent.ts');
 
-let built: boolean | null = null;
+/**
+ * Whether agents start from their build in dist/: always when natatlas itself runs
+ * compiled (it runs from that build), and from the sources while dist/ is current. The
+ * build script is loaded only from the sources: imported statically it was bundled into
+ * the command line, where its freshness check counts the bundle itself as a source newer
+ * than the build (so never current) and its `node build.js` entry check comes along.
+ */
+const compiledAgents = compiledWorkers() || (await import('../bin/build.js')).buildIsCurrent(REPO_ROOT);
 
 /**
  * How node starts an agent script: its build in dist/ (build.js's ENTRIES, by file name)
- * while that build is current, else the TypeScript source under tsx. A lab starts dozens
+ * when agents run compiled, else the TypeScript source under tsx. A lab starts dozens
  * of agents; compiled, each starts in a fraction of tsx's CPU.
  */
 export function agentArgs(script: string): string[] {
   const compiled = path.join(REPO_ROOT, 'dist', `${path.basename(script, '.ts')}.js`);
-  built ??= buildIsCurrent(REPO_ROOT);
-  return built && fs.existsSync(compiled) ? [compiled] : ['--import', 'tsx', script];
+  return compiledAgents && fs.existsSync(compiled) ? [compiled] : ['--import', 'tsx', script];
 }
 
 /** Run a command, return stdout; a failure throws a NatatlasError naming the command and its stderr. */
