@@ -55,3 +55,9 @@ export const FAST_RUN = {
   stages: STAGES.filter((s) => s.name !== 'report'),
   settings: { montecarlo: false as const },
 };
+
+/** Run options for tests that check only what ingest and join write (manifest, rejects, joined rows, summaries). */
+export const INGEST_JOIN = {
+  stages: STAGES.filter((s) => s.name === 'ingest' || s.name === 'join'),
+  settings: { montecarlo: false as const },
+};

@@ -15,7 +15,7 @@ import { runPipeline } from '../../pipeline/run.ts';
 import { silentLogger } from '../../pipeline/context.ts';
 import type { CarrierSummary } from '../../pipeline/contracts/summary.ts';
 import type { IngestManifest } from '../../pipeline/contracts/manifest.ts';
-import { writeFiles, FAST_RUN } from '../helpers/tmp.ts';
+import { writeFiles, INGEST_JOIN } from '../helpers/tmp.ts';
 import { budget, TEST_TIMEOUT_MS } from './budget.ts';
 import { campaignArb, expectedCounts, renderCampaign, type Campaign, type GenOptions } from './captures.ts';
 
@@ -32,11 +32,11 @@ async function withProject<T>(fn: (p: { root: string; raw: string; derived: stri
 
 const readJson = <T>(file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 
-/** Run ingest to bias on the rendered campaign and compare every count with the independent one. */
+/** Run ingest and join on the rendered campaign (what writes every count checked here) and compare each count with the independent one. */
 async function checkAccounting(c: Campaign): Promise<void> {
   await withProject(async (p) => {
     writeFiles(p.raw, renderCampaign(c));
-    await runPipeline({ paths: p, ...FAST_RUN }, silentLogger);
+    await runPipeline({ paths: p, ...INGEST_JOIN }, silentLogger);
     const want = expectedCounts(c);
     const dir = path.join(p.derived, 'camp');
     const manifest = readJson<IngestManifest>(path.join(dir, 'ingest', 'manifest.json'));
