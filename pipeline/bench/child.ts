@@ -26,6 +26,8 @@ export interface Task {
   carrier?: string;
   /** run only: with the referee's Monte Carlo at its default settings (else without it). */
   montecarlo?: boolean;
+  /** ingest-join only: worker threads of each stage (0: the main thread, for a CPU profile); default as the stages choose. */
+  workers?: number;
 }
 
 async function runTask(t: Task): Promise<unknown> {
@@ -33,9 +35,10 @@ async function runTask(t: Task): Promise<unknown> {
   switch (t.task) {
     case 'ingest-join': {
       const started = performance.now();
-      const rows = (await ingest(ctx)).manifest.carriers;
+      const opts = t.workers === undefined ? {} : { workers: t.workers };
+      const rows = (await ingest(ctx, opts)).manifest.carriers;
       const ingested = performance.now();
-      const joined = (await join(ctx)).summaries.reduce((s, c) => s + c.counts.joined, 0);
+      const joined = (await join(ctx, opts)).summaries.reduce((s, c) => s + c.counts.joined, 0);
       return { joined, clientRows: Object.values(rows).reduce((s, c) => s + c.clientRows, 0), ingestSeconds: (ingested - started) / 1000, joinSeconds: (performance.now() - ingested) / 1000 };
     }
     case 'run': {

@@ -32,10 +32,6 @@ export function allocationsOf(obs: Observations, reused: Uint8Array): Allocation
   return { n, port, run, time, sendSeq, local, markers: obs.markerPorts.length };
 }
 
-/** Calls `fn(prev, cur)` for each pair of consecutive allocations in the same run. */
-export function forEachPair(a: Allocations, fn: (prev: number, cur: number) => void): void {
-  for (let i = 1; i < a.n; i++) if (a.run[i] === a.run[i - 1]) fn(i - 1, i);
-}
 
 /** Whether allocation i starts its run (no previous allocation to condition on). */
 export function startsRun(a: Allocations, i: number): boolean {

@@ -6,7 +6,7 @@
  * probability q, else jump anywhere"; the best size wins, and 2x or 0.5x of it score
  * visibly worse (halves of a block are left half the time; doubled blocks dilute q/s).
  */
-import { forEachPair, startsRun, type Allocations } from './allocations.ts';
+import { startsRun, type Allocations } from './allocations.ts';
 
 export interface BlockSizeScore {
   size: number;
@@ -44,24 +44,32 @@ export const BLOCK_SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096] as cons
 function scoreSize(a: Allocations, size: number, rangeSize: number): BlockSizeScore {
   let pairs = 0;
   let same = 0;
-  forEachPair(a, (p, c) => {
+  for (let i = 1; i < a.n; i++) {
+    if (a.run[i] !== a.run[i - 1]) continue;
     pairs += 1;
-    if (Math.floor(a.port[p]! / size) === Math.floor(a.port[c]! / size)) same += 1;
-  });
+    // Blocks are aligned powers of two: two ports share one when they differ only below its size.
+    if ((a.port[i - 1]! ^ a.port[i]!) < size) same += 1;
+  }
   const q = pairs === 0 ? 0 : same / pairs;
   return { size, pSame: q, logLik: blockLogLik(a, size, q, rangeSize), pairs, same };
 }
 
-/** log P(allocation i | the one before it in its run) under a block model. */
-export function blockLogProb(a: Allocations, i: number, size: number, q: number, rangeSize: number): number {
-  if (startsRun(a, i)) return -Math.log(rangeSize);
-  return Math.floor(a.port[i]! / size) === Math.floor(a.port[i - 1]! / size) ? Math.log(q / size + (1 - q) / rangeSize) : Math.log(Math.max(1 - q, 1e-12) / rangeSize);
+/** log P(allocation i | the one before it in its run) under a block model, its three logarithms taken once. */
+export function blockLogProb(size: number, q: number, rangeSize: number): (a: Allocations, i: number) => number {
+  const start = -Math.log(rangeSize);
+  const stay = Math.log(q / size + (1 - q) / rangeSize);
+  const leave = Math.log(Math.max(1 - q, 1e-12) / rangeSize);
+  return (a, i) => {
+    if (startsRun(a, i)) return start;
+    return Math.floor(a.port[i]! / size) === Math.floor(a.port[i - 1]! / size) ? stay : leave;
+  };
 }
 
 /** Log-likelihood of the allocation sequence under a block model. */
 export function blockLogLik(a: Allocations, size: number, q: number, rangeSize: number): number {
+  const logProb = blockLogProb(size, q, rangeSize);
   let ll = 0;
-  for (let i = 0; i < a.n; i++) ll += blockLogProb(a, i, size, q, rangeSize);
+  for (let i = 0; i < a.n; i++) ll += logProb(a, i);
   return ll;
 }
 
@@ -79,12 +87,16 @@ export function fitBlock(a: Allocations, range: [number, number], lossRate: numb
   // Visits: maximal stretches of consecutive allocations in one block; the first and
   // last of each run are cut short by the capture, not by the NAT, so they are left out.
   const visits: number[] = [];
-  const blocks = new Set<number>();
+  const seen = new Uint8Array(Math.ceil(65536 / size));
+  let blocksSeen = 0;
   let len = 0;
   let first = true;
   for (let i = 0; i < a.n; i++) {
     const b = Math.floor(a.port[i]! / size);
-    blocks.add(b);
+    if (seen[b] === 0) {
+      seen[b] = 1;
+      blocksSeen++;
+    }
     const newRun = startsRun(a, i);
     if (newRun || b !== Math.floor(a.port[i - 1]! / size)) {
       if (i > 0 && !first && !newRun) visits.push(len);
@@ -93,13 +105,13 @@ export function fitBlock(a: Allocations, range: [number, number], lossRate: numb
     }
     len += 1;
   }
-  const observed = visits.length > 0 ? visits.reduce((s, v) => s + v, 0) / visits.length : a.n / Math.max(1, blocks.size);
+  const observed = visits.length > 0 ? visits.reduce((s, v) => s + v, 0) / visits.length : a.n / Math.max(1, blocksSeen);
   // Lost packets were allocated too; the capture saw only (1 - loss) of each visit.
   const perBlock = observed / Math.max(1e-9, 1 - lossRate);
   const chance = size / (max - min + 1);
   const clusteringZ = best.pairs === 0 ? 0 : (best.same - best.pairs * chance) / Math.sqrt(best.pairs * chance * (1 - chance) || 1e-12);
   return {
-    blockSize: size, pSameBlock: best.pSame, perBlock, visits: visits.length, blocksSeen: blocks.size, min, max,
+    blockSize: size, pSameBlock: best.pSame, perBlock, visits: visits.length, blocksSeen, min, max,
     logLik: best.logLik, clusteringZ, k: 4, sizes,
   };
 }

@@ -14,6 +14,7 @@
  */
 import { fitBeta4, betaCdf, betaLogPdf, logGamma } from './stats/beta.ts';
 import { fitUniform, uniformCdf } from './stats/uniform.ts';
+import { distinctSorted } from './stats/distinct.ts';
 import { aic, fitHistogram, histogramCdf, ksTest, type Histogram } from './stats/gof.ts';
 import type { AllocationFamily, Model, ModelFit } from '../bias/types.ts';
 import type { Candidate } from '../contracts/fit.ts';
@@ -21,7 +22,7 @@ import { startsRun, type Allocations } from './allocations.ts';
 import { blockLogProb, fitBlock, type BlockFit } from './block.ts';
 import { fitSequential, gapLawOf, sequentialLogProb, type SequentialFit } from './sequential.ts';
 import { fitPiecewise, piecewiseCdf, piecewiseLogPmf } from './piecewise.ts';
-import { heldOutLogLik, heldOutZ, type PointLogProb, type Trainer } from './heldout.ts';
+import { heldOutLogLiks, heldOutZ, type PointLogProb, type Trainer } from './heldout.ts';
 
 export const SELECTION_RULE =
   'highest leave-one-run-out held-out log-likelihood of the allocation sequence (two or more runs; else lowest BIC); block and sequential condition on the previous port, the others treat ports as independent; AIC, BIC and KS of the marginal reported alongside';
@@ -66,7 +67,7 @@ function histogramLogPmf(h: Histogram): (x: number) => number {
 
 /** A Beta fit that has a proper maximum (a shape below 1 at a data endpoint has none, so no fair score). */
 function properBeta(ports: Uint16Array): ReturnType<typeof fitBeta4> | null {
-  const b = new Set(ports).size >= 3 ? fitBeta4(ports) : null;
+  const b = distinctSorted(ports).values.length >= 3 ? fitBeta4(ports) : null;
   return b && b.boundary.lower !== 'at-data' && b.boundary.upper !== 'at-data' ? b : null;
 }
 
@@ -138,7 +139,7 @@ export function fitFamilies(a: Allocations, lossRate: number): FamilyFits {
     scored.push(score('block', { blockSize: block.blockSize, min: block.min, max: block.max, perBlock: block.perBlock }, block.logLik, block.k, ports, uniformOn(block.min, block.max)));
     trainers.set('block', (t) => {
       const f = fitBlock(t, trainedRange(t), lossRate);
-      return f ? (x, i) => blockLogProb(x, i, f.blockSize, f.pSameBlock, f.max - f.min + 1) : null;
+      return f ? blockLogProb(f.blockSize, f.pSameBlock, f.max - f.min + 1) : null;
     });
   }
 
@@ -153,8 +154,7 @@ export function fitFamilies(a: Allocations, lossRate: number): FamilyFits {
       const size = hi - lo + 1;
       const f = fitSequential(t, size);
       if (!f) return null;
-      const law = gapLawOf(f);
-      return (x, i) => sequentialLogProb(law, x, i, size);
+      return sequentialLogProb(gapLawOf(f), size);
     });
   }
 
@@ -167,9 +167,10 @@ export function fitFamilies(a: Allocations, lossRate: number): FamilyFits {
       return preservingLogProb(fitPreserving(t, size)?.rate ?? 0, size);
     });
   }
+  const scorable = scored.filter((f) => trainers.has(f.candidate.family));
+  const heldOut = heldOutLogLiks(a, scorable.map((f) => trainers.get(f.candidate.family)!));
   for (const f of scored) {
-    const train = trainers.get(f.candidate.family);
-    const h = train ? heldOutLogLik(a, train) : null;
+    const h = heldOut[scorable.indexOf(f)] ?? null;
     f.candidate.heldOut = h?.total ?? null;
     f.heldOutPoints = h?.points ?? null;
   }

@@ -6,7 +6,7 @@
  * gaps, at most 4096) plus a uniform "jump anywhere" share for wraps and resets;
  * its likelihood makes it comparable to the other families by AIC.
  */
-import { forEachPair, startsRun, type Allocations } from './allocations.ts';
+import type { Allocations } from './allocations.ts';
 
 export interface SequentialFit {
   /** The NAT's own step per allocation (regression coefficient on sends between). */
@@ -37,47 +37,62 @@ const MAX_GAP_LIMIT = 4096;
 const MAX_BINS = 64;
 
 export function fitSequential(a: Allocations, rangeSize: number): SequentialFit | null {
-  const gaps: number[] = [];
-  const dts: number[] = [];
-  const dseqs: number[] = [];
-  forEachPair(a, (p, c) => {
-    gaps.push(a.port[c]! - a.port[p]!);
-    dts.push((a.time[c]! - a.time[p]!) / 1000);
-    dseqs.push(a.sendSeq[c]! - a.sendSeq[p]!);
-  });
-  const positive = gaps.filter((g) => g > 0).sort((x, y) => x - y);
+  // Typed columns and counted sums, not arrays of numbers: a carrier has millions of pairs.
+  let pairs = 0;
+  for (let i = 1; i < a.n; i++) if (a.run[i] === a.run[i - 1]) pairs++;
+  const gaps = new Int32Array(pairs);
+  const dts = new Float64Array(pairs);
+  const dseqs = new Int32Array(pairs);
+  let positives = 0;
+  for (let i = 1, k = 0; i < a.n; i++) {
+    if (a.run[i] !== a.run[i - 1]) continue;
+    const g = a.port[i]! - a.port[i - 1]!;
+    gaps[k] = g;
+    dts[k] = (a.time[i]! - a.time[i - 1]!) / 1000;
+    dseqs[k] = a.sendSeq[i]! - a.sendSeq[i - 1]!;
+    if (g > 0) positives++;
+    k++;
+  }
+  const positive = new Int32Array(positives);
+  for (let i = 0, k = 0; i < pairs; i++) if (gaps[i]! > 0) positive[k++] = gaps[i]!;
+  positive.sort();
   if (positive.length < 2) return null;
   const maxGap = Math.min(MAX_GAP_LIMIT, positive[Math.min(positive.length - 1, Math.floor(positive.length * 0.995))]!);
   const width = Math.max(1, Math.ceil(maxGap / MAX_BINS));
   const bins = Math.ceil(maxGap / width);
   const counts = new Float64Array(bins);
-  const bodyG: number[] = [];
+  // The body's gaps are integers, so their sum is exact in any order.
+  let body = 0;
+  let bodySum = 0;
   // Normal equations of gap = step * dseq + rate * dt (no intercept).
   let qq = 0, qt = 0, tt = 0, qg = 0, tg = 0, gg = 0;
-  gaps.forEach((g, i) => {
+  for (let i = 0; i < pairs; i++) {
+    const g = gaps[i]!;
     if (g >= 1 && g <= maxGap) {
       counts[Math.floor((g - 1) / width)]! += 1;
-      bodyG.push(g);
+      body++;
+      bodySum += g;
       const q = dseqs[i]!;
       const t = dts[i]!;
       qq += q * q; qt += q * t; tt += t * t; qg += q * g; tg += t * g; gg += g * g;
     }
-  });
-  const inBody = bodyG.length / gaps.length;
+  }
+  const inBody = body / pairs;
   // Half a count per bin so a gap the sample missed is unlikely, not impossible.
-  const total = bodyG.length + bins * 0.5;
+  const total = body + bins * 0.5;
   const mass = Array.from(counts, (c) => (c + 0.5) / total);
-  const law: GapLaw = { maxGap, width, mass, jump: Math.max(1 - inBody, 0.5 / gaps.length) };
+  const law: GapLaw = { maxGap, width, mass, jump: Math.max(1 - inBody, 0.5 / pairs) };
+  const logProb = sequentialLogProb(law, rangeSize);
   let ll = 0;
-  for (let i = 0; i < a.n; i++) ll += sequentialLogProb(law, a, i, rangeSize);
+  for (let i = 0; i < a.n; i++) ll += logProb(a, i);
   const det = qq * tt - qt * qt;
   // Relative determinant: how far the two regressors are from proportional (0 = even pacing, no losses).
-  const rateIdentified = bodyG.length >= 3 && det > 1e-9 * qq * tt;
+  const rateIdentified = body >= 3 && det > 1e-9 * qq * tt;
   // Least squares with both coefficients kept >= 0 (a NAT's step and other subscribers'
   // rate cannot be negative): the unconstrained solution when it is feasible, else the
   // better of the two one-coefficient fits.
   const rssOf = (st: number, ra: number) => gg - 2 * st * qg - 2 * ra * tg + st * st * qq + 2 * st * ra * qt + ra * ra * tt;
-  let step = qq > 0 ? Math.max(0, qg / qq) : mean(bodyG);
+  let step = qq > 0 ? Math.max(0, qg / qq) : mean(bodySum, body);
   let rate = 0;
   let onBoundary = false;
   if (rateIdentified) {
@@ -95,7 +110,7 @@ export function fitSequential(a: Allocations, rangeSize: number): SequentialFit 
       }
     }
   }
-  const sigma2 = Math.max(0, rssOf(step, rate)) / Math.max(1, bodyG.length - 2);
+  const sigma2 = Math.max(0, rssOf(step, rate)) / Math.max(1, body - 2);
   // Standard errors of the interior solution; at a boundary the normal approximation does not hold.
   const stdErr = rateIdentified && !onBoundary ? { meanStep: Math.sqrt((sigma2 * tt) / det), ratePerSecond: Math.sqrt((sigma2 * qq) / det) } : null;
   const segs: [number, number, number][] = mass.map((m, b) => [1 + b * width, Math.min(maxGap, (b + 1) * width), m]);
@@ -104,10 +119,10 @@ export function fitSequential(a: Allocations, rangeSize: number): SequentialFit 
     ratePerSecond: rate,
     rateIdentified,
     stdErr,
-    meanGap: mean(bodyG),
+    meanGap: mean(bodySum, body),
     maxGap,
     inBody,
-    pairs: gaps.length,
+    pairs,
     gaps: segs,
     logLik: ll,
     k: bins + 1,
@@ -131,14 +146,19 @@ export function gapLawOf(f: SequentialFit): GapLaw {
   return { maxGap: f.maxGap, width, mass: f.gaps.map((g) => g[2]), jump: Math.max(1 - f.inBody, 0.5 / Math.max(1, f.pairs)) };
 }
 
-/** log P(allocation i | the one before it in its run) under a gap law. */
-export function sequentialLogProb(law: GapLaw, a: Allocations, i: number, rangeSize: number): number {
-  if (startsRun(a, i)) return -Math.log(rangeSize);
-  const g = a.port[i]! - a.port[i - 1]!;
-  const inside = g >= 1 && g <= law.maxGap ? ((1 - law.jump) * law.mass[Math.floor((g - 1) / law.width)]!) / law.width : 0;
-  return Math.log(inside + law.jump / rangeSize);
+/** log P(allocation i | the one before it in its run) under a gap law, its logarithms taken once per bin (carriers score millions of allocations). */
+export function sequentialLogProb(law: GapLaw, rangeSize: number): (a: Allocations, i: number) => number {
+  const start = -Math.log(rangeSize);
+  const outside = Math.log(0 + law.jump / rangeSize);
+  const inBin = Float64Array.from(law.mass, (m) => Math.log(((1 - law.jump) * m) / law.width + law.jump / rangeSize));
+  const { maxGap, width } = law;
+  return (a, i) => {
+    if (i === 0 || a.run[i] !== a.run[i - 1]) return start;
+    const g = a.port[i]! - a.port[i - 1]!;
+    return g >= 1 && g <= maxGap ? inBin[Math.floor((g - 1) / width)]! : outside;
+  };
 }
 
-function mean(xs: number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((s, v) => s + v, 0) / xs.length;
+function mean(sum: number, n: number): number {
+  return n === 0 ? 0 : sum / n;
 }

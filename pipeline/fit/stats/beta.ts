@@ -6,6 +6,7 @@
  * support gaps, so it converges to the maximum instead of wherever a simplex stops.
  */
 import { digamma, logBeta, trigamma } from './special.ts';
+import { distinctSorted } from './distinct.ts';
 
 export { digamma, logBeta, logGamma, trigamma } from './special.ts';
 
@@ -200,36 +201,25 @@ interface Weighted {
 
 function compress(xs: Numbers): Weighted {
   const n = xs.length;
-  const s = Float64Array.from(xs);
-  s.sort();
+  // Port data repeat heavily (1e5 draws over ~14,000 ports), so every likelihood pass
+  // runs over distinct values with weights: the same sums for a fraction of the logs.
+  const { values, counts: w } = distinctSorted(xs);
+  const k = values.length;
   // Sorting puts -Infinity first and +Infinity, NaN last: two checks cover them all.
-  if (n > 0 && !(s[0]! - s[0]! === 0 && s[n - 1]! - s[n - 1]! === 0)) {
+  if (n > 0 && !(values[0]! - values[0]! === 0 && values[k - 1]! - values[k - 1]! === 0)) {
     let i = 0;
     while (i < n && xs[i]! - xs[i]! === 0) i++;
     throw new RangeError(`fitBeta4: value ${i} is not finite (${xs[i]})`);
   }
-  // Port data repeat heavily (1e5 draws over ~14,000 ports), so every likelihood pass
-  // runs over distinct values with weights: the same sums for a fraction of the logs.
-  let k = 0;
-  const vals = new Float64Array(n);
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    if (k > 0 && s[i] === vals[k - 1]) w[k - 1]! += 1;
-    else {
-      vals[k] = s[i]!;
-      w[k] = 1;
-      k++;
-    }
-  }
-  const min = s[0]!;
-  const max = s[n - 1]!;
+  const min = values[0]!;
+  const max = values[k - 1]!;
   const fromMin = new Float64Array(k);
   const toMax = new Float64Array(k);
   for (let i = 0; i < k; i++) {
-    fromMin[i] = vals[i]! - min;
-    toMax[i] = max - vals[i]!;
+    fromMin[i] = values[i]! - min;
+    toMax[i] = max - values[i]!;
   }
-  return { w: w.slice(0, k), fromMin, toMax, n, min, max };
+  return { w, fromMin, toMax, n, min, max };
 }
 
 /** Above this many distinct values the start search runs on a condensed copy. */
