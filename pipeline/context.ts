@@ -4,7 +4,7 @@
  * them with a silent or recording logger (as Observable Framework passes effects).
  */
 import path from 'node:path';
-import { sha256File } from './io/hash.ts';
+import { sha256File, type HashCache } from './io/hash.ts';
 import { fileStem } from './io/names.ts';
 
 export interface Logger {
@@ -48,7 +48,7 @@ export interface StageContext {
    * `--verify`): a raw file the freshness check just hashed is not read again to be
    * hashed by ingest. Absent (a stage called directly): hash every file.
    */
-  hashes?: { hash(file: string): Promise<string | null> };
+  hashes?: Pick<HashCache, 'hash' | 'adopt'>;
 }
 
 /** sha256 of `file`, from the run's hash cache when there is one. */

@@ -15,10 +15,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { derivedPath, type StageContext } from './context.ts';
+import { derivedPath, fileHash, type StageContext } from './context.ts';
 import { codeHash } from './code-closure.ts';
 import { writeFileAtomic } from './io/atomic.ts';
-import { sha256File } from './io/hash.ts';
+import { sha256File, steadyRead, type KnownHash } from './io/hash.ts';
 import { stableStringify } from './io/json.ts';
 import type { FolderName, OutputFolder } from './contracts/folder.ts';
 
@@ -38,6 +38,8 @@ interface LedgerFile {
 }
 
 export class UnitLedger {
+  /** Files this run hashed, named where they will be once the stage's folders are swapped in. */
+  private readonly known: KnownHash[] = [];
   private readonly next: Record<string, UnitRecord> = Object.create(null) as Record<string, UnitRecord>;
   private readonly code: string;
   private reused = 0;
@@ -75,23 +77,28 @@ export class UnitLedger {
 
   /**
    * Carry `unit`'s files from the previous run into `outs` when its key is unchanged and
-   * every file still hashes as recorded (read again each time: a file linked into the new
-   * folder has a new ctime, so a stat-based cache could not vouch for it); true when
-   * reused (and recorded for next time).
+   * every file still hashes as recorded (through the run's hash cache: `save` hands it
+   * each linked file's hash, since the link's new ctime alone would make it read the file
+   * again); true when reused (and recorded for next time).
    */
   async reuse(unit: string, key: string, outs: readonly OutputFolder[]): Promise<boolean> {
     const rec = this.previous[unit];
     if (!rec || rec.key !== key) return false;
     const byName = new Map<FolderName, OutputFolder>(outs.map((o) => [o.name, o]));
     const moves: [string, string][] = [];
+    const known: KnownHash[] = [];
     for (const [name, sha] of Object.entries(rec.files)) {
       const slash = name.indexOf('/');
       const out = byName.get(name.slice(0, slash) as FolderName);
       if (!out) return false;
       const old = derivedPath(this.ctx, ...name.split('/'));
-      if (!fs.existsSync(old) || (await sha256File(old)) !== sha) return false;
+      const read = await steadyRead(old, () => fileHash(this.ctx, old));
+      if (read === null || read.value !== sha) return false;
       moves.push([old, out.file(out.name, name.slice(slash + 1))]);
+      // The link lands where `old` is now once the folder is swapped in.
+      known.push({ file: old, sha256: sha, seen: read.seen, quiet: read.quiet });
     }
+    this.known.push(...known);
     for (const [from, to] of moves) {
       fs.mkdirSync(path.dirname(to), { recursive: true });
       try {
@@ -109,7 +116,11 @@ export class UnitLedger {
   async record(unit: string, key: string, files: readonly { out: OutputFolder; rel: string }[]): Promise<void> {
     const hashes: Record<string, string> = {};
     for (const { out, rel } of files) {
-      hashes[`${out.name}/${rel}`] = await sha256File(out.file(out.name, rel));
+      const built = out.file(out.name, rel);
+      const read = await steadyRead(built, () => sha256File(built));
+      const sha = read?.value ?? (await sha256File(built));
+      hashes[`${out.name}/${rel}`] = sha;
+      if (read) this.known.push({ file: derivedPath(this.ctx, out.name, ...rel.split('/')), sha256: sha, seen: read.seen, quiet: read.quiet });
     }
     this.next[unit] = { key, files: hashes };
     this.built += 1;
@@ -145,5 +156,8 @@ export class UnitLedger {
   async save(): Promise<void> {
     const body: LedgerFile = { schema: LEDGER_SCHEMA, units: this.next };
     await writeFileAtomic(this.file, stableStringify(body));
+    // The run's hash cache learns the files' hashes in their new places, so the stage
+    // stamp and the next stages do not read gigabytes again to hash what was just hashed.
+    await this.ctx.hashes?.adopt(this.known);
   }
 }

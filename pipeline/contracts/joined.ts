@@ -13,12 +13,11 @@
  * `writeCsv` writes exactly the CSV this contract used to be (header `uuid,run,send_seq,...`).
  */
 import fs from 'node:fs';
-import type { StageContext } from '../context.ts';
+import { fileHash, type StageContext } from '../context.ts';
 import { AtomicWriter } from '../io/atomic.ts';
 import { ByteLines } from '../io/byte-lines.ts';
 import { ColumnFile, ColumnFileWriter, type ColumnSpec, type Dictionary } from '../io/columns.ts';
 import { csvField, csvRow } from '../io/csv.ts';
-import { sha256File } from '../io/hash.ts';
 import type { FileNames } from '../io/names.ts';
 import { uuidToWords, wordsToUuid } from '../io/uuid-words.ts';
 import { derivedFile, filesUnder, type Contract, type OutputFolder } from './folder.ts';
@@ -198,7 +197,7 @@ export const JOINED = {
   },
 
   /** sha256 of the carrier's file as stored (for provenance lists). */
-  sha256: (ctx: StageContext, names: FileNames, carrier: string): Promise<string> => sha256File(derivedFile(ctx, rel(names.stem(carrier)))),
+  sha256: (ctx: StageContext, names: FileNames, carrier: string): Promise<string> => fileHash(ctx, derivedFile(ctx, rel(names.stem(carrier)))),
 
   /** A writer for one carrier; `extraColumns` from joinedExtraColumns, each row's `extras` in that order. */
   open(out: OutputFolder, stem: string, extraColumns: readonly string[]): JoinedRowWriter {

@@ -52,6 +52,33 @@ function sameFile(a: fs.BigIntStats, b: fs.BigIntStats): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
+/** What a link leaves unchanged: the file's identity and content stamps, not its ctime. */
+export type FileIdentity = Pick<fs.BigIntStats, 'size' | 'mtimeNs' | 'ino'>;
+
+function sameContent(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
+}
+
+/** A file's hash as natatlas last read it, for `HashCache.adopt`. */
+export interface KnownHash {
+  file: string;
+  sha256: string;
+  /** The file's identity when it was read. */
+  seen: FileIdentity;
+  /** Its last change was at least a tick before the read (else the entry stays racy). */
+  quiet: boolean;
+}
+
+/** `read` of a file, with the file's identity around it: null when it changed meanwhile (or is missing). */
+export async function steadyRead<T>(file: string, read: () => Promise<T>, now: () => bigint = wallClockNs): Promise<{ value: T; seen: FileIdentity; quiet: boolean } | null> {
+  const startNs = now();
+  const before = await statOf(file);
+  if (before === null) return null;
+  const value = await read();
+  const after = await statOf(file);
+  return after !== null && sameContent(before, after) ? { value, seen: after, quiet: settled(before, startNs) } : null;
+}
+
 function entryMatches(e: CacheEntry, st: fs.BigIntStats): boolean {
   return e.size === Number(st.size) && e.mtimeNs === String(st.mtimeNs) && e.ctimeNs === String(st.ctimeNs) && e.ino === String(st.ino);
 }
@@ -103,6 +130,29 @@ export class HashCache {
     }
     this.dirty = true;
     return sha;
+  }
+
+  /**
+   * Take each file's hash without reading it: natatlas read the same bytes (`seen`: the
+   * file's identity then) and has since only linked the file into a new folder and
+   * unlinked the old name, which change its ctime and nothing else. Taken only while
+   * size, mtime and inode still match `seen`. The new ctime is that of the unlink just
+   * now, so this waits out one timestamp tick (once for all files) before reading it,
+   * rather than leave entries racy and every file to be read again; an entry is still
+   * racy when the bytes were read within a tick of their last change (`quiet` false).
+   */
+  async adopt(files: readonly KnownHash[]): Promise<void> {
+    const still = async () => (await Promise.all(files.map(async (k) => ({ k, st: await statOf(k.file) })))).filter((x): x is { k: KnownHash; st: fs.BigIntStats } => x.st !== null && sameContent(x.st, x.k.seen));
+    const first = await still();
+    if (first.length === 0) return;
+    for (let waited = 0; first.some((x) => !settled(x.st, this.now())) && waited < 2100; waited += 25) await new Promise((r) => setTimeout(r, 25));
+    const now = this.now();
+    for (const { k, st } of await still()) {
+      const entry: CacheEntry = { size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: String(st.ino), sha256: k.sha256 };
+      if (!k.quiet || !settled(st, now)) entry.racy = true;
+      this.entries[this.keyOf(k.file)] = entry;
+      this.dirty = true;
+    }
   }
 
   get changed(): boolean {

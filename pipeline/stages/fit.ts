@@ -7,7 +7,7 @@
  * on two worker threads (fit/fit-worker.ts).
  */
 import path from 'node:path';
-import { formatCount, type StageContext } from '../context.ts';
+import { fileHash, formatCount, type StageContext } from '../context.ts';
 import { carrierNames, readManifest, type IngestManifest } from '../contracts/manifest.ts';
 import { NAT_TYPE, SERVER_ROWS, TIMEOUT_ROWS } from '../contracts/ingest-rows.ts';
 import { JOINED } from '../contracts/joined.ts';
@@ -21,7 +21,6 @@ import { checkWindows, fitPartials, probesWindowS, TooLittleData, warnContradict
 import { readObservations } from '../fit/observations.ts';
 import { partialsOf, probeTallies } from '../fit/partials.ts';
 import { readProbes } from '../fit/probes.ts';
-import { sha256File } from '../io/hash.ts';
 import type { FileNames } from '../io/names.ts';
 import { UnitLedger } from '../units.ts';
 
@@ -127,8 +126,8 @@ async function fitInputs(ctx: StageContext, carrier: string, names: FileNames, m
     carrier,
     stem,
     joined: await JOINED.sha256(ctx, names, carrier),
-    server: await Promise.all(SERVER_ROWS.units(manifest, names, carrier).map((rel) => sha256File(derivedFile(ctx, rel)))),
-    timeouts: TIMEOUT_ROWS.exists(ctx, names, carrier) ? await sha256File(TIMEOUT_ROWS.file(ctx, names, carrier)) : null,
+    server: await Promise.all(SERVER_ROWS.units(manifest, names, carrier).map((rel) => fileHash(ctx, derivedFile(ctx, rel)))),
+    timeouts: TIMEOUT_ROWS.exists(ctx, names, carrier) ? await fileHash(ctx, TIMEOUT_ROWS.file(ctx, names, carrier)) : null,
     natType: NAT_TYPE.read(ctx, names, carrier),
     summary: SUMMARIES.readHashed(ctx, stem).sha256,
   };

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { HashCache, type CacheEntry } from '../../pipeline/io/hash.ts';
+import { HashCache, sha256File, steadyRead, type CacheEntry } from '../../pipeline/io/hash.ts';
 
 /** sha256 straight from node:crypto over bytes the test wrote: the known answer. */
 const digest = (bytes: string | Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
@@ -120,5 +120,52 @@ describe('HashCache', () => {
     const st = fs.statSync(file);
     const old = { [file]: { size: st.size, mtimeMs: st.mtimeMs, sha256: digest('old bytes') } } as unknown as Record<string, CacheEntry>;
     expect(await new HashCache(old, undefined, { now: later }).hash(file)).toBe(digest(ROWS));
+  });
+
+  describe('adopting hashes of files natatlas linked into a new folder', () => {
+    /** `file` read as a stage would, then linked to `moved` and unlinked (a folder swap): the cache's next look at `moved`. */
+    async function relinked(text: string, quiet = true) {
+      const file = tempFile(text);
+      const read = (await steadyRead(file, () => sha256File(file), quiet ? later : () => 0n))!;
+      const moved = `${file}.swapped`;
+      fs.linkSync(file, moved);
+      fs.unlinkSync(file);
+      return { moved, read };
+    }
+
+    it('takes the hash without reading the file, whose ctime the link changed', async () => {
+      const { moved, read } = await relinked(ROWS);
+      expect(read.value).toBe(digest(ROWS));
+      const cache = new HashCache({}, undefined, { now: later });
+      await cache.adopt([{ file: moved, sha256: read.value, seen: read.seen, quiet: read.quiet }]);
+      const next = new HashCache(JSON.parse(JSON.stringify(cache.toJSON())) as Record<string, CacheEntry>, undefined, { now: later });
+      expect(await readsOf(moved, () => next.hash(moved))).toBe(0);
+      expect(await next.hash(moved)).toBe(digest(ROWS));
+    });
+
+    it('still sees a same-size edit with its mtime set back after the adoption', async () => {
+      const { moved, read } = await relinked(ROWS);
+      const cache = new HashCache({}, undefined, { now: later });
+      await cache.adopt([{ file: moved, sha256: read.value, seen: read.seen, quiet: read.quiet }]);
+      sameSizeEditKeepingMtime(moved, 'S', 'F');
+      expect(await cache.hash(moved)).toBe(digest(ROWS.slice(0, -2) + 'F\n'));
+    });
+
+    it('adopts nothing for a file edited between the read and the adoption', async () => {
+      const { moved, read } = await relinked(ROWS);
+      fs.appendFileSync(moved, ROWS);
+      const cache = new HashCache({}, undefined, { now: later });
+      await cache.adopt([{ file: moved, sha256: read.value, seen: read.seen, quiet: read.quiet }]);
+      expect(cache.changed).toBe(false);
+      expect(await cache.hash(moved)).toBe(digest(ROWS + ROWS));
+    });
+
+    it('keeps the entry racy when the bytes were read within a tick of their last change', async () => {
+      const { moved, read } = await relinked(ROWS, false);
+      expect(read.quiet).toBe(false);
+      const cache = new HashCache({}, undefined, { now: later });
+      await cache.adopt([{ file: moved, sha256: read.value, seen: read.seen, quiet: read.quiet }]);
+      expect(await readsOf(moved, () => cache.hash(moved))).toBe(1);
+    });
   });
 });

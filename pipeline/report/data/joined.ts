@@ -87,7 +87,8 @@ export async function scanJoined(ctx: StageContext, names: FileNames, carrier: s
   let points: { local: number; external: number }[] = [];
   let stride = 1;
   let withLocal = 0;
-  const bins = new Map<number, number>();
+  // Keyed local bin x 256 + external bin (both under 256): a count array, not a Map touched per packet.
+  const bins = new Uint32Array(256 * 256);
   const j = JOINED.columns(ctx, names, carrier);
   const extras = j.extras.map((e) => ({ name: e.name, values: new Map<string, number>(), capped: false }));
   // Per extra column, packets per dictionary id first: the values' text is looked at once per distinct value, not per row.
@@ -116,14 +117,15 @@ export async function scanJoined(ctx: StageContext, names: FileNames, carrier: s
     }
     withLocal++;
     const key = Math.floor(local / LOCAL_EXTERNAL_BIN) * 256 + Math.floor(ext / LOCAL_EXTERNAL_BIN);
-    bins.set(key, (bins.get(key) ?? 0) + 1);
+    bins[key]! += 1;
     for (let k = 0; k < extraCounts.length; k++) extraCounts[k]![j.extras[k]!.ids[i]!]! += 1;
   }
   extras.forEach((e, k) => countExtraValues(e, j.extras[k]!.ids, j.extras[k]!.values, extraCounts[k]!));
   const runs = j.runs;
-  const localExternalBins = [...bins.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([key, count]): [number, number, number] => [Math.floor(key / 256) * LOCAL_EXTERNAL_BIN, (key % 256) * LOCAL_EXTERNAL_BIN, count]);
+  const localExternalBins: [number, number, number][] = [];
+  for (let key = 0; key < bins.length; key++) {
+    if (bins[key] !== 0) localExternalBins.push([Math.floor(key / 256) * LOCAL_EXTERNAL_BIN, (key % 256) * LOCAL_EXTERNAL_BIN, bins[key]!]);
+  }
   const extraColumns = extras.map((e) => ({
     name: e.name,
     distinct: e.values.size,
