@@ -151,9 +151,26 @@ export class JoinedRowWriter {
   }
 }
 
-function readColumns(ctx: StageContext, stem: string): JoinedColumns {
+/** The per-row columns of JoinedColumns by their name in the file ('extras': every `extra:` column). */
+const FILE_COLUMN = {
+  uuid: 'uuid', run: 'run', sendSeq: 'send_seq', sendTime: 'send_time', recvTime: 'recv_time',
+  localPort: 'local_port', destPort: 'dest_port', externalPort: 'external_port', serverPort: 'server_port', extras: null,
+} as const;
+export type JoinedColumnKey = keyof typeof FILE_COLUMN;
+/** What a reader of some columns gets: those, and the row count and run names always. */
+export type SomeJoinedColumns<K extends JoinedColumnKey> = Pick<JoinedColumns, K | 'rows' | 'runs'>;
+
+function readColumns(ctx: StageContext, stem: string, only?: readonly JoinedColumnKey[]): JoinedColumns {
   const r = rel(stem);
-  const checked = ColumnFile.read(derivedFile(ctx, r), { label: shownRel(ctx, r), writtenBy: 'join' }, JOINED_SCHEMA, FIXED_SPECS);
+  const label = { label: shownRel(ctx, r), writtenBy: 'join' };
+  const file = derivedFile(ctx, r);
+  // Which `extra:` columns exist is in the header: a selective read learns them from it.
+  let wanted: Set<string> | undefined;
+  if (only) {
+    wanted = new Set(only.flatMap((k) => (FILE_COLUMN[k] === null ? [] : [FILE_COLUMN[k]!])));
+    if (only.includes('extras')) for (const n of ColumnFile.read(file, label, JOINED_SCHEMA, FIXED_SPECS, new Set()).names) if (n.startsWith(EXTRA_PREFIX)) wanted.add(n);
+  }
+  const checked = ColumnFile.read(file, label, JOINED_SCHEMA, FIXED_SPECS, wanted);
   const extraNames = checked.names.filter((n) => n.startsWith(EXTRA_PREFIX));
   // Extra columns are whatever the file lists: check they have the type and dictionary the writer gives them.
   checked.check(extraSpecs(extraNames.map((n) => n.slice(EXTRA_PREFIX.length))));
@@ -204,9 +221,9 @@ export const JOINED = {
     return new JoinedRowWriter(out.file('joined', `${stem}.cols`), extraColumns);
   },
 
-  /** The carrier's joined rows as typed arrays over one read of the file. */
-  columns(ctx: StageContext, names: FileNames, carrier: string): JoinedColumns {
-    return readColumns(ctx, names.stem(carrier));
+  /** The carrier's joined rows as typed arrays over one read of the file; with `only`, just those columns are read. */
+  columns<K extends JoinedColumnKey = JoinedColumnKey>(ctx: StageContext, names: FileNames, carrier: string, only?: readonly K[]): SomeJoinedColumns<K> {
+    return readColumns(ctx, names.stem(carrier), only);
   },
 
   /**

@@ -25,7 +25,7 @@ export interface Observations {
 
 /** The carrier's joined packets and its end-marker rows (contracts/joined.ts, contracts/ingest-rows.ts), as read from their column files. */
 export async function readObservations(ctx: StageContext, carrier: string, manifest: IngestManifest = readManifest(ctx)): Promise<Observations> {
-  const j = JOINED.columns(ctx, carrierNames(manifest), carrier);
+  const j = JOINED.columns(ctx, carrierNames(manifest), carrier, ['run', 'sendTime', 'sendSeq', 'localPort', 'destPort', 'externalPort']);
   const markerPorts: number[] = [];
   SERVER_ROWS.forEachFile(ctx, manifest, carrier, (c) => {
     for (let i = 0; i < c.rows; i++) if (c.marker[i] === 1) markerPorts.push(c.externalPort[i]!);

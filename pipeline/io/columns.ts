@@ -216,7 +216,7 @@ export class ColumnFile {
     private readonly stored: readonly StoredColumn[], private readonly damaged: (why: string) => InputError,
   ) {}
 
-  /** Check that the file holds `specs` (name, type, width; a dictionary column's ids inside its dictionary). */
+  /** Check that the file holds `specs` (name, type, width; a loaded dictionary column's ids inside its dictionary). */
   check(specs: readonly ColumnSpec[]): void {
     for (const s of specs) {
       const c = this.stored.find((x) => x.name === s.name);
@@ -224,48 +224,78 @@ export class ColumnFile {
       if (s.dictionary) {
         const d = this.dicts[s.name];
         if (!Array.isArray(d)) throw this.damaged(`no dictionary for column ${JSON.stringify(s.name)}`);
-        const ids = this.byName.get(s.name) as Uint32Array;
-        for (let i = 0; i < ids.length; i++) if (ids[i]! >= d.length) throw this.damaged(`column ${JSON.stringify(s.name)} row ${i + 1} has id ${ids[i]} past its dictionary`);
+        const ids = this.byName.get(s.name) as Uint32Array | undefined;
+        if (ids) for (let i = 0; i < ids.length; i++) if (ids[i]! >= d.length) throw this.damaged(`column ${JSON.stringify(s.name)} row ${i + 1} has id ${ids[i]} past its dictionary`);
       }
     }
   }
 
-  /** The file's column names, in its order. */
+  /** The file's column names, in its order (loaded or not). */
   get names(): string[] {
-    return [...this.byName.keys()];
+    return this.stored.map((c) => c.name);
   }
 
-  /** Read `file` and check it holds `specs` (by name, type and width) under `schema`. */
-  static read(file: string, at: ColumnFileLabel, schema: string, specs: readonly ColumnSpec[]): ColumnFile {
+  /**
+   * Read `file` and check it holds `specs` (by name, type and width) under `schema`. With
+   * `only`, just those columns are read (each with its own read at its offset): a reader
+   * that needs the ports of a joined file skips the UUIDs and times, most of its bytes.
+   * The layout is checked in full either way.
+   */
+  static read(file: string, at: ColumnFileLabel, schema: string, specs: readonly ColumnSpec[], only?: ReadonlySet<string>): ColumnFile {
     checkHost();
     const damaged = (why: string) => new InputError(at.label, undefined, `${why}: the file is damaged or not a natatlas column file; rerun \`natatlas ${at.writtenBy}\``);
-    let buf: ArrayBuffer;
+    let fd: number;
     try {
-      const fd = fs.openSync(file, 'r');
-      try {
-        const size = fs.fstatSync(fd).size;
-        buf = new ArrayBuffer(size);
-        const bytes = new Uint8Array(buf);
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      throw asUserError(e, file);
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      const readAt = (bytes: Uint8Array, position: number): void => {
         let got = 0;
-        while (got < size) {
-          const n = fs.readSync(fd, bytes, got, size - got, got);
+        while (got < bytes.length) {
+          const n = fs.readSync(fd, bytes, got, bytes.length - got, position + got);
           if (n === 0) break;
           got += n;
         }
-        if (got !== size) throw damaged(`read ${got} of ${size} bytes`);
-      } finally {
-        fs.closeSync(fd);
+        if (got !== bytes.length) throw damaged(`read ${position + got} of ${size} bytes`);
+      };
+      if (only === undefined) {
+        const buf = new ArrayBuffer(size);
+        readAt(new Uint8Array(buf), 0);
+        return ColumnFile.parse(buf, size, at, schema, specs, damaged, (c) => ({ buf, offset: c.offset }));
       }
+      const prefix = Buffer.alloc(Math.min(size, PREFIX));
+      readAt(prefix, 0);
+      const metaLength = size >= PREFIX && prefix.subarray(0, 8).equals(COLUMNS_MAGIC) ? prefix.readUInt32LE(12) : 0;
+      const head = new ArrayBuffer(Math.min(size, PREFIX + metaLength));
+      readAt(new Uint8Array(head), 0);
+      return ColumnFile.parse(head, size, at, schema, specs, damaged, (c) => {
+        if (!only.has(c.name)) return null;
+        const buf = new ArrayBuffer(c.bytes);
+        readAt(new Uint8Array(buf), c.offset);
+        return { buf, offset: 0 };
+      });
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw asUserError(e, file);
+    } finally {
+      fs.closeSync(fd);
     }
-    const bytes = Buffer.from(buf);
+  }
+
+  /** The header in `head` (the file's first bytes, or all of them), checked against a file of `size` bytes; `load` gives each column's bytes (null: not wanted). */
+  private static parse(
+    head: ArrayBuffer, size: number, at: ColumnFileLabel, schema: string, specs: readonly ColumnSpec[], damaged: (why: string) => InputError,
+    load: (c: StoredColumn) => { buf: ArrayBuffer; offset: number } | null,
+  ): ColumnFile {
+    const bytes = Buffer.from(head);
     if (bytes.length < PREFIX || !bytes.subarray(0, 8).equals(COLUMNS_MAGIC)) throw damaged('no NATCOLS header');
     const version = bytes.readUInt32LE(8);
     if (version !== COLUMNS_VERSION) throw damaged(`column layout version ${version}, expected ${COLUMNS_VERSION}`);
     const metaLength = bytes.readUInt32LE(12);
-    if (PREFIX + metaLength > bytes.length) throw damaged('truncated in its header');
+    if (PREFIX + metaLength > size || PREFIX + metaLength > bytes.length) throw damaged('truncated in its header');
     let meta: Meta;
     try {
       meta = JSON.parse(bytes.toString('utf8', PREFIX, PREFIX + metaLength)) as Meta;
@@ -274,18 +304,21 @@ export class ColumnFile {
     }
     if (meta.schema !== schema) throw new InputError(at.label, undefined, `holds ${JSON.stringify(meta.schema)}, expected ${JSON.stringify(schema)}: written by another natatlas; rerun \`natatlas ${at.writtenBy}\``);
     if (!Number.isSafeInteger(meta.rows) || meta.rows < 0 || !Array.isArray(meta.columns)) throw damaged('bad row count');
-    const byName = new Map<string, Typed>();
     let end = pad8(PREFIX + metaLength);
     for (const c of meta.columns) {
-      const size = SIZE[c.type];
-      if (size === undefined || c.offset !== end || c.bytes !== meta.rows * c.width * size) throw damaged(`column ${JSON.stringify(c.name)} does not fit the layout`);
-      if (c.offset + c.bytes > bytes.length) throw damaged(`truncated (column ${JSON.stringify(c.name)} needs ${c.offset + c.bytes} bytes, the file has ${bytes.length})`);
-      byName.set(c.name, view(c.type, buf, c.offset, c.bytes / size));
+      const width = SIZE[c.type];
+      if (width === undefined || c.offset !== end || c.bytes !== meta.rows * c.width * width) throw damaged(`column ${JSON.stringify(c.name)} does not fit the layout`);
+      if (c.offset + c.bytes > size) throw damaged(`truncated (column ${JSON.stringify(c.name)} needs ${c.offset + c.bytes} bytes, the file has ${size})`);
       end = pad8(c.offset + c.bytes);
     }
     const last = meta.columns.at(-1);
     const fileEnd = last ? last.offset + last.bytes : pad8(PREFIX + metaLength);
-    if (fileEnd !== bytes.length) throw damaged(`${bytes.length - fileEnd} bytes after its last column`);
+    if (fileEnd !== size) throw damaged(`${size - fileEnd} bytes after its last column`);
+    const byName = new Map<string, Typed>();
+    for (const c of meta.columns) {
+      const got = load(c);
+      if (got) byName.set(c.name, view(c.type, got.buf, got.offset, c.bytes / SIZE[c.type]));
+    }
     const read = new ColumnFile(meta.rows, byName, meta.dictionaries ?? {}, meta.columns, damaged);
     read.check(specs);
     return read;

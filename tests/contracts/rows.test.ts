@@ -260,10 +260,27 @@ describe('joined rows', () => {
     ].join('\n'));
   });
 
-  it('refuse a damaged file naming it and join', async () => {
+  it('read only the columns asked for, with the values the rows were written with', async () => {
+    const ctx = await written();
+    const c = JOINED.columns(ctx, names, 'C', ['externalPort', 'sendSeq', 'extras']);
+    expect([c.rows, c.runs, [...c.externalPort], [...c.sendSeq], c.extras.map((e) => [e.name, [...e.ids], e.values])]).toEqual([
+      2, [ODD_RUN, '01'], [50007, 50014], [0, 2], [['note', [0, 1], ['x', '']], ['Sender IP', [0, 1], ['10.0.0.1', 'a "b"']]],
+    ]);
+    expect(Object.keys(c).filter((k) => (c as Record<string, unknown>)[k] !== undefined).sort()).toEqual(['externalPort', 'extras', 'rows', 'runs', 'sendSeq']);
+    const times = JOINED.columns(ctx, names, 'C', ['recvTime']);
+    expect([...times.recvTime]).toEqual([1400.25, 1441]);
+  });
+
+  it('refuse a damaged file naming it and join, whichever columns are read', async () => {
     const ctx = await written();
     const file = path.join(ctx.paths.derived, 'camp', 'joined', 'C.cols');
-    fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 200));
-    expect(() => JOINED.columns(ctx, names, 'C')).toThrow(/^derived\/camp\/joined\/C\.cols: .*rerun `natatlas join`$/);
+    const whole = fs.readFileSync(file);
+    for (const cut of [200, 10, whole.length - 1]) {
+      fs.writeFileSync(file, whole.subarray(0, cut));
+      expect(() => JOINED.columns(ctx, names, 'C')).toThrow(/^derived\/camp\/joined\/C\.cols: .*rerun `natatlas join`$/);
+      expect(() => JOINED.columns(ctx, names, 'C', ['externalPort'])).toThrow(/^derived\/camp\/joined\/C\.cols: .*rerun `natatlas join`$/);
+    }
+    fs.writeFileSync(file, whole);
+    expect(JOINED.columns(ctx, names, 'C', ['externalPort']).rows).toBe(2);
   });
 });

@@ -89,7 +89,7 @@ export async function scanJoined(ctx: StageContext, names: FileNames, carrier: s
   let withLocal = 0;
   // Keyed local bin x 256 + external bin (both under 256): a count array, not a Map touched per packet.
   const bins = new Uint32Array(256 * 256);
-  const j = JOINED.columns(ctx, names, carrier);
+  const j = JOINED.columns(ctx, names, carrier, ['externalPort', 'localPort', 'run', 'sendSeq', 'extras']);
   const extras = j.extras.map((e) => ({ name: e.name, values: new Map<string, number>(), capped: false }));
   // Per extra column, packets per dictionary id first: the values' text is looked at once per distinct value, not per row.
   const extraCounts = j.extras.map((e) => new Uint32Array(e.values.length));
