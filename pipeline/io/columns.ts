@@ -132,15 +132,19 @@ export class ColumnFileWriter {
 
   /** Room for one more row; returns its index. Grown by doubling, so a million rows cost ~20 copies. */
   grow(): number {
-    if (this.rows === this.capacity) {
-      this.capacity *= 2;
-      this.cols = this.cols.map((c, i) => {
-        const next = make(this.specs[i]!.type, this.capacity * (this.specs[i]!.width ?? 1));
-        next.set(c);
-        return next;
-      });
-    }
+    if (this.rows === this.capacity) this.reserve(this.capacity * 2);
     return this.rows++;
+  }
+
+  /** Room for `rows` rows in all, in one copy (writers that know their row count). */
+  reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    this.capacity = rows;
+    this.cols = this.cols.map((c, i) => {
+      const next = make(this.specs[i]!.type, this.capacity * (this.specs[i]!.width ?? 1));
+      next.set(c.subarray(0, this.rows * (this.specs[i]!.width ?? 1)));
+      return next;
+    });
   }
 
   /** Column i's values so far (valid until the next `grow`). */

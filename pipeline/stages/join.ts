@@ -119,13 +119,16 @@ function loadClient(ctx: StageContext, carrier: string, manifest: IngestManifest
   const extraIds = new CarrierIds<Extras>(extrasKey);
   extraIds.map([null]);
   const sentInRun: number[] = [];
+  const batch = new Int32Array(UuidIndex.BATCH);
   let done = 0;
   CLIENT_ROWS.forEachFile(ctx, manifest, carrier, (c) => {
     const runOf = runIds.map(c.runs);
     const extraOf = extraIds.map(c.extras);
     const uuid = c.uuid;
     for (let i = 0; i < c.rows; i++) {
-      const row = index.addWords(uuid, i * 4);
+      const k = i % UuidIndex.BATCH;
+      if (k === 0) index.addBatch(uuid, i, Math.min(UuidIndex.BATCH, c.rows - i), batch);
+      const row = batch[k]!;
       if (row < 0) {
         tally.clientDuplicates += 1;
         continue;
@@ -155,12 +158,15 @@ function streamServer(ctx: StageContext, carrier: string, manifest: IngestManife
   const index = table.index;
   let currentRun = -1;
   let maxSeq = -1;
+  const batch = new Int32Array(UuidIndex.BATCH);
   let done = 0;
   SERVER_ROWS.forEachFile(ctx, manifest, carrier, (c) => {
     const runOf = runIds.map(c.runs);
     const extraOf = extraIds.map(c.extras);
     const uuid = c.uuid;
     for (let i = 0; i < c.rows; i++) {
+      const k = i % UuidIndex.BATCH;
+      if (k === 0) index.findBatch(uuid, i, Math.min(UuidIndex.BATCH, c.rows - i), batch);
       if (c.marker[i] === 1) continue;
       tally.serverRows += 1;
       const run = runOf[c.run[i]!]!;
@@ -168,7 +174,7 @@ function streamServer(ctx: StageContext, carrier: string, manifest: IngestManife
         currentRun = run;
         maxSeq = -1;
       }
-      const row = index.findWords(uuid, i * 4);
+      const row = batch[k]!;
       if (row < 0) tally.strangers += 1;
       else if (table.matched[row] === 1) tally.serverDuplicates += 1;
       else if (table.failed[row] === 1) {
@@ -213,6 +219,7 @@ class ExtraValues {
 function writeJoined(folder: OutputFolder, stem: string, load: ClientLoad, serverExtras: Extras[], joined: number, clientExtra: string[], serverExtra: string[]): Float64Array {
   const { table, runs } = load;
   const out = JOINED.open(folder, stem, joinedExtraColumns(clientExtra, serverExtra));
+  out.reserve(joined);
   const offsets = new Float64Array(joined);
   let k = 0;
   try {
