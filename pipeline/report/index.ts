@@ -171,7 +171,7 @@ export async function report(ctx: StageContext, options: ReportOptions = {}): Pr
   pages.sort((a, b) => plans.findIndex((p) => p.file === a.file) - plans.findIndex((p) => p.file === b.file));
   const timings = { ...figures.timings, totalMs: performance.now() - started };
   const shownDir = path.relative(process.cwd(), outDir) || outDir;
-  const drawing = options.draft ? 'PDF and PNG not drawn (--draft)' : `PDF and PNG: ${drawn.counts.built} drawn, ${drawn.counts.reused} carried over`;
+  const drawing = options.draft ? 'PDF and PNG not drawn (--draft)' : `SVG: ${drawn.svgCounts.built} drawn, ${drawn.svgCounts.reused} carried over; PDF and PNG: ${drawn.counts.built} drawn, ${drawn.counts.reused} carried over`;
   ctx.log.info(`report ${ctx.campaign}: ${pages.length} pages, ${figures.figures().length} figures (${drawing}; charts: ${timings.svgMs.toFixed(0)} ms SVG, PDF+PNG ${timings.pngMs.toFixed(0)} ms) in ${(timings.totalMs / 1000).toFixed(1)} s -> ${shownDir}`);
   const result: ReportResult = { outputs: [outDir], pages, figures: figures.figures(), timings, failures };
   if (failures.length > 0) {

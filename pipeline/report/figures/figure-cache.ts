@@ -15,6 +15,9 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { reportsPath, type StageContext } from '../../context.ts';
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+import { sha256Text } from '../../io/hash.ts';
 import { UnitLedger } from '../../units.ts';
 import { fontFiles } from '../inputs.ts';
 
@@ -34,12 +37,42 @@ function drawingInputs(): Record<string, string> {
   return (drawing = out);
 }
 
+/** A chart's SVG from the previous report (null: draw it), and how to record the one drawn instead. */
+export interface SvgLookup {
+  svg: string | null;
+  remember(svg: string): void;
+}
+
 export class FigureCache {
-  private constructor(private readonly ledger: UnitLedger, private readonly previous: string) {}
+  private constructor(private readonly ledger: UnitLedger, private readonly svgLedger: UnitLedger, private readonly previous: string) {}
 
   /** The cache of `ctx`'s report (empty under --force, or when no report was written with this ledger). */
   static open(ctx: StageContext): FigureCache {
-    return new FigureCache(UnitLedger.open(ctx, 'report-figures', new URL('./figure-files.ts', import.meta.url)), reportsPath(ctx, 'figures'));
+    return new FigureCache(
+      UnitLedger.open(ctx, 'report-figures', new URL('./figure-files.ts', import.meta.url)),
+      // An SVG is a function of the chart's Vega-Lite spec, given vega's versions and the drawing code (charts/render.ts).
+      UnitLedger.open(ctx, 'report-svg', new URL('../charts/render.ts', import.meta.url)),
+      reportsPath(ctx, 'figures'),
+    );
+  }
+
+  /**
+   * The SVG the previous report drew for chart `name` when its spec is the same, read back
+   * from that report's file and checked against the recorded sha256: drawing the SVGs of
+   * every unchanged chart again was most of a rerun's report.
+   */
+  svgLookup(name: string, spec: unknown): SvgLookup {
+    const key = this.svgLedger.key({ spec, vega: vega.version, vegaLite: vegaLite.version });
+    const file = path.join(this.previous, `${name}.svg`);
+    let svg: string | null = null;
+    this.svgLedger.recall(`svg ${name}`, key, (sha) => {
+      if (typeof sha !== 'string' || !fs.existsSync(file)) return null;
+      const text = fs.readFileSync(file, 'utf8');
+      // The file ends in a newline the SVG may lack (registry.ts): the hash says which.
+      svg = [text, text.slice(0, -1)].find((t) => sha256Text(t) === sha) ?? null;
+      return svg === null ? null : sha;
+    });
+    return { svg, remember: (drawn) => this.svgLedger.remember(`svg ${name}`, key, sha256Text(drawn)) };
   }
 
   private key(svgSha: string): string {
@@ -71,13 +104,19 @@ export class FigureCache {
     this.ledger.remember(`figure ${name}`, this.key(svgSha), hashes);
   }
 
-  /** Figures carried over and drawn in this run. */
+  /** Figures whose PDF and PNG were carried over and drawn in this run. */
   get counts(): { reused: number; built: number } {
     return this.ledger.counts;
   }
 
+  /** Charts whose SVG was carried over and drawn in this run. */
+  get svgCounts(): { reused: number; built: number } {
+    return this.svgLedger.counts;
+  }
+
   /** Write the ledger: call once the report folder is swapped in. */
-  save(): Promise<void> {
-    return this.ledger.save();
+  async save(): Promise<void> {
+    await this.ledger.save();
+    await this.svgLedger.save();
   }
 }

@@ -45,6 +45,11 @@ export class FigureSet {
    */
   constructor(private readonly reportDir: string, private readonly drawing?: FigureCache | 'draft') {}
 
+  /** The cache of the previous report's figures, when this set draws PDF and PNG files (not a draft). */
+  get cache(): FigureCache | null {
+    return this.drawing === 'draft' ? null : (this.drawing ?? null);
+  }
+
   /** Write a chart's files (once per name); returns its entry. */
   async add(chart: Chart, svg: string): Promise<FigureEntry> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(chart.name)) throw new Error(`figure name ${JSON.stringify(chart.name)} is not a plain file stem`);

@@ -104,11 +104,13 @@ export function cellScope(env: PageEnv, campaign: string, carrier: string | null
 /** Render a chart and write its figure files; returns its entry and the SVG for the page. */
 export async function renderFigure(chart: Chart, env: Pick<RenderEnv, 'figures'>): Promise<{ entry: FigureEntry; svg: string }> {
   const t = performance.now();
-  const rendered = await renderSpec(chart.spec);
+  const kept = env.figures.cache?.svgLookup(chart.name, chart.spec);
+  const svg = kept?.svg ?? (await renderSpec(chart.spec)).svg;
+  if (kept && kept.svg === null) kept.remember(svg);
   env.figures.timings.svgMs += performance.now() - t;
   env.figures.timings.charts += 1;
-  const entry = await env.figures.add(chart, rendered.svg);
-  return { entry, svg: rendered.svg };
+  const entry = await env.figures.add(chart, svg);
+  return { entry, svg };
 }
 
 async function renderChart(chart: Chart, env: RenderEnv, stats: { charts: number }): Promise<string> {
