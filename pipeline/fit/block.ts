@@ -54,22 +54,29 @@ function scoreSize(a: Allocations, size: number, rangeSize: number): BlockSizeSc
   return { size, pSame: q, logLik: blockLogLik(a, size, q, rangeSize), pairs, same };
 }
 
+/** The three log-probabilities of a block model: a run's first allocation, staying in the previous one's block, leaving it. */
+function blockLogs(size: number, q: number, rangeSize: number): { start: number; stay: number; leave: number } {
+  return { start: -Math.log(rangeSize), stay: Math.log(q / size + (1 - q) / rangeSize), leave: Math.log(Math.max(1 - q, 1e-12) / rangeSize) };
+}
+
 /** log P(allocation i | the one before it in its run) under a block model, its three logarithms taken once. */
 export function blockLogProb(size: number, q: number, rangeSize: number): (a: Allocations, i: number) => number {
-  const start = -Math.log(rangeSize);
-  const stay = Math.log(q / size + (1 - q) / rangeSize);
-  const leave = Math.log(Math.max(1 - q, 1e-12) / rangeSize);
+  const { start, stay, leave } = blockLogs(size, q, rangeSize);
   return (a, i) => {
     if (startsRun(a, i)) return start;
     return Math.floor(a.port[i]! / size) === Math.floor(a.port[i - 1]! / size) ? stay : leave;
   };
 }
 
-/** Log-likelihood of the allocation sequence under a block model. */
+/** Log-likelihood of the allocation sequence under a block model: blockLogProb summed in order, in one loop (nine sizes per fit, six fits per carrier). */
 export function blockLogLik(a: Allocations, size: number, q: number, rangeSize: number): number {
-  const logProb = blockLogProb(size, q, rangeSize);
+  const { start, stay, leave } = blockLogs(size, q, rangeSize);
+  const { port, run, n } = a;
   let ll = 0;
-  for (let i = 0; i < a.n; i++) ll += logProb(a, i);
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || run[i] !== run[i - 1]) ll += start;
+    else ll += Math.floor(port[i]! / size) === Math.floor(port[i - 1]! / size) ? stay : leave;
+  }
   return ll;
 }
 
@@ -86,32 +93,40 @@ export function fitBlock(a: Allocations, range: [number, number], lossRate: numb
   const max = Math.floor(range[1] / size) * size + size - 1;
   // Visits: maximal stretches of consecutive allocations in one block; the first and
   // last of each run are cut short by the capture, not by the NAT, so they are left out.
-  const visits: number[] = [];
+  // Visit lengths are integers: their count and sum are exact.
+  let visits = 0;
+  let visitSum = 0;
   const seen = new Uint8Array(Math.ceil(65536 / size));
   let blocksSeen = 0;
   let len = 0;
   let first = true;
-  for (let i = 0; i < a.n; i++) {
-    const b = Math.floor(a.port[i]! / size);
+  let prev = -1;
+  const { port, run, n } = a;
+  for (let i = 0; i < n; i++) {
+    const b = Math.floor(port[i]! / size);
     if (seen[b] === 0) {
       seen[b] = 1;
       blocksSeen++;
     }
-    const newRun = startsRun(a, i);
-    if (newRun || b !== Math.floor(a.port[i - 1]! / size)) {
-      if (i > 0 && !first && !newRun) visits.push(len);
+    const newRun = i === 0 || run[i] !== run[i - 1];
+    if (newRun || b !== prev) {
+      if (i > 0 && !first && !newRun) {
+        visits++;
+        visitSum += len;
+      }
       first = newRun;
       len = 0;
     }
     len += 1;
+    prev = b;
   }
-  const observed = visits.length > 0 ? visits.reduce((s, v) => s + v, 0) / visits.length : a.n / Math.max(1, blocksSeen);
+  const observed = visits > 0 ? visitSum / visits : n / Math.max(1, blocksSeen);
   // Lost packets were allocated too; the capture saw only (1 - loss) of each visit.
   const perBlock = observed / Math.max(1e-9, 1 - lossRate);
   const chance = size / (max - min + 1);
   const clusteringZ = best.pairs === 0 ? 0 : (best.same - best.pairs * chance) / Math.sqrt(best.pairs * chance * (1 - chance) || 1e-12);
   return {
-    blockSize: size, pSameBlock: best.pSame, perBlock, visits: visits.length, blocksSeen, min, max,
+    blockSize: size, pSameBlock: best.pSame, perBlock, visits, blocksSeen, min, max,
     logLik: best.logLik, clusteringZ, k: 4, sizes,
   };
 }
