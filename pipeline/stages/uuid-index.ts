@@ -61,7 +61,11 @@ export class UuidIndex {
 
   /** Add the UUID in `w[at..at+3]` as the next row (addProbe without copying it first). */
   addWords(w: Uint32Array, at: number): number {
-    const found = this.lookup(w, at);
+    return this.place(this.lookup(w, at), w, at);
+  }
+
+  /** After a lookup (`found`, and `freeSlot` where it stopped): -(earlier row + 1), or the UUID in `w[at..at+3]` added as the next row. */
+  private place(found: number, w: Uint32Array, at: number): number {
     if (found >= 0) return -found - 1;
     const row = this.size;
     const words = this.words;
@@ -119,21 +123,7 @@ export class UuidIndex {
     this.touch(w, from, count);
     for (let k = 0; k < count; k++) {
       const at = (from + k) * 4;
-      const found = this.lookupFrom(this.batchSlots[k]!, w, at);
-      if (found >= 0) {
-        out[k] = -found - 1;
-        continue;
-      }
-      const row = this.size;
-      const words = this.words;
-      const to = row * 4;
-      words[to] = w[at]!;
-      words[to + 1] = w[at + 1]!;
-      words[to + 2] = w[at + 2]!;
-      words[to + 3] = w[at + 3]!;
-      this.table[this.freeSlot] = row + 1;
-      this.size += 1;
-      out[k] = row;
+      out[k] = this.place(this.lookupFrom(this.batchSlots[k]!, w, at), w, at);
     }
   }
 
