@@ -9,6 +9,7 @@ import path from 'node:path';
 import { runPipeline } from '../../pipeline/run.ts';
 import { parseCarrierSpec, simulateCampaign } from '../../pipeline/simulate/index.ts';
 import { STAGES } from '../../pipeline/stages/index.ts';
+import { exactJson } from '../../pipeline/report/figures/figure-cache.ts';
 import { recordingLogger, snapshot, tempDir, tempProject, writeFiles } from '../helpers/tmp.ts';
 
 const NOTEBOOK = `---
@@ -76,5 +77,15 @@ describe('report: figures carried over', () => {
     fs.writeFileSync(svg, fs.readFileSync(svg, 'utf8').replace('<svg', '<svg data-edited="yes"'));
     expect((await run(p)).svg).toEqual({ drawn: 1, carried: 4 });
     expect(snapshot(path.join(p.reports, 'f'))).toEqual(snapshot(path.join(fresh.reports, 'f')));
+  });
+
+  it('keys a chart by a spec text that keeps apart what plain JSON merges, and gives no key to what is not plain data', () => {
+    const texts = [null, NaN, Infinity, -Infinity, 0, -0, '\u0000NaN'].map((v) => exactJson({ data: { values: [{ x: v }] } }));
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(texts.every((t) => t !== null)).toBe(true);
+    expect(exactJson({ x: new Date(0) })).toBeNull();
+    expect(exactJson({ x: new Uint16Array(2) })).toBeNull();
+    expect(exactJson({ x: () => 1 })).toBeNull();
+    expect(exactJson({ mark: 'bar', encoding: { x: { field: 'port' } } })).toBe('{"mark":"bar","encoding":{"x":{"field":"port"}}}');
   });
 });

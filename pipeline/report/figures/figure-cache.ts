@@ -43,6 +43,27 @@ export interface SvgLookup {
   remember(svg: string): void;
 }
 
+/**
+ * A spec as JSON that tells apart every value vega could draw differently: NaN, the
+ * infinities and -0 (which plain JSON turns into null or 0) keep their own text. Null
+ * for anything else that is not plain data (a Date, a Map, a function): no key, so the
+ * chart is always drawn.
+ */
+export function exactJson(spec: unknown): string | null {
+  try {
+    return JSON.stringify(spec, function (this: Record<string, unknown>, k: string, x: unknown) {
+      const own = this[k];
+      if (typeof own === 'number' && (!Number.isFinite(own) || Object.is(own, -0))) return `\u0000${Object.is(own, -0) ? '-0' : String(own)}`;
+      if (typeof own === 'string' && own.startsWith('\u0000')) return `\u0000${own}`;
+      if (typeof own === 'function' || typeof own === 'symbol' || typeof own === 'bigint') throw new Error('not data');
+      if (own !== null && typeof own === 'object' && !Array.isArray(own) && ![Object.prototype, null].includes(Object.getPrototypeOf(own))) throw new Error('not plain data');
+      return x;
+    });
+  } catch {
+    return null;
+  }
+}
+
 export class FigureCache {
   private constructor(private readonly ledger: UnitLedger, private readonly svgLedger: UnitLedger, private readonly previous: string) {}
 
@@ -62,7 +83,9 @@ export class FigureCache {
    * every unchanged chart again was most of a rerun's report.
    */
   svgLookup(name: string, spec: unknown): SvgLookup {
-    const key = this.svgLedger.key({ spec, vega: vega.version, vegaLite: vegaLite.version });
+    const text = exactJson(spec);
+    if (text === null) return { svg: null, remember: () => {} };
+    const key = this.svgLedger.key({ spec: text, vega: vega.version, vegaLite: vegaLite.version });
     const file = path.join(this.previous, `${name}.svg`);
     let svg: string | null = null;
     this.svgLedger.recall(`svg ${name}`, key, (sha) => {
