@@ -82,11 +82,18 @@ export function heldOutLogLiks(a: Allocations, trainers: readonly Trainer[]): (H
         out[t] = null;
         return;
       }
+      // Most families give a handful of distinct log-probabilities (block: three), and runs
+      // of equal ones: the floored value is recomputed only when it changes.
+      let lastLp = NaN;
+      let lastV = 0;
       for (let i = 0; i < test.n; i++) {
         const lp = f(test, i);
-        const v = Math.log((1 - HELDOUT_FLOOR) * (lp > -Infinity ? Math.exp(lp) : 0) + FLOOR_PER_PORT);
-        h.points[k + i] = v;
-        h.total += v;
+        if (lp !== lastLp) {
+          lastLp = lp;
+          lastV = Math.log((1 - HELDOUT_FLOOR) * (lp > -Infinity ? Math.exp(lp) : 0) + FLOOR_PER_PORT);
+        }
+        h.points[k + i] = lastV;
+        h.total += lastV;
       }
     });
     k += test.n;
