@@ -175,11 +175,12 @@ function readColumns(ctx: StageContext, stem: string, only?: readonly JoinedColu
   const r = rel(stem);
   const label = { label: shownRel(ctx, r), writtenBy: 'join' };
   const file = derivedFile(ctx, r);
-  // Which `extra:` columns exist is in the header: a selective read learns them from it.
-  let wanted: Set<string> | undefined;
+  let wanted: ((name: string) => boolean) | undefined;
   if (only) {
-    wanted = new Set(only.flatMap((k) => (FILE_COLUMN[k] === null ? [] : [FILE_COLUMN[k]!])));
-    if (only.includes('extras')) for (const n of ColumnFile.read(file, label, JOINED_SCHEMA, FIXED_SPECS, new Set()).names) if (n.startsWith(EXTRA_PREFIX)) wanted.add(n);
+    const names = new Set<string>(only.flatMap((k) => (FILE_COLUMN[k] === null ? [] : [FILE_COLUMN[k]!])));
+    // The `extra:` columns are whichever the file's header lists.
+    const extras = only.includes('extras');
+    wanted = (n) => names.has(n) || (extras && n.startsWith(EXTRA_PREFIX));
   }
   const checked = ColumnFile.read(file, label, JOINED_SCHEMA, FIXED_SPECS, wanted);
   const extraNames = checked.names.filter((n) => n.startsWith(EXTRA_PREFIX));

@@ -32,7 +32,6 @@ export function allocationsOf(obs: Observations, reused: Uint8Array): Allocation
   return { n, port, run, time, sendSeq, local, markers: obs.markerPorts.length };
 }
 
-
 /** Whether allocation i starts its run (no previous allocation to condition on). */
 export function startsRun(a: Allocations, i: number): boolean {
   return i === 0 || a.run[i] !== a.run[i - 1];

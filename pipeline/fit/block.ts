@@ -41,42 +41,37 @@ export interface BlockFit {
 
 export const BLOCK_SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096] as const;
 
+/** Whether two ports lie in one aligned block of `size` ports. */
+const sameBlock = (x: number, y: number, size: number) => Math.floor(x / size) === Math.floor(y / size);
+
 function scoreSize(a: Allocations, size: number, rangeSize: number): BlockSizeScore {
   let pairs = 0;
   let same = 0;
   for (let i = 1; i < a.n; i++) {
-    if (a.run[i] !== a.run[i - 1]) continue;
+    if (startsRun(a, i)) continue;
     pairs += 1;
-    // Blocks are aligned powers of two: two ports share one when they differ only below its size.
-    if ((a.port[i - 1]! ^ a.port[i]!) < size) same += 1;
+    if (sameBlock(a.port[i - 1]!, a.port[i]!, size)) same += 1;
   }
   const q = pairs === 0 ? 0 : same / pairs;
   return { size, pSame: q, logLik: blockLogLik(a, size, q, rangeSize), pairs, same };
 }
 
-/** The three log-probabilities of a block model: a run's first allocation, staying in the previous one's block, leaving it. */
-function blockLogs(size: number, q: number, rangeSize: number): { start: number; stay: number; leave: number } {
-  return { start: -Math.log(rangeSize), stay: Math.log(q / size + (1 - q) / rangeSize), leave: Math.log(Math.max(1 - q, 1e-12) / rangeSize) };
-}
-
 /** log P(allocation i | the one before it in its run) under a block model, its three logarithms taken once. */
 export function blockLogProb(size: number, q: number, rangeSize: number): (a: Allocations, i: number) => number {
-  const { start, stay, leave } = blockLogs(size, q, rangeSize);
+  const start = -Math.log(rangeSize);
+  const stay = Math.log(q / size + (1 - q) / rangeSize);
+  const leave = Math.log(Math.max(1 - q, 1e-12) / rangeSize);
   return (a, i) => {
     if (startsRun(a, i)) return start;
-    return Math.floor(a.port[i]! / size) === Math.floor(a.port[i - 1]! / size) ? stay : leave;
+    return sameBlock(a.port[i - 1]!, a.port[i]!, size) ? stay : leave;
   };
 }
 
-/** Log-likelihood of the allocation sequence under a block model: blockLogProb summed in order, in one loop (nine sizes per fit, six fits per carrier). */
+/** Log-likelihood of the allocation sequence under a block model. */
 export function blockLogLik(a: Allocations, size: number, q: number, rangeSize: number): number {
-  const { start, stay, leave } = blockLogs(size, q, rangeSize);
-  const { port, run, n } = a;
+  const logProb = blockLogProb(size, q, rangeSize);
   let ll = 0;
-  for (let i = 0; i < n; i++) {
-    if (i === 0 || run[i] !== run[i - 1]) ll += start;
-    else ll += Math.floor(port[i]! / size) === Math.floor(port[i - 1]! / size) ? stay : leave;
-  }
+  for (let i = 0; i < a.n; i++) ll += logProb(a, i);
   return ll;
 }
 
@@ -101,14 +96,14 @@ export function fitBlock(a: Allocations, range: [number, number], lossRate: numb
   let len = 0;
   let first = true;
   let prev = -1;
-  const { port, run, n } = a;
+  const { port, n } = a;
   for (let i = 0; i < n; i++) {
     const b = Math.floor(port[i]! / size);
     if (seen[b] === 0) {
       seen[b] = 1;
       blocksSeen++;
     }
-    const newRun = i === 0 || run[i] !== run[i - 1];
+    const newRun = startsRun(a, i);
     if (newRun || b !== prev) {
       if (i > 0 && !first && !newRun) {
         visits++;

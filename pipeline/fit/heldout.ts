@@ -6,7 +6,7 @@
  * all ports), so a port a family calls impossible costs it a large finite penalty instead
  * of minus infinity.
  */
-import type { Allocations } from './allocations.ts';
+import { startsRun, type Allocations } from './allocations.ts';
 
 /** log P(allocation i of `a` | what came before it in its run) under a fitted family. */
 export type PointLogProb = (a: Allocations, i: number) => number;
@@ -45,7 +45,7 @@ export function subsetRuns(a: Allocations, keep: (run: number) => boolean): Allo
 /** The distinct runs, in order of first appearance. */
 export function runsOf(a: Allocations): number[] {
   const seen = new Set<number>();
-  for (let i = 0; i < a.n; i++) if (i === 0 || a.run[i] !== a.run[i - 1]) seen.add(a.run[i]!);
+  for (let i = 0; i < a.n; i++) if (startsRun(a, i)) seen.add(a.run[i]!);
   return [...seen];
 }
 

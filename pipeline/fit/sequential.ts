@@ -6,7 +6,7 @@
  * gaps, at most 4096) plus a uniform "jump anywhere" share for wraps and resets;
  * its likelihood makes it comparable to the other families by AIC.
  */
-import type { Allocations } from './allocations.ts';
+import { startsRun, type Allocations } from './allocations.ts';
 
 export interface SequentialFit {
   /** The NAT's own step per allocation (regression coefficient on sends between). */
@@ -39,13 +39,13 @@ const MAX_BINS = 64;
 export function fitSequential(a: Allocations, rangeSize: number): SequentialFit | null {
   // Typed columns and counted sums, not arrays of numbers: a carrier has millions of pairs.
   let pairs = 0;
-  for (let i = 1; i < a.n; i++) if (a.run[i] === a.run[i - 1]) pairs++;
+  for (let i = 1; i < a.n; i++) if (!startsRun(a, i)) pairs++;
   const gaps = new Int32Array(pairs);
   const dts = new Float64Array(pairs);
   const dseqs = new Int32Array(pairs);
   let positives = 0;
   for (let i = 1, k = 0; i < a.n; i++) {
-    if (a.run[i] !== a.run[i - 1]) continue;
+    if (startsRun(a, i)) continue;
     const g = a.port[i]! - a.port[i - 1]!;
     gaps[k] = g;
     dts[k] = (a.time[i]! - a.time[i - 1]!) / 1000;
@@ -153,7 +153,7 @@ export function sequentialLogProb(law: GapLaw, rangeSize: number): (a: Allocatio
   const inBin = Float64Array.from(law.mass, (m) => Math.log(((1 - law.jump) * m) / law.width + law.jump / rangeSize));
   const { maxGap, width } = law;
   return (a, i) => {
-    if (i === 0 || a.run[i] !== a.run[i - 1]) return start;
+    if (startsRun(a, i)) return start;
     const g = a.port[i]! - a.port[i - 1]!;
     return g >= 1 && g <= maxGap ? inBin[Math.floor((g - 1) / width)]! : outside;
   };

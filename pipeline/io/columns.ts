@@ -241,11 +241,11 @@ export class ColumnFile {
 
   /**
    * Read `file` and check it holds `specs` (by name, type and width) under `schema`. With
-   * `only`, just those columns are read (each with its own read at its offset): a reader
+   * `only`, just the columns it accepts are read (each with its own read at its offset): a reader
    * that needs the ports of a joined file skips the UUIDs and times, most of its bytes.
    * The layout is checked in full either way.
    */
-  static read(file: string, at: ColumnFileLabel, schema: string, specs: readonly ColumnSpec[], only?: ReadonlySet<string>): ColumnFile {
+  static read(file: string, at: ColumnFileLabel, schema: string, specs: readonly ColumnSpec[], only?: (name: string) => boolean): ColumnFile {
     checkHost();
     const damaged = (why: string) => new InputError(at.label, undefined, `${why}: the file is damaged or not a natatlas column file; rerun \`natatlas ${at.writtenBy}\``);
     let fd: number;
@@ -276,7 +276,7 @@ export class ColumnFile {
       const head = new ArrayBuffer(Math.min(size, PREFIX + metaLength));
       readAt(new Uint8Array(head), 0);
       return ColumnFile.parse(head, size, at, schema, specs, damaged, (c) => {
-        if (!only.has(c.name)) return null;
+        if (!only(c.name)) return null;
         const buf = new ArrayBuffer(c.bytes);
         readAt(new Uint8Array(buf), c.offset);
         return { buf, offset: 0 };

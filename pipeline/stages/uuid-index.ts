@@ -59,11 +59,6 @@ export class UuidIndex {
     return row;
   }
 
-  /** Add the UUID in `w[at..at+3]` as the next row (addProbe without copying it first). */
-  addWords(w: Uint32Array, at: number): number {
-    return this.place(this.lookup(w, at), w, at);
-  }
-
   /** After a lookup (`found`, and `freeSlot` where it stopped): -(earlier row + 1), or the UUID in `w[at..at+3]` added as the next row. */
   private place(found: number, w: Uint32Array, at: number): number {
     if (found >= 0) return -found - 1;
@@ -77,11 +72,6 @@ export class UuidIndex {
     this.table[this.freeSlot] = row + 1;
     this.size += 1;
     return row;
-  }
-
-  /** Row holding the UUID in `w[at..at+3]`, or -1. */
-  findWords(w: Uint32Array, at: number): number {
-    return this.lookup(w, at);
   }
 
   /** Row holding `uuid`, or -1. */
@@ -118,7 +108,7 @@ export class UuidIndex {
     this.touched |= t;
   }
 
-  /** `addWords` for rows `from`..`from + count - 1` of `w` (count at most BATCH), in order; results into `out[0..count)`. */
+  /** Add the UUIDs of rows `from`..`from + count - 1` of `w` (count at most BATCH) in order, each as `addProbe` would: into `out[0..count)` the new row, or -(earlier row + 1). */
   addBatch(w: Uint32Array, from: number, count: number, out: Int32Array): void {
     this.touch(w, from, count);
     for (let k = 0; k < count; k++) {
@@ -127,7 +117,7 @@ export class UuidIndex {
     }
   }
 
-  /** `findWords` for rows `from`..`from + count - 1` of `w` (count at most BATCH); results into `out[0..count)`. */
+  /** The rows holding the UUIDs of rows `from`..`from + count - 1` of `w` (count at most BATCH), -1 where absent, into `out[0..count)`. */
   findBatch(w: Uint32Array, from: number, count: number, out: Int32Array): void {
     this.touch(w, from, count);
     for (let k = 0; k < count; k++) out[k] = this.lookupFrom(this.batchSlots[k]!, w, (from + k) * 4);

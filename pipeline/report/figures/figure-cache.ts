@@ -90,9 +90,9 @@ export class FigureCache {
     let svg: string | null = null;
     this.svgLedger.recall(`svg ${name}`, key, (sha) => {
       if (typeof sha !== 'string' || !fs.existsSync(file)) return null;
-      const text = fs.readFileSync(file, 'utf8');
+      const stored = fs.readFileSync(file, 'utf8');
       // The file ends in a newline the SVG may lack (registry.ts): the hash says which.
-      svg = [text, text.slice(0, -1)].find((t) => sha256Text(t) === sha) ?? null;
+      svg = [stored, stored.slice(0, -1)].find((t) => sha256Text(t) === sha) ?? null;
       return svg === null ? null : sha;
     });
     return { svg, remember: (drawn) => this.svgLedger.remember(`svg ${name}`, key, sha256Text(drawn)) };
